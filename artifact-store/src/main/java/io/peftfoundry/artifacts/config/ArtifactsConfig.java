@@ -1,0 +1,40 @@
+package io.peftfoundry.artifacts.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+
+import java.time.Duration;
+
+/** Behaviour of the store: limits, pruning, presigned URLs, built-in models. */
+@ConfigMapping(prefix = "foundry.artifacts")
+public interface ArtifactsConfig {
+
+    /** Largest accepted upload (file, adapter, checkpoint or model); larger ones get 413. */
+    @WithDefault("4294967296")
+    long maxUploadBytes();
+
+    /** How many offending lines a rejected dataset lists. */
+    @WithDefault("20")
+    int maxReportedErrors();
+
+    Checkpoints checkpoints();
+
+    /** Lifetime of presigned download URLs. */
+    @WithDefault("1h")
+    Duration presignExpiry();
+
+    /** Scratch space for verifying downloads and building zips. */
+    String workDir();
+
+    /** Import the three built-in encoders through peft-engine at first start. */
+    @WithDefault("true")
+    boolean importBuiltinModels();
+
+    interface Checkpoints {
+        /** Checkpoints kept per job after each upload; older ones are pruned. */
+        @WithName("keep-last")
+        @WithDefault("3")
+        int keepLast();
+    }
+}

@@ -1,0 +1,70 @@
+package io.peftfoundry.artifacts.rest;
+
+import io.peftfoundry.artifacts.service.Artifact;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** JSON shapes of the public API (OpenAI-like objects and lists). */
+public final class Views {
+
+    private Views() {
+    }
+
+    public static Map<String, Object> list(List<Map<String, Object>> data) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("object", "list");
+        m.put("data", data);
+        return m;
+    }
+
+    private static Map<String, Object> common(Artifact a, String object) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", a.id());
+        m.put("object", object);
+        m.put("bytes", a.size());
+        m.put("created_at", a.createdAt().toEpochSecond());
+        m.put("digest", "sha256:" + a.digest());
+        m.put("media_type", a.mediaType());
+        return m;
+    }
+
+    public static Map<String, Object> file(Artifact a) {
+        Map<String, Object> m = common(a, "file");
+        m.put("filename", a.name());
+        m.put("purpose", a.purpose());
+        m.put("task", a.task());
+        m.put("line_count", a.lineCount());
+        if (a.labels() != null) {
+            m.put("labels", a.labels());
+        }
+        m.put("status", "processed");
+        return m;
+    }
+
+    public static Map<String, Object> adapter(Artifact a) {
+        Map<String, Object> m = common(a, "adapter");
+        m.put("name", a.name());
+        m.put("job_id", a.jobId());
+        m.put("lineage", a.annotations());
+        return m;
+    }
+
+    public static Map<String, Object> checkpoint(Artifact a) {
+        Map<String, Object> m = common(a, "checkpoint");
+        m.put("job_id", a.jobId());
+        m.put("attempt", a.attempt());
+        m.put("step", a.step());
+        return m;
+    }
+
+    public static Map<String, Object> model(Artifact a) {
+        Map<String, Object> m = common(a, "model");
+        m.put("name", a.name());
+        m.put("owned_by", a.tenant());
+        m.put("model_type", a.annotations().path("model_type").asText(null));
+        m.put("annotations", a.annotations());
+        return m;
+    }
+}

@@ -1,0 +1,113 @@
+package io.peftfoundry.artifacts.service;
+
+import io.peftfoundry.artifacts.config.ArtifactsConfig;
+import io.peftfoundry.artifacts.rest.ProblemException;
+import io.peftfoundry.artifacts.storage.BlobStore;
+import io.peftfoundry.artifacts.storage.Digests;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Stores manifest + blob together and reads blobs back verified. Every read goes through a
+ * digesting stream into a scratch file; only when the sha-256 and size match the manifest is the
+ * scratch file served. A mismatch is a 500 problem, never a silently served corrupted blob.
+ */
+@ApplicationScoped
+public class ArtifactStorage {
+
+    private static final Logger LOG = Logger.getLogger(ArtifactStorage.class);
+
+    private final BlobStore blobs;
+    private final ManifestRepository manifests;
+    private final Path workDir;
+    private final long maxUploadBytes;
+
+    public ArtifactStorage(BlobStore blobs, ManifestRepository manifests, ArtifactsConfig config) throws IOException {
+        this.blobs = blobs;
+        this.manifests = manifests;
+        this.workDir = Path.of(config.workDir());
+        this.maxUploadBytes = config.maxUploadBytes();
+        Files.createDirectories(workDir);
+    }
+
+    public Path workDir() {
+        return workDir;
+    }
+
+    /** 413 when an upload is over foundry.artifacts.max-upload-bytes. */
+    public void checkUploadSize(long size) {
+        if (size > maxUploadBytes) {
+            throw new ProblemException(413, "upload-too-large", "Payload too large",
+                    "the upload is " + size + " bytes; the limit (foundry.artifacts.max-upload-bytes) is "
+                            + maxUploadBytes + " bytes");
+        }
+    }
+
+    /** Puts the file's blob (unless an identical one is stored) and inserts the manifest, under a digest lock. */
+    public Artifact store(Artifact manifest, Path file) throws IOException {
+        return manifests.withDigestLock(manifest.digest(), () -> {
+            boolean uploaded = blobs.putIfAbsent(manifest.digest(), file, manifest.size(), manifest.mediaType());
+            manifests.insert(manifest);
+            LOG.infof("stored %s %s for tenant %s: %d bytes, sha256 %s (%s)", manifest.kind(), manifest.id(),
+                    manifest.tenant(), manifest.size(), manifest.digest(), uploaded ? "new blob" : "blob already present");
+            return manifest;
+        });
+    }
+
+    /** Deletes manifests and, when no manifest references it any more, the blob. */
+    public void delete(List<Artifact> artifacts) throws IOException {
+        for (Artifact a : artifacts) {
+            manifests.withDigestLock(a.digest(), () -> {
+                if (!manifests.deleteAndCheckReferenced(a.id(), a.digest())) {
+                    blobs.delete(a.digest());
+                }
+                return null;
+            });
+            LOG.infof("deleted %s %s (job %s, attempt %s, step %s)", a.kind(), a.id(), a.jobId(), a.attempt(), a.step());
+        }
+    }
+
+    /**
+     * Copies the blob into a scratch file while digesting it and returns the file only when digest and
+     * size match the manifest. The caller deletes the file.
+     */
+    public Path verifiedCopy(Artifact a) throws IOException {
+        Path tmp = Files.createTempFile(workDir, "read-", ".blob");
+        boolean ok = false;
+        try (InputStream raw = blobs.open(a.digest());
+             Digests.HashingInputStream in = new Digests.HashingInputStream(raw);
+             OutputStream out = Files.newOutputStream(tmp)) {
+            in.transferTo(out);
+            Digests.DigestAndSize got = in.result();
+            if (got.size() != a.size() || !got.sha256Hex().equals(a.digest())) {
+                LOG.errorf("integrity failure on %s %s: manifest sha256 %s size %d, stored blob sha256 %s size %d",
+                        a.kind(), a.id(), a.digest(), a.size(), got.sha256Hex(), got.size());
+                throw new ProblemException(500, "blob-integrity", "Stored content is corrupted",
+                        "the stored content of " + a.id() + " does not match its recorded sha-256/size; it was not served."
+                                + " Re-upload the artifact or contact the operator");
+            }
+            ok = true;
+            return tmp;
+        } finally {
+            if (!ok) {
+                Files.deleteIfExists(tmp);
+            }
+        }
+    }
+
+    public String presignedUrl(Artifact a, java.time.Duration expiry) throws IOException {
+        return blobs.presignedGet(a.digest(), expiry, a.name());
+    }
+
+    public static Instant now() {
+        return Instant.now();
+    }
+}

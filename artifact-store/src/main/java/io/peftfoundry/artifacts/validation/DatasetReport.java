@@ -1,0 +1,17 @@
+package io.peftfoundry.artifacts.validation;
+
+import io.peftfoundry.artifacts.rest.Problem;
+
+import java.util.List;
+
+/**
+ * Outcome of validating a dataset: the task (declared or inferred), the number of examples, the
+ * sorted label set (classification) and the faults found (first N, by line).
+ */
+public record DatasetReport(DatasetTask task, boolean plainText, long lineCount, List<String> labels,
+                            List<Problem.FieldError> errors, long totalErrors) {
+
+    public boolean valid() {
+        return totalErrors == 0;
+    }
+}
