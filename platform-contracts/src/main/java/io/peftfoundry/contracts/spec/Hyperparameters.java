@@ -1,0 +1,85 @@
+package io.peftfoundry.contracts.spec;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+
+/**
+ * Training hyperparameters. Every field may be left out; {@link #withDefaults(MethodType)} fills in:
+ *
+ * <table>
+ * <caption>defaults and allowed ranges</caption>
+ * <tr><th>field</th><th>default</th><th>allowed</th></tr>
+ * <tr><td>epochs</td><td>3</td><td>1–1000</td></tr>
+ * <tr><td>batch_size</td><td>16</td><td>1–4096</td></tr>
+ * <tr><td>learning_rate</td><td>by method: full 2e-5, lora 5e-4, adapter 5e-4, ia3 3e-3, prefix 1e-2,
+ *     prompt 3e-2</td><td>&gt; 0 and ≤ 1</td></tr>
+ * <tr><td>max_seq_length</td><td>128</td><td>1–16384 (the backbone may allow less)</td></tr>
+ * <tr><td>warmup_ratio</td><td>0.06</td><td>0 ≤ x &lt; 1 (fraction of the total steps)</td></tr>
+ * <tr><td>weight_decay</td><td>0.0</td><td>0–1</td></tr>
+ * <tr><td>gradient_accumulation_steps</td><td>1</td><td>1–1024</td></tr>
+ * <tr><td>max_steps</td><td>null (train for {@code epochs})</td><td>null or 1–10,000,000; stops training
+ *     early when reached</td></tr>
+ * <tr><td>eval_every_steps</td><td>100</td><td>0–10,000,000; 0 = evaluate at the end of each epoch only</td></tr>
+ * <tr><td>checkpoint_every_steps</td><td>200</td><td>0–10,000,000; 0 = checkpoint at the end of each epoch
+ *     only</td></tr>
+ * <tr><td>scheduler</td><td>linear</td><td>linear, cosine</td></tr>
+ * <tr><td>max_grad_norm</td><td>1.0</td><td>0–1000; 0 = no gradient clipping</td></tr>
+ * <tr><td>early_stopping_patience</td><td>null (off)</td><td>null or 1–1000 evaluations without improvement of
+ *     the validation loss; needs a validation_file</td></tr>
+ * </table>
+ * A step is one optimizer update, i.e. {@code batch_size × gradient_accumulation_steps} examples.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record Hyperparameters(Integer epochs, Integer batchSize, Double learningRate, Integer maxSeqLength,
+                              Double warmupRatio, Double weightDecay, Integer gradientAccumulationSteps,
+                              Integer maxSteps, Integer evalEverySteps, Integer checkpointEverySteps,
+                              Scheduler scheduler, Double maxGradNorm, Integer earlyStoppingPatience) {
+
+    public static final int DEFAULT_EPOCHS = 3;
+    public static final int DEFAULT_BATCH_SIZE = 16;
+    public static final int DEFAULT_MAX_SEQ_LENGTH = 128;
+    public static final double DEFAULT_WARMUP_RATIO = 0.06;
+    public static final double DEFAULT_WEIGHT_DECAY = 0.0;
+    public static final int DEFAULT_GRADIENT_ACCUMULATION_STEPS = 1;
+    public static final int DEFAULT_EVAL_EVERY_STEPS = 100;
+    public static final int DEFAULT_CHECKPOINT_EVERY_STEPS = 200;
+    public static final Scheduler DEFAULT_SCHEDULER = Scheduler.LINEAR;
+    public static final double DEFAULT_MAX_GRAD_NORM = 1.0;
+
+    /** Nothing set: every field takes its default in {@link #withDefaults(MethodType)}. */
+    public static Hyperparameters empty() {
+        return new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /**
+     * The default learning rate of a method: small for a full fine-tune (every weight moves), larger for methods that
+     * train few parameters from scratch (values commonly used with these methods).
+     */
+    public static double defaultLearningRate(MethodType method) {
+        return switch (method) {
+            case FULL -> 2e-5;
+            case LORA, ADAPTER -> 5e-4;
+            case IA3 -> 3e-3;
+            case PREFIX -> 1e-2;
+            case PROMPT -> 3e-2;
+        };
+    }
+
+    /** A copy with every absent (null) field replaced by its default; the learning rate depends on the method. */
+    public Hyperparameters withDefaults(MethodType method) {
+        return new Hyperparameters(
+                epochs != null ? epochs : DEFAULT_EPOCHS,
+                batchSize != null ? batchSize : DEFAULT_BATCH_SIZE,
+                learningRate != null ? learningRate : defaultLearningRate(method),
+                maxSeqLength != null ? maxSeqLength : DEFAULT_MAX_SEQ_LENGTH,
+                warmupRatio != null ? warmupRatio : DEFAULT_WARMUP_RATIO,
+                weightDecay != null ? weightDecay : DEFAULT_WEIGHT_DECAY,
+                gradientAccumulationSteps != null ? gradientAccumulationSteps : DEFAULT_GRADIENT_ACCUMULATION_STEPS,
+                maxSteps,
+                evalEverySteps != null ? evalEverySteps : DEFAULT_EVAL_EVERY_STEPS,
+                checkpointEverySteps != null ? checkpointEverySteps : DEFAULT_CHECKPOINT_EVERY_STEPS,
+                scheduler != null ? scheduler : DEFAULT_SCHEDULER,
+                maxGradNorm != null ? maxGradNorm : DEFAULT_MAX_GRAD_NORM,
+                earlyStoppingPatience);
+    }
+}
