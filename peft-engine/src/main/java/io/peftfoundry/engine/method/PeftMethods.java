@@ -1,0 +1,73 @@
+package io.peftfoundry.engine.method;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.engine.method.full.FullFineTune;
+import io.peftfoundry.engine.method.lora.LoraConfig;
+import io.peftfoundry.engine.method.lora.LoraInjector;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The registry: method type (and PEFT peft_type) → config parsers and injector. One line per method. */
+public final class PeftMethods {
+
+    private static final Map<String, MethodDescriptor<?>> BY_TYPE = new LinkedHashMap<>();
+
+    static {
+        register(new MethodDescriptor<>("lora", "LORA", LoraConfig::fromSpec, LoraConfig::fromAdapterConfig, new LoraInjector()));
+        register(new MethodDescriptor<>("full", null, FullFineTune.Config::fromSpec, n -> new FullFineTune.Config(), new FullFineTune()));
+    }
+
+    private PeftMethods() {}
+
+    /** Adds a method (the other methods register here when their folder lands). */
+    public static synchronized void register(MethodDescriptor<?> d) {
+        BY_TYPE.put(d.type(), d);
+    }
+
+    public static synchronized MethodDescriptor<?> byType(String type) {
+        MethodDescriptor<?> d = BY_TYPE.get(type);
+        if (d == null) {
+            throw new IllegalArgumentException("method.type: unknown method '" + type + "' (known: " + BY_TYPE.keySet() + ")");
+        }
+        return d;
+    }
+
+    public static synchronized MethodDescriptor<?> byPeftType(String peftType) {
+        for (MethodDescriptor<?> d : BY_TYPE.values()) {
+            if (peftType.equals(d.peftType())) {
+                return d;
+            }
+        }
+        throw new IllegalArgumentException("adapter_config.json: peft_type '" + peftType + "' is not supported");
+    }
+
+    public static synchronized java.util.Set<String> types() {
+        return java.util.Set.copyOf(BY_TYPE.keySet());
+    }
+
+    /**
+     * Parses the job spec's {@code method} object: {@code {"type": "lora", "lora": {...}}}.
+     */
+    public static MethodConfig parseSpec(JsonNode method) {
+        if (method == null || !method.isObject()) {
+            throw new IllegalArgumentException("method: must be an object with a 'type'");
+        }
+        JsonNode type = method.get("type");
+        if (type == null || !type.isTextual()) {
+            throw new IllegalArgumentException("method.type: required (one of " + types() + ")");
+        }
+        MethodDescriptor<?> d = byType(type.asText());
+        JsonNode sub = method.get(d.type());
+        return d.fromSpec().apply(sub == null ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode() : sub);
+    }
+
+    public static MethodConfig parseAdapterConfig(ObjectNode adapterConfig) {
+        JsonNode pt = adapterConfig.get("peft_type");
+        if (pt == null) {
+            throw new IllegalArgumentException("adapter_config.json: missing peft_type");
+        }
+        return byPeftType(pt.asText()).fromAdapterConfig().apply(adapterConfig);
+    }
+}

@@ -1,0 +1,54 @@
+package io.peftfoundry.engine.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * The projection that closes a sublayer — {@code attention.output} or {@code output}:
+ * {@code LayerNorm(dropout(dense(x)) [→ adapter] + residual)}.
+ * Input: x (B, T, in), residual (B, T, H). Output (B, T, H).
+ *
+ * <p>Extension point for bottleneck adapters: {@link #setAdapter} installs a module that gets
+ * {@code NDList(projected, residual)} and returns the new projected value, so sequential
+ * (Houlsby/Pfeiffer: {@code p + f(p)}) and parallel ({@code p + f(residual)}) adapters both fit.
+ */
+public class BertSublayerOutput extends HfModule {
+
+    private final BertConfig config;
+    private HfModule adapter;
+
+    public BertSublayerOutput(BertConfig c, int inFeatures) {
+        this.config = c;
+        module("dense", new HfLinear(inFeatures, c.hiddenSize(), true));
+        module("LayerNorm", new HfLayerNorm(c.hiddenSize(), c.layerNormEps()));
+    }
+
+    /** Installs an adapter as child {@code name} (e.g. AdapterHub's "adapters.&lt;name&gt;" layout is the caller's choice). */
+    public void setAdapter(String name, HfModule adapterModule) {
+        if (adapter != null) {
+            throw new IllegalStateException("an adapter is already installed here");
+        }
+        adapter = attachModule(name, adapterModule);
+    }
+
+    public HfModule adapter() {
+        return adapter;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.get(0);
+        NDArray residual = inputs.get(1);
+        NDArray p = module("dense").forward(ps, new NDList(x), training).head();
+        if (training && config.hiddenDropoutProb() > 0) {
+            p = Dropout.dropout(p, config.hiddenDropoutProb(), true).head();
+        }
+        if (adapter != null) {
+            p = adapter.forward(ps, new NDList(p, residual), training).head();
+        }
+        return module("LayerNorm").forward(ps, new NDList(p.add(residual)), training);
+    }
+}

@@ -1,0 +1,42 @@
+package io.peftfoundry.engine.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Embedding;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/** Lookup table {@code weight} (num, dim): int64 ids (...) → (..., dim). */
+public class HfEmbedding extends HfModule {
+
+    private final int num;
+    private final int dim;
+    private final Parameter weight;
+
+    public HfEmbedding(int num, int dim) {
+        this.num = num;
+        this.dim = dim;
+        this.weight = param("weight", Parameter.Type.WEIGHT);
+    }
+
+    public int num() {
+        return num;
+    }
+
+    public int dim() {
+        return dim;
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray ids = inputs.head();
+        NDArray w = ps.getValue(weight, ids.getDevice(), training);
+        return Embedding.embedding(ids, w, SparseFormat.DENSE);
+    }
+}
