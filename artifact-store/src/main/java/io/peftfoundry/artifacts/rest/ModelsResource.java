@@ -1,0 +1,77 @@
+package io.peftfoundry.artifacts.rest;
+
+import io.peftfoundry.artifacts.auth.CurrentCaller;
+import io.peftfoundry.artifacts.config.ArtifactsConfig;
+import io.peftfoundry.artifacts.service.Artifact;
+import io.peftfoundry.artifacts.service.ArtifactStorage;
+import io.peftfoundry.artifacts.service.ModelService;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.jboss.resteasy.reactive.RestForm;
+import org.jboss.resteasy.reactive.multipart.FileUpload;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+
+/** Backbones: {@code GET /v1/models}, {@code GET /v1/models/{id or name}[/content]}, {@code POST /v1/models}. */
+@Path("/v1/models")
+public class ModelsResource {
+
+    private final ModelService models;
+    private final ArtifactStorage storage;
+    private final CurrentCaller caller;
+    private final ArtifactsConfig config;
+
+    public ModelsResource(ModelService models, ArtifactStorage storage, CurrentCaller caller, ArtifactsConfig config) {
+        this.models = models;
+        this.storage = storage;
+        this.caller = caller;
+        this.config = config;
+    }
+
+    /** Multipart: {@code file} (zip of a Hugging Face layout directory), {@code name}. */
+    @POST
+    @Consumes(MediaType.MULTIPART_FORM_DATA)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response register(@RestForm("file") FileUpload file, @RestForm("name") String name,
+                             @RestForm("tenant") String onBehalfOf) throws IOException {
+        if (file == null) {
+            throw ProblemException.badRequest("invalid-field", "multipart part 'file' (the model zip) is missing",
+                    List.of(Problem.FieldError.of("file", "missing")));
+        }
+        Artifact a = models.register(caller.get(), file.uploadedFile(), file.size(), name, onBehalfOf);
+        return Response.status(201).entity(Views.model(a)).build();
+    }
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> list() {
+        return Views.list(models.list(caller.get()).stream().map(Views::model).toList());
+    }
+
+    @GET
+    @Path("{id}")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> get(@PathParam("id") String id) {
+        return Views.model(models.get(caller.get(), id));
+    }
+
+    @GET
+    @Path("{id}/content")
+    @Produces({"application/zip", MediaType.APPLICATION_JSON})
+    public Response content(@PathParam("id") String id, @QueryParam("presign") boolean presign) throws IOException {
+        Artifact a = models.get(caller.get(), id);
+        if (presign) {
+            return Response.ok(Downloads.presigned(storage, a, config.presignExpiry()), MediaType.APPLICATION_JSON).build();
+        }
+        return Downloads.verified(storage, a);
+    }
+}

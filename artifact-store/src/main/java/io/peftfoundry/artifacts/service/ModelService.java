@@ -1,0 +1,97 @@
+package io.peftfoundry.artifacts.service;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.artifacts.auth.Caller;
+import io.peftfoundry.artifacts.rest.Problem.FieldError;
+import io.peftfoundry.artifacts.rest.ProblemException;
+import io.peftfoundry.artifacts.storage.Digests;
+import io.peftfoundry.artifacts.validation.AdapterInspector;
+import io.peftfoundry.artifacts.validation.ModelInspector;
+import io.peftfoundry.artifacts.validation.ZipLayout;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Backbones ({@code /v1/models}): Hugging Face layout zips. Built-in encoders belong to tenant
+ * {@code _builtin} and are visible to everyone; uploaded ones belong to the uploader's tenant. A model
+ * is addressed by its id or by its name (the name a job spec's {@code model} uses).
+ */
+@ApplicationScoped
+public class ModelService {
+
+    /** Architectures peft-engine can load today. */
+    public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert");
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+
+    private final ArtifactStorage storage;
+    private final ManifestRepository manifests;
+    private final ModelInspector inspector;
+
+    public ModelService(ArtifactStorage storage, ManifestRepository manifests, ObjectMapper mapper) {
+        this.storage = storage;
+        this.manifests = manifests;
+        this.inspector = new ModelInspector(mapper, SUPPORTED_MODEL_TYPES);
+    }
+
+    public Artifact register(Caller caller, Path zip, long size, String name, String onBehalfOf) throws IOException {
+        return register(caller.owningTenant(onBehalfOf), zip, size, name);
+    }
+
+    /** Registers a model zip for a tenant ({@link ManifestRepository#BUILTIN_TENANT} for built-ins). */
+    public Artifact register(String tenant, Path zip, long size, String name) throws IOException {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw ProblemException.badRequest("invalid-field", "'name' must be 1–64 characters of a-z, 0-9, '.', '_', '-'",
+                    List.of(FieldError.of("name", name == null ? "missing" : "invalid '" + name + "'")));
+        }
+        storage.checkUploadSize(size);
+        ModelInspector.Result result;
+        try {
+            result = inspector.inspect(zip);
+        } catch (AdapterInspector.InvalidAdapterException e) {
+            throw ProblemException.badRequest("invalid-model", e.getMessage(), e.errors());
+        } catch (ZipLayout.InvalidArchiveException e) {
+            throw ProblemException.badRequest("invalid-archive", e.getMessage());
+        }
+        if (manifests.findModelByName(tenant, name).isPresent()) {
+            throw new ProblemException(409, "conflict", "Conflict", "a model named '" + name + "' is already registered");
+        }
+        ObjectNode annotations = new ObjectMapper().createObjectNode();
+        annotations.put("model_type", result.modelType());
+        annotations.put("tensors", result.tensorCount());
+        annotations.put("parameters", result.parameterCount());
+        for (String key : List.of("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size", "max_position_embeddings")) {
+            if (result.config().has(key)) {
+                annotations.set(key, result.config().get(key));
+            }
+        }
+        Digests.DigestAndSize digest = Digests.of(zip);
+        Artifact a = new Artifact(ArtifactIds.next("model"), tenant, Artifact.MODEL, name, digest.sha256Hex(), digest.size(),
+                "application/zip", annotations, OffsetDateTime.now(ZoneOffset.UTC), null, null, null, null, null, null, null);
+        return storage.store(a, zip);
+    }
+
+    public List<Artifact> list(Caller caller) {
+        return manifests.list(Artifact.MODEL, caller);
+    }
+
+    /** By id, else by name (the caller's own model first, then a built-in). */
+    public Artifact get(Caller caller, String idOrName) {
+        return manifests.find(Artifact.MODEL, idOrName, caller)
+                .or(() -> manifests.findModelByName(caller.tenant(), idOrName))
+                .or(() -> manifests.findModelByName(ManifestRepository.BUILTIN_TENANT, idOrName))
+                .orElseThrow(() -> ProblemException.notFound("model", idOrName));
+    }
+
+    public Optional<Artifact> builtin(String name) {
+        return manifests.findModelByName(ManifestRepository.BUILTIN_TENANT, name);
+    }
+}
