@@ -134,6 +134,29 @@ public abstract class HfModule extends AbstractBlock {
         namedParameters().values().forEach(c);
     }
 
+    /**
+     * Initialised = every parameter has its array. (DJL's default also wants recorded input shapes,
+     * which blocks built from checkpoints never get.)
+     */
+    @Override
+    public boolean isInitialized() {
+        for (Parameter p : namedParameters().values()) {
+            if (!p.isInitialized()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    protected void initializeChildBlocks(ai.djl.ndarray.NDManager manager, ai.djl.ndarray.types.DataType dataType,
+            Shape... inputShapes) {
+        throw new IllegalStateException(getClass().getSimpleName() + " has parameters without values: "
+                + namedParameters().entrySet().stream().filter(e -> !e.getValue().isInitialized())
+                        .map(Map.Entry::getKey).limit(5).toList()
+                + " (values come from a checkpoint or a method's injector, not from DJL initializers)");
+    }
+
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         return inputShapes;

@@ -1,0 +1,27 @@
+/**
+ * PEFT methods, one folder per method as in Hugging Face PEFT's {@code tuners/}: a config record
+ * (validated hyperparameters, parsed from the job spec and from {@code adapter_config.json}), the
+ * layer (frozen base + new parameters) and an injector that walks the backbone. {@link
+ * io.peftfoundry.engine.method.PeftMethods} maps the job spec's {@code method.type} and PEFT's
+ * {@code peft_type} to them.
+ *
+ * <p>Adding a method: create {@code method/<name>/{XConfig, XLayer, XInjector}}, implement
+ * {@link io.peftfoundry.engine.method.MethodInjector} returning an {@link
+ * io.peftfoundry.engine.method.InjectedMethod}, register one line in {@code PeftMethods}. Hooks on
+ * the backbone ({@link io.peftfoundry.engine.model.BertModel}):
+ * <ul>
+ *   <li>wrap any named linear: {@code parent.replaceModule("query", wrapper)} — paths come from
+ *       {@code backbone.namedModules()} (LoRA; IA3 on key/value scales the output, IA3 on
+ *       {@code output.dense} scales its input, i.e. the FFN's GELU activation);</li>
+ *   <li>a block after the attention output or the FFN: {@code layer.attention().output().setAdapter(name, m)},
+ *       {@code layer.output().setAdapter(name, m)}; {@code m} maps NDList(projected, residual) → projected';</li>
+ *   <li>attention prefixes: {@code backbone.setPrefixEncoder(name, m)}, {@code m} maps NDList(inputIds) →
+ *       NDList(k0, v0, …) each (B, P, H); the mask is extended;</li>
+ *   <li>soft prompts: {@code backbone.setPromptEncoder(name, m)}, {@code m} maps NDList(inputIds) → (B, P, H); the
+ *       mask is extended and the prompt positions are dropped from the output.</li>
+ * </ul>
+ * New parameters: create with {@code HfModule.param(...)} (type {@code OTHER}), give values with
+ * {@link io.peftfoundry.engine.model.HfModule#assign}, mark trainable with {@code freeze(false)};
+ * backbone parameters arrive frozen. No DJL initializers are involved.
+ */
+package io.peftfoundry.engine.method;
