@@ -1,0 +1,115 @@
+package io.peftfoundry.artifacts.rest;
+
+import io.peftfoundry.artifacts.JobApiStub;
+import io.peftfoundry.artifacts.TestArtifacts;
+import io.peftfoundry.devstack.testing.DevStackTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static io.peftfoundry.artifacts.TestArtifacts.KEY_A;
+import static io.peftfoundry.artifacts.TestArtifacts.KEY_B;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+@QuarkusTest
+@QuarkusTestResource(DevStackTestResource.class)
+@QuarkusTestResource(JobApiStub.class)
+class AdaptersResourceTest {
+
+    static final String LINEAGE = "{\"job_id\":\"ftjob-1\",\"base_model\":\"all-minilm-l6-v2\",\"method\":\"lora\","
+            + "\"dataset_digest\":\"sha256:00\",\"parent_adapter\":null}";
+
+    static Response upload(Path zip, String lineage) {
+        return given().header("Authorization", "Bearer " + KEY_A)
+                .multiPart("file", zip.toFile(), "application/zip")
+                .multiPart("lineage", lineage)
+                .when().post("/v1/adapters");
+    }
+
+    @Test
+    void loraAdapterIsStoredWithLineageAndServedAsTheSameZip() throws Exception {
+        Map<String, long[]> head = new LinkedHashMap<>();
+        head.put("base_model.model.classifier.modules_to_save.default.weight", new long[]{2, 32});
+        head.put("base_model.model.classifier.modules_to_save.default.bias", new long[]{2});
+        Path zip = TestArtifacts.zip(TestArtifacts.loraAdapter(head, "[\"classifier\"]"));
+        String id = upload(zip, LINEAGE).then().statusCode(201)
+                .body("object", equalTo("adapter"))
+                .body("job_id", equalTo("ftjob-1"))
+                .body("lineage.base_model", equalTo("all-minilm-l6-v2"))
+                .body("lineage.method", equalTo("lora"))
+                .body("lineage.rank", equalTo(8))
+                .body("lineage.format", equalTo("peft"))
+                .extract().path("id");
+        given().header("Authorization", "Bearer " + KEY_A).get("/v1/adapters").then().statusCode(200)
+                .body("data.id", hasItem(id));
+        byte[] served = given().header("Authorization", "Bearer " + KEY_A).get("/v1/adapters/" + id + "/content")
+                .then().statusCode(200).contentType("application/zip").extract().asByteArray();
+        assertArrayEquals(Files.readAllBytes(zip), served);
+        given().header("Authorization", "Bearer " + KEY_B).get("/v1/adapters/" + id).then().statusCode(404);
+    }
+
+    @Test
+    void adapterCarryingEmbeddingMatrixIsRefusedNamingTheTensor() throws Exception {
+        String tensor = "base_model.model.embeddings.word_embeddings.weight";
+        Path zip = TestArtifacts.zip(TestArtifacts.loraAdapter(Map.of(tensor, new long[]{30522, 32}), "null"));
+        upload(zip, LINEAGE).then().statusCode(400)
+                .contentType(containsString("application/problem+json"))
+                .body("type", equalTo("/problems/invalid-adapter"))
+                .body("detail", containsString(tensor))
+                .body("errors.field", contains(tensor));
+    }
+
+    @Test
+    void embeddingMatrixIsAllowedWhenListedInModulesToSaveOrForFullFineTune() throws Exception {
+        String tensor = "base_model.model.embeddings.word_embeddings.modules_to_save.default.weight";
+        Path saved = TestArtifacts.zip(TestArtifacts.loraAdapter(Map.of(tensor, new long[]{30522, 32}), "[\"word_embeddings\"]"));
+        upload(saved, LINEAGE).then().statusCode(201);
+
+        Path full = TestArtifacts.zip(TestArtifacts.loraAdapter(Map.of("lm_head.weight", new long[]{1000, 32}), "null"));
+        upload(full, LINEAGE.replace("\"lora\"", "\"full\"")).then().statusCode(201);
+        upload(full, LINEAGE).then().statusCode(400).body("errors.field", contains("lm_head.weight"));
+    }
+
+    @Test
+    void adapterZipWithoutConfigOrWeightsIsRefused() throws Exception {
+        Map<String, byte[]> files = TestArtifacts.loraAdapter(Map.of(), "null");
+        files.remove("adapter_config.json");
+        upload(TestArtifacts.zip(files), LINEAGE).then().statusCode(400)
+                .body("errors[0].field", equalTo("adapter_config.json"));
+
+        Map<String, byte[]> noWeights = TestArtifacts.loraAdapter(Map.of(), "null");
+        noWeights.remove("adapter_model.safetensors");
+        upload(TestArtifacts.zip(noWeights), LINEAGE).then().statusCode(400)
+                .body("errors[0].field", equalTo("adapter_model.safetensors"));
+    }
+
+    @Test
+    void adapterHubLayoutIsAccepted() throws Exception {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("adapter_config.json", TestArtifacts.utf8("{\"architecture\":\"bottleneck\",\"reduction_factor\":16}"));
+        files.put("adapter.safetensors", TestArtifacts.safetensors(Map.of(
+                "bert.encoder.layer.0.output.adapters.a.adapter_down.0.weight", new long[]{24, 384})));
+        upload(TestArtifacts.zip(files), LINEAGE.replace("\"lora\"", "\"adapter\"")).then().statusCode(201)
+                .body("lineage.format", equalTo("adapterhub"));
+    }
+
+    @Test
+    void lineageIsValidated() throws Exception {
+        Path zip = TestArtifacts.zip(TestArtifacts.loraAdapter(Map.of(), "null"));
+        upload(zip, "{\"job_id\":\"j\",\"method\":\"dora\",\"colour\":\"red\"}").then().statusCode(400)
+                .body("errors.field", hasItem("lineage.colour"))
+                .body("errors.field", hasItem("lineage.base_model"))
+                .body("errors.field", hasItem("lineage.method"));
+    }
+}
