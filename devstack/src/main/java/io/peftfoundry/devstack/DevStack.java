@@ -8,10 +8,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,8 +53,9 @@ public final class DevStack implements AutoCloseable {
      * @throws DevStackException  when a component fails to start (those already started are stopped)
      */
     public static DevStack start(DevStackConfig config) {
-        PostgresServer.stopLeftover(config);
         requirePortsFree(config);
+        requireDataDirUnused(config);
+        PostgresServer.stopLeftover(config);
         if (config.fresh()) {
             deleteRecursively(config.dataDir());
         }
@@ -81,6 +86,38 @@ public final class DevStack implements AutoCloseable {
         Ports.requireFree(c.host(), c.postgresPort(), DevStackConfig.Setting.POSTGRES_PORT.variable());
         Ports.requireFree(c.host(), c.s3Port(), DevStackConfig.Setting.S3_PORT.variable());
         Ports.requireFree(c.host(), c.controlPort(), DevStackConfig.Setting.CONTROL_PORT.variable());
+    }
+
+    /**
+     * Refuses a data directory that another running devstack uses (PostgreSQL's and Kafka's lock
+     * files are held), so that {@code --fresh} never deletes live data and two servers never share files.
+     */
+    private static void requireDataDirUnused(DevStackConfig c) {
+        // Kafka's lock first: it is held by another process, so probing it never disturbs a lock of this
+        // JVM (closing a channel can release all of this JVM's locks on that file)
+        for (Path lock : List.of(c.kafkaDir().resolve(".lock"), c.postgresDir().resolve("epg-lock"))) {
+            if (isLockedByAnotherDevStack(lock)) {
+                throw new DataDirInUseException(c.dataDir());
+            }
+        }
+    }
+
+    private static boolean isLockedByAnotherDevStack(Path lockFile) {
+        if (!Files.isRegularFile(lockFile)) {
+            return false;
+        }
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                return true;
+            }
+            lock.release();
+            return false;
+        } catch (OverlappingFileLockException e) {
+            return true; // held by this very JVM
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     public DevStackConfig config() {

@@ -10,7 +10,8 @@ import java.util.concurrent.CountDownLatch;
  * Runs the devstack until SIGTERM/SIGINT:
  * {@code java -cp 'devstack/target/devstack.jar:devstack/target/lib/*' io.peftfoundry.devstack.Main [--fresh] [--data-dir DIR]}.
  *
- * <p>Exit codes: 0 after a clean shutdown, 2 for a taken port or a bad option, 1 for any other failure.
+ * <p>Exit codes: 0 after a clean shutdown, 2 for a taken port, a data directory in use or a bad option,
+ * 1 for any other failure.
  */
 public final class Main {
 
@@ -40,7 +41,7 @@ public final class Main {
         DevStack stack;
         try {
             stack = DevStack.start(config);
-        } catch (PortInUseException e) {
+        } catch (PortInUseException | DataDirInUseException e) {
             System.err.println("devstack: " + e.getMessage());
             System.exit(EXIT_USAGE);
             return;

@@ -203,6 +203,17 @@ class DevStackTest {
 
     @Test
     @Order(7)
+    void aDataDirectoryInUseIsRefusedAndKeptIntact() {
+        // other free ports, same data folder, --fresh: must neither start nor delete the live data
+        DevStackConfig sameDir = TestPorts.configOnFreePorts(dataDir).toBuilder().fresh(true).build();
+        DataDirInUseException e = assertThrows(DataDirInUseException.class, () -> DevStack.start(sameDir));
+        assertTrue(e.getMessage().contains(dataDir.toAbsolutePath().normalize().toString()), e.getMessage());
+        assertEquals(Map.of("kafka", "UP", "postgres", "UP", "s3", "UP"), stack.health());
+        assertTrue(java.nio.file.Files.isRegularFile(config.postgresDir().resolve("PG_VERSION")));
+    }
+
+    @Test
+    @Order(8)
     void aRestartOnTheSameDataKeepsRowsObjectsAndRecords() throws Exception {
         String marker = UUID.randomUUID().toString();
         try (Connection c = DriverManager.getConnection(stack.postgresJdbcUrl(), "jobs", config.postgresPassword());

@@ -92,8 +92,11 @@ public class DevStackTestResource implements QuarkusTestResourceLifecycleManager
     private static void launch() {
         Path repo = findRepoRoot();
         Path target = repo.resolve("devstack").resolve("target");
-        Path logFile = repo.resolve("target").resolve("devstack-test.log");
-        Path dataDir = repo.resolve("target").resolve("devstack-test-data");
+        // a devstack on other ports (FOUNDRY_DEVSTACK_PORT set) gets its own files, so two never share data
+        String port = DevStackControl.setting("FOUNDRY_DEVSTACK_PORT", "9094");
+        String suffix = port.equals("9094") ? "" : "-" + port;
+        Path logFile = repo.resolve("target").resolve("devstack-test" + suffix + ".log");
+        Path dataDir = repo.resolve("target").resolve("devstack-test-data" + suffix);
         try {
             Files.createDirectories(logFile.getParent());
         } catch (IOException e) {
@@ -132,7 +135,7 @@ public class DevStackTestResource implements QuarkusTestResourceLifecycleManager
             // exit code 2 = a port was taken: another devstack may be starting there, so keep waiting for it
             if (p != null && !p.isAlive() && p.exitValue() != 2) {
                 throw new IllegalStateException("devstack exited with code " + p.exitValue()
-                        + " during start-up; see target/devstack-test.log in the repository root");
+                        + " during start-up; see target/devstack-test*.log in the repository root");
             }
             try {
                 Thread.sleep(500);
@@ -142,7 +145,9 @@ public class DevStackTestResource implements QuarkusTestResourceLifecycleManager
             }
         }
         throw new IllegalStateException("devstack did not report UP on " + control.baseUri() + "/health within "
-                + START_TIMEOUT_MILLIS / 1000 + " s; see target/devstack-test.log in the repository root");
+                + START_TIMEOUT_MILLIS / 1000 + " s; see target/devstack-test*.log in the repository root"
+                + (launched != null && !launched.isAlive() ? " (the devstack launched here exited with code "
+                + launched.exitValue() + ": a port or its data directory is taken by another devstack)" : ""));
     }
 
     /** Walks up from the working directory to the folder holding {@code devstack/target/devstack.jar}. */
