@@ -85,7 +85,7 @@ public final class DevStack implements AutoCloseable {
         Ports.requireFree(c.host(), c.kafkaControllerPort(), DevStackConfig.Setting.KAFKA_CONTROLLER_PORT.variable());
         Ports.requireFree(c.host(), c.postgresPort(), DevStackConfig.Setting.POSTGRES_PORT.variable());
         Ports.requireFree(c.host(), c.s3Port(), DevStackConfig.Setting.S3_PORT.variable());
-        Ports.requireFree(c.host(), c.controlPort(), DevStackConfig.Setting.CONTROL_PORT.variable());
+        Ports.requireFree("127.0.0.1", c.controlPort(), DevStackConfig.Setting.CONTROL_PORT.variable());
     }
 
     /**

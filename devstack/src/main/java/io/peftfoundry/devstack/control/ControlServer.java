@@ -38,7 +38,7 @@ public final class ControlServer {
     }
 
     public static ControlServer start(DevStack stack) {
-        String host = stack.config().host();
+        String host = "127.0.0.1"; // loopback only, whatever FOUNDRY_HOST says: stopping components is not for the network
         int port = stack.config().controlPort();
         try {
             HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(host), port), 16);

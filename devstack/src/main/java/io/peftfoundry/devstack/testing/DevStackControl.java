@@ -36,9 +36,9 @@ public final class DevStackControl {
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     }
 
-    /** The devstack on {@code FOUNDRY_HOST:FOUNDRY_DEVSTACK_PORT} (default 127.0.0.1:9094). */
+    /** The devstack on {@code 127.0.0.1:FOUNDRY_DEVSTACK_PORT} (default 9094); the endpoint is loopback only. */
     public static DevStackControl local() {
-        return at(setting("FOUNDRY_HOST", "127.0.0.1"), Integer.parseInt(setting("FOUNDRY_DEVSTACK_PORT", "9094")));
+        return at("127.0.0.1", Integer.parseInt(setting("FOUNDRY_DEVSTACK_PORT", "9094")));
     }
 
     public static DevStackControl at(String host, int port) {
