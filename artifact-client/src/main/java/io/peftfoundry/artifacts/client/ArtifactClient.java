@@ -231,7 +231,7 @@ public class ArtifactClient {
         }
         Path tmp = Files.createTempFile(dir, hex + ".", ".part");
         try {
-            HttpRequest req = request(contentPath).header("Accept", "application/octet-stream").GET().build();
+            HttpRequest req = request(contentPath).header("Accept", "application/octet-stream, application/zip, */*").GET().build();
             HttpResponse<Path> resp = send(req, HttpResponse.BodyHandlers.ofFile(tmp));
             Path got = resp.body();
             String actual = sha256(got);

@@ -31,6 +31,10 @@ public interface ArtifactsConfig {
     @WithDefault("true")
     boolean importBuiltinModels();
 
+    /** Which built-in encoders to import (peft-engine names). */
+    @WithDefault("all-minilm-l6-v2,bge-small-en-v1.5,e5-small-v2")
+    java.util.List<String> builtinModels();
+
     interface Checkpoints {
         /** Checkpoints kept per job after each upload; older ones are pruned. */
         @WithName("keep-last")

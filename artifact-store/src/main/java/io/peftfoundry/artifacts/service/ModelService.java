@@ -87,8 +87,17 @@ public class ModelService {
     public Artifact get(Caller caller, String idOrName) {
         return manifests.find(Artifact.MODEL, idOrName, caller)
                 .or(() -> manifests.findModelByName(caller.tenant(), idOrName))
-                .or(() -> manifests.findModelByName(ManifestRepository.BUILTIN_TENANT, idOrName))
+                .or(() -> manifests.findModelByName(ManifestRepository.BUILTIN_TENANT, canonicalBuiltinName(idOrName)))
                 .orElseThrow(() -> ProblemException.notFound("model", idOrName));
+    }
+
+    /** Job specs may use peft-engine's short aliases (minilm-l6-v2, bge-small, e5-small). */
+    static String canonicalBuiltinName(String name) {
+        try {
+            return io.peftfoundry.engine.importer.PretrainedEncoder.byName(name).id;
+        } catch (IllegalArgumentException e) {
+            return name;
+        }
     }
 
     public Optional<Artifact> builtin(String name) {
