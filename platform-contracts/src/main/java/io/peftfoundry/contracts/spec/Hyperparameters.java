@@ -13,7 +13,8 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
  * <tr><td>batch_size</td><td>16</td><td>1–4096</td></tr>
  * <tr><td>learning_rate</td><td>by method: full 2e-5, lora 5e-4, adapter 5e-4, ia3 3e-3, prefix 1e-2,
  *     prompt 3e-2</td><td>&gt; 0 and ≤ 1</td></tr>
- * <tr><td>max_seq_length</td><td>128</td><td>1–16384 (the backbone may allow less)</td></tr>
+ * <tr><td>max_seq_length</td><td>128</td><td>2–16384 in tokens, special tokens included (the backbone may allow
+ *     less)</td></tr>
  * <tr><td>warmup_ratio</td><td>0.06</td><td>0 ≤ x &lt; 1 (fraction of the total steps)</td></tr>
  * <tr><td>weight_decay</td><td>0.0</td><td>0–1</td></tr>
  * <tr><td>gradient_accumulation_steps</td><td>1</td><td>1–1024</td></tr>

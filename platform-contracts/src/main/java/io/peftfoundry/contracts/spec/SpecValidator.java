@@ -206,7 +206,7 @@ final class SpecValidator {
             add(p + "learning_rate", "must be > 0 and ≤ 1, got " + h.learningRate());
         }
         if (h.maxSeqLength() != null) {
-            range(p + "max_seq_length", h.maxSeqLength(), 1, 16384);
+            range(p + "max_seq_length", h.maxSeqLength(), 2, 16384);
         }
         if (h.warmupRatio() != null && !(h.warmupRatio() >= 0 && h.warmupRatio() < 1)) {
             add(p + "warmup_ratio", "must be ≥ 0 and < 1, got " + h.warmupRatio());

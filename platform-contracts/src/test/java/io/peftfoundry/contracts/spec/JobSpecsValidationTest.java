@@ -25,7 +25,7 @@ class JobSpecsValidationTest {
             "hyperparameters": {"learning_rate": 0}                   | hyperparameters.learning_rate               | must be > 0 and ≤ 1, got 0.0
             "hyperparameters": {"learning_rate": -1e-4}               | hyperparameters.learning_rate               | must be > 0 and ≤ 1, got -1.0E-4
             "hyperparameters": {"learning_rate": 5.0}                 | hyperparameters.learning_rate               | must be > 0 and ≤ 1, got 5.0
-            "hyperparameters": {"max_seq_length": 0}                  | hyperparameters.max_seq_length              | must be between 1 and 16384, got 0
+            "hyperparameters": {"max_seq_length": 1}                  | hyperparameters.max_seq_length              | must be between 2 and 16384, got 1
             "hyperparameters": {"warmup_ratio": 1.0}                  | hyperparameters.warmup_ratio                | must be ≥ 0 and < 1, got 1.0
             "hyperparameters": {"weight_decay": -0.1}                 | hyperparameters.weight_decay                | must be ≥ 0 and ≤ 1, got -0.1
             "hyperparameters": {"gradient_accumulation_steps": 0}     | hyperparameters.gradient_accumulation_steps | must be between 1 and 1024, got 0
