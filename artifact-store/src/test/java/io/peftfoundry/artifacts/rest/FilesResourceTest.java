@@ -237,6 +237,37 @@ class FilesResourceTest {
                 .body("detail", containsString("1048576"));
     }
 
+    @io.quarkus.test.common.http.TestHTTPResource("/")
+    java.net.URL base;
+
+    @Test
+    void announcedOversizedUploadIs413BeforeTheBodyIsSent() throws Exception {
+        // only the headers are sent: the answer must come without reading (or waiting for) the 10 GB body
+        try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(30_000);
+            String head = "POST /v1/files HTTP/1.1\r\nHost: " + base.getHost() + "\r\n"
+                    + "Authorization: Bearer " + KEY_A + "\r\n"
+                    + "Content-Type: multipart/form-data; boundary=xyz\r\n"
+                    + "Content-Length: 10000000000\r\n\r\n";
+            socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            // read what arrives until the problem body is complete (the connection may stay open)
+            StringBuilder received = new StringBuilder();
+            byte[] buf = new byte[4096];
+            while (!received.toString().contains("}")) {
+                int n = socket.getInputStream().read(buf);
+                if (n < 0) {
+                    break;
+                }
+                received.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+            }
+            String response = received.toString();
+            org.junit.jupiter.api.Assertions.assertTrue(response.startsWith("HTTP/1.1 413"), response);
+            org.junit.jupiter.api.Assertions.assertTrue(response.contains("application/problem+json"), response);
+            org.junit.jupiter.api.Assertions.assertTrue(response.contains("1048576"), response);
+        }
+    }
+
     @Test
     void badPurposeAndTaskAreNamed() {
         upload(KEY_A, classification(2).getBytes(StandardCharsets.UTF_8), "training", null).then()
