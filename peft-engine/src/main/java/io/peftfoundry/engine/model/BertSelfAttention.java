@@ -43,7 +43,7 @@ public class BertSelfAttention extends HfModule {
         NDArray qh = heads(q);
         NDArray kh = heads(k);
         NDArray vh = heads(v);
-        NDArray scores = qh.matMul(kh.transpose(0, 1, 3, 2)).div(Math.sqrt(config.headSize())).add(maskAdd);
+        NDArray scores = Ops.scale(qh.matMul(kh.transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(config.headSize())).add(maskAdd);
         NDArray probs = scores.softmax(-1);
         if (training && config.attentionProbsDropoutProb() > 0) {
             probs = Dropout.dropout(probs, config.attentionProbsDropoutProb(), true).head();

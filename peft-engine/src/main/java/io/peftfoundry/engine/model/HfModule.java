@@ -111,8 +111,11 @@ public abstract class HfModule extends AbstractBlock {
      */
     public static void assign(Parameter p, NDArray value) {
         if (!p.isInitialized()) {
-            p.setArray(value);
-            value.setRequiresGradient(p.requiresGradient());
+            // own the memory: arrays made from Java data wrap a direct buffer (from_blob) whose lifetime
+            // is tied to the wrapper object, not to the tensor
+            NDArray owned = value.duplicate();
+            p.setArray(owned);
+            owned.setRequiresGradient(p.requiresGradient());
             return;
         }
         NDArray cur = p.getArray();

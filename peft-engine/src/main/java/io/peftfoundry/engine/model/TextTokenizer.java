@@ -68,33 +68,45 @@ public final class TextTokenizer implements AutoCloseable {
             for (int i = 0; i < b; i++) {
                 System.arraycopy(a[i], 0, flat, i * t, t);
             }
-            return m.create(flat, new Shape(b, t));
+            return m.create(flat, new Shape(b, t)).duplicate(); // owned memory, see HfModule.assign
         }
     }
 
-    /** Encodes texts with optional pairs ({@code pairs} may be null or hold nulls). */
-    public Batch encode(List<String> texts, List<String> pairs) {
-        int n = texts.size();
-        long[][] ids = new long[n][];
-        long[][] types = new long[n][];
+    /** One tokenized example before padding. */
+    public record Encoded(long[] ids, long[] typeIds) {}
+
+    public Encoded encodeOne(String text, String pair) {
+        Encoding e = pair == null ? tokenizer.encode(text) : tokenizer.encode(text, pair);
+        return new Encoded(e.getIds(), e.getTypeIds());
+    }
+
+    /** Pads encoded examples to the longest of them (pad id, type 0, mask 0). */
+    public Batch pad(List<Encoded> items) {
+        int n = items.size();
         int longest = 1;
-        for (int i = 0; i < n; i++) {
-            String pair = pairs == null ? null : pairs.get(i);
-            Encoding e = pair == null ? tokenizer.encode(texts.get(i)) : tokenizer.encode(texts.get(i), pair);
-            ids[i] = e.getIds();
-            types[i] = e.getTypeIds();
-            longest = Math.max(longest, ids[i].length);
+        for (Encoded e : items) {
+            longest = Math.max(longest, e.ids().length);
         }
         long[][] pIds = new long[n][longest];
         long[][] pTypes = new long[n][longest];
         long[][] mask = new long[n][longest];
         for (int i = 0; i < n; i++) {
+            Encoded e = items.get(i);
             java.util.Arrays.fill(pIds[i], padId);
-            System.arraycopy(ids[i], 0, pIds[i], 0, ids[i].length);
-            System.arraycopy(types[i], 0, pTypes[i], 0, types[i].length);
-            java.util.Arrays.fill(mask[i], 0, ids[i].length, 1L);
+            System.arraycopy(e.ids(), 0, pIds[i], 0, e.ids().length);
+            System.arraycopy(e.typeIds(), 0, pTypes[i], 0, e.typeIds().length);
+            java.util.Arrays.fill(mask[i], 0, e.ids().length, 1L);
         }
         return new Batch(pIds, pTypes, mask);
+    }
+
+    /** Encodes texts with optional pairs ({@code pairs} may be null or hold nulls), padded to the longest. */
+    public Batch encode(List<String> texts, List<String> pairs) {
+        List<Encoded> items = new java.util.ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            items.add(encodeOne(texts.get(i), pairs == null ? null : pairs.get(i)));
+        }
+        return pad(items);
     }
 
     @Override

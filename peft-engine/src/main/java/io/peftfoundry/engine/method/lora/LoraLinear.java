@@ -8,6 +8,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.Ops;
 
 /**
  * A frozen linear layer plus a low-rank update: {@code y = base(x) + scaling · B(A(dropout(x)))},
@@ -61,7 +62,7 @@ public class LoraLinear extends HfModule {
         }
         NDArray xin = training && dropout > 0 ? Dropout.dropout(x, dropout, true).head() : x;
         NDArray low = loraB.forward(ps, loraA.forward(ps, new NDList(xin), training), training).head();
-        return new NDList(y.add(low.mul(scaling)));
+        return new NDList(y.add(Ops.scale(low, scaling)));
     }
 
     /** The dense update {@code scaling · B·A}, shape (out, in). */

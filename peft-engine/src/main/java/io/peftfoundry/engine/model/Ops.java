@@ -1,0 +1,23 @@
+package io.peftfoundry.engine.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Autograd-safe scalar arithmetic. DJL's PyTorch {@code NDArray.mul(Number)} (and add/sub/div with a
+ * Number) wraps the number in a tensor over a Java direct buffer and closes it right after the op;
+ * autograd keeps that tensor for the backward pass, which then reads freed memory — gradients
+ * come out wrong or NaN now and then. Inside anything differentiated, scale with these instead:
+ * the constant is created by PyTorch ({@code full}), so autograd's reference keeps it alive.
+ */
+public final class Ops {
+
+    private Ops() {}
+
+    /** {@code x · s} */
+    public static NDArray scale(NDArray x, double s) {
+        try (NDArray c = x.getManager().full(new Shape(), (float) s, x.getDataType(), x.getDevice())) {
+            return x.mul(c);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.peftfoundry.engine.training;
+
+/**
+ * Training-loop settings (the job spec's hyperparameters plus the seed).
+ *
+ * @param epochs passes over the training data
+ * @param batchSize examples per micro-batch
+ * @param learningRate peak learning rate
+ * @param maxSeqLength tokens per example after truncation
+ * @param warmupRatio fraction of the steps with linear warmup
+ * @param weightDecay decoupled AdamW weight decay (not applied to biases and LayerNorm)
+ * @param gradientAccumulationSteps micro-batches per optimizer step
+ * @param maxSteps optimizer steps cap, or null
+ * @param evalEverySteps evaluate every N steps (0 = at the end of each epoch only)
+ * @param checkpointEverySteps checkpoint every N steps (0 = at the end of each epoch only)
+ * @param cosine cosine decay after warmup instead of linear
+ * @param maxGradNorm global gradient-norm clip (0 = off)
+ * @param earlyStoppingPatience evaluations without a better eval loss before stopping, or null
+ * @param seed seeds head/method initialisation, shuffling and dropout
+ */
+public record TrainingConfig(int epochs, int batchSize, double learningRate, int maxSeqLength, double warmupRatio,
+        double weightDecay, int gradientAccumulationSteps, Integer maxSteps, int evalEverySteps, int checkpointEverySteps,
+        boolean cosine, double maxGradNorm, Integer earlyStoppingPatience, long seed) {
+
+    public TrainingConfig {
+        if (epochs < 1 || batchSize < 1 || gradientAccumulationSteps < 1 || !(learningRate > 0) || maxSeqLength < 2) {
+            throw new IllegalArgumentException("hyperparameters out of range: " + this);
+        }
+    }
+
+    public static TrainingConfig defaults(double learningRate, long seed) {
+        return new TrainingConfig(3, 16, learningRate, 128, 0.06, 0.0, 1, null, 100, 200, false, 1.0, null, seed);
+    }
+
+    public TrainingConfig withEpochs(int e) {
+        return new TrainingConfig(e, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay,
+                gradientAccumulationSteps, maxSteps, evalEverySteps, checkpointEverySteps, cosine, maxGradNorm,
+                earlyStoppingPatience, seed);
+    }
+
+    public TrainingConfig withMaxSteps(Integer s) {
+        return new TrainingConfig(epochs, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay,
+                gradientAccumulationSteps, s, evalEverySteps, checkpointEverySteps, cosine, maxGradNorm,
+                earlyStoppingPatience, seed);
+    }
+}
