@@ -31,6 +31,23 @@ public interface InjectedMethod {
     /** Loads tensors written by {@link #stateDict()}; missing, extra or mis-shaped tensors fail naming the key. */
     void loadStateDict(Map<String, Tensor> tensors, NDManager manager) throws IOException;
 
+    /**
+     * Name of the weights file in the adapter directory: PEFT's {@code adapter_model.safetensors};
+     * bottleneck adapters use AdapterHub's {@code adapter.safetensors}.
+     */
+    default String weightsFileName() {
+        return "adapter_model.safetensors";
+    }
+
+    /**
+     * True when the keys of {@link #stateDict()} are written to the weights file exactly as they are,
+     * without the {@code base_model.model.} prefix: PEFT's prompt-learning methods save one bare
+     * {@code prompt_embeddings} tensor, AdapterHub keys already start with {@code bert.}.
+     */
+    default boolean keysSavedVerbatim() {
+        return false;
+    }
+
     default boolean supportsMerge() {
         return false;
     }

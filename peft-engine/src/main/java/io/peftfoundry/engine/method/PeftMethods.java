@@ -16,6 +16,10 @@ public final class PeftMethods {
 
     static {
         register(new MethodDescriptor<>("lora", "LORA", LoraConfig::fromSpec, LoraConfig::fromAdapterConfig, new LoraInjector()));
+        register(new MethodDescriptor<>("adapter", "BOTTLENECK_ADAPTER", io.peftfoundry.engine.method.adapter.AdapterConfig::fromSpec, io.peftfoundry.engine.method.adapter.AdapterConfig::fromAdapterConfig, new io.peftfoundry.engine.method.adapter.AdapterInjector()));
+        register(new MethodDescriptor<>("prefix", "PREFIX_TUNING", io.peftfoundry.engine.method.prefix.PrefixConfig::fromSpec, io.peftfoundry.engine.method.prefix.PrefixConfig::fromAdapterConfig, new io.peftfoundry.engine.method.prefix.PrefixInjector()));
+        register(new MethodDescriptor<>("prompt", "PROMPT_TUNING", io.peftfoundry.engine.method.prompt.PromptConfig::fromSpec, io.peftfoundry.engine.method.prompt.PromptConfig::fromAdapterConfig, new io.peftfoundry.engine.method.prompt.PromptInjector()));
+        register(new MethodDescriptor<>("ia3", "IA3", io.peftfoundry.engine.method.ia3.Ia3Config::fromSpec, io.peftfoundry.engine.method.ia3.Ia3Config::fromAdapterConfig, new io.peftfoundry.engine.method.ia3.Ia3Injector()));
         register(new MethodDescriptor<>("full", null, FullFineTune.Config::fromSpec, n -> new FullFineTune.Config(), new FullFineTune()));
     }
 

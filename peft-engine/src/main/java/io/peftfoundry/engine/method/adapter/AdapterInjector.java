@@ -1,0 +1,159 @@
+package io.peftfoundry.engine.method.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.engine.io.Tensor;
+import io.peftfoundry.engine.method.InjectedMethod;
+import io.peftfoundry.engine.method.MethodConfig;
+import io.peftfoundry.engine.method.MethodInjector;
+import io.peftfoundry.engine.method.MethodTensors;
+import io.peftfoundry.engine.model.BertLayer;
+import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.BertSublayerOutput;
+import io.peftfoundry.engine.model.HfModule;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Installs bottleneck adapters in every layer: Houlsby after {@code attention.output} and {@code output},
+ * Pfeiffer and parallel at {@code output} only, each under AdapterHub's path
+ * {@code <sublayer>.adapters.<name>}. Initialised as AdapterHub's "mam_adapter": down-projection
+ * kaiming-uniform (bound 1/√hidden, zero bias), up-projection all zeros — so the adapted model starts
+ * exactly equal to the backbone.
+ */
+public class AdapterInjector implements MethodInjector<AdapterConfig> {
+
+    /** AdapterHub's weights file. */
+    public static final String WEIGHTS_FILE = "adapter.safetensors";
+    /** AdapterHub keys of a BERT model start with the base model's attribute name. */
+    public static final String KEY_PREFIX = "bert.";
+
+    @Override
+    public InjectedMethod inject(BertModel backbone, AdapterConfig config, NDManager manager, long seed) {
+        int hidden = backbone.config().hiddenSize();
+        int bottleneck = config.bottleneck(hidden);
+        Random rnd = new Random(seed);
+        Map<String, BottleneckAdapter> adapters = new LinkedHashMap<>();
+        NDArray ref = backbone.embeddings().wordEmbeddings().weight().getArray(); // dtype and device for new weights
+        for (int i = 0; i < backbone.numLayers(); i++) {
+            BertLayer layer = backbone.layer(i);
+            if (config.variant() == AdapterConfig.Variant.HOULSBY) {
+                install(layer.attention().output(), "encoder.layer." + i + ".attention.output", hidden, bottleneck, config,
+                        manager, rnd, adapters, ref);
+            }
+            install(layer.output(), "encoder.layer." + i + ".output", hidden, bottleneck, config, manager, rnd, adapters, ref);
+        }
+        return new Injected(config, adapters);
+    }
+
+    private static void install(BertSublayerOutput sublayer, String path, int hidden, int bottleneck, AdapterConfig config,
+            NDManager manager, Random rnd, Map<String, BottleneckAdapter> out, NDArray ref) {
+        BottleneckAdapter adapter = new BottleneckAdapter(hidden, bottleneck, config, sublayer.module("LayerNorm"));
+        MethodTensors.assignNew(adapter.down().weight(), MethodTensors.uniform(manager, rnd, 1.0 / Math.sqrt(hidden), bottleneck, hidden), ref);
+        MethodTensors.assignNew(adapter.down().bias(), manager.zeros(new Shape(bottleneck)), ref);
+        MethodTensors.assignNew(adapter.up().weight(), manager.zeros(new Shape(hidden, bottleneck)), ref);
+        MethodTensors.assignNew(adapter.up().bias(), manager.zeros(new Shape(hidden)), ref);
+        sublayer.setAdapter("adapters", new Adapters(config.name(), adapter));
+        out.put(path + ".adapters." + config.name(), adapter);
+    }
+
+    /** AdapterHub's {@code adapters} ModuleDict holding one named adapter; forwards to it. */
+    static final class Adapters extends HfModule {
+        private final BottleneckAdapter adapter;
+
+        Adapters(String name, BottleneckAdapter adapter) {
+            this.adapter = module(name, adapter);
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+            return adapter.forward(ps, inputs, training);
+        }
+    }
+
+    /** Bottleneck adapters installed on a backbone. */
+    public static final class Injected implements InjectedMethod {
+        private final AdapterConfig config;
+        private final Map<String, BottleneckAdapter> adapters;
+
+        Injected(AdapterConfig config, Map<String, BottleneckAdapter> adapters) {
+            this.config = config;
+            this.adapters = adapters;
+        }
+
+        /** Adapters by their path in the backbone ({@code encoder.layer.0.output.adapters.default}). */
+        public Map<String, BottleneckAdapter> adapters() {
+            return adapters;
+        }
+
+        @Override
+        public MethodConfig config() {
+            return config;
+        }
+
+        @Override
+        public Map<String, Parameter> trainableParameters() {
+            Map<String, Parameter> out = new LinkedHashMap<>();
+            adapters.forEach((path, a) -> {
+                out.put(path + ".adapter_down.0.weight", a.down().weight());
+                out.put(path + ".adapter_down.0.bias", a.down().bias());
+                out.put(path + ".adapter_up.weight", a.up().weight());
+                out.put(path + ".adapter_up.bias", a.up().bias());
+            });
+            return out;
+        }
+
+        /** AdapterHub's adapter_config.json, plus {@code peft_type} so the registry can tell the format; the writer adds model_name. */
+        @Override
+        public ObjectNode adapterConfig() {
+            ObjectNode n = JsonNodeFactory.instance.objectNode();
+            n.put("peft_type", config.peftType());
+            config.writeBnConfig(n.putObject("config"));
+            n.put("name", config.name());
+            n.put("type", "text_task");
+            n.put("model_type", "bert");
+            n.put("model_class", "BertAdapterModel");
+            Parameter any = adapters.values().iterator().next().up().weight();
+            n.put("hidden_size", any.getArray().getShape().get(0));
+            n.put("version", "adapters.1.0.0");
+            return n;
+        }
+
+        @Override
+        public Map<String, Tensor> stateDict() {
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            MethodTensors.snapshot(trainableParameters()).forEach((k, t) -> out.put(KEY_PREFIX + k, t));
+            return out;
+        }
+
+        @Override
+        public void loadStateDict(Map<String, Tensor> tensors, NDManager manager) throws IOException {
+            Map<String, Tensor> byPath = new LinkedHashMap<>();
+            for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+                String k = e.getKey();
+                byPath.put(k.startsWith(KEY_PREFIX) ? k.substring(KEY_PREFIX.length()) : k, e.getValue());
+            }
+            MethodTensors.load(trainableParameters(), byPath, manager, "bottleneck adapter");
+        }
+
+        @Override
+        public String weightsFileName() {
+            return WEIGHTS_FILE;
+        }
+
+        @Override
+        public boolean keysSavedVerbatim() {
+            return true;
+        }
+    }
+}
