@@ -9,6 +9,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftfoundry.contracts.ContractsJson;
 import io.peftfoundry.contracts.FieldError;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,6 +26,9 @@ import java.util.List;
  * {@code training_file} are required.
  */
 public final class JobSpecs {
+
+    /** Classpath location of the JSON Schema (draft 2020-12) of the job spec, for forms, editors and docs. */
+    public static final String SCHEMA_RESOURCE = "/io/peftfoundry/contracts/job-spec.schema.json";
 
     private static final ObjectMapper MAPPER = ContractsJson.newMapper()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -94,6 +101,21 @@ public final class JobSpecs {
     /** The spec as a JSON tree. */
     public static JsonNode toTree(JobSpec spec) {
         return MAPPER.valueToTree(spec);
+    }
+
+    /**
+     * The JSON Schema of the job spec (types, ranges, defaults). {@link #parse} is the authority: it also checks the
+     * cross-field rules listed in the schema's description.
+     */
+    public static String jsonSchema() {
+        try (InputStream in = JobSpecs.class.getResourceAsStream(SCHEMA_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(SCHEMA_RESOURCE + " is missing from the platform-contracts jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static boolean covers(String reported, String field) {
