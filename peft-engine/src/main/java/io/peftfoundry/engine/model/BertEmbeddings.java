@@ -11,7 +11,9 @@ import ai.djl.util.PairList;
 /**
  * Word + position + token-type embeddings, LayerNorm, dropout.
  * Input: ids (B, T) int64, token types (B, T) int64, optional soft prompt (B, P, H) prepended
- * before positions are added (as Hugging Face does for {@code inputs_embeds}). Output (B, P+T, H).
+ * before positions are added (as Hugging Face does for {@code inputs_embeds}), optional first
+ * position id (a scalar int64; default 0 — prefix tuning passes P, as transformers' BERT numbers
+ * positions after {@code past_key_values}). Output (B, P+T, H).
  */
 public class BertEmbeddings extends HfModule {
 
@@ -46,11 +48,12 @@ public class BertEmbeddings extends HfModule {
             types = m.zeros(new ai.djl.ndarray.types.Shape(ids.getShape().get(0), p), DataType.INT64).concat(types, 1);
         }
         long t = x.getShape().get(1);
-        if (t > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("sequence of " + t + " tokens exceeds max_position_embeddings "
-                    + config.maxPositionEmbeddings());
+        long first = inputs.size() > 3 && inputs.get(3) != null ? inputs.get(3).getLong() : 0;
+        if (first + t > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("sequence of " + t + " tokens" + (first > 0 ? " after " + first + " prefix positions" : "")
+                    + " exceeds max_position_embeddings " + config.maxPositionEmbeddings());
         }
-        NDArray positions = ids.getManager().arange(0, (int) t, 1, DataType.INT64, ids.getDevice());
+        NDArray positions = ids.getManager().arange((int) first, (int) (first + t), 1, DataType.INT64, ids.getDevice());
         x = x.add(position.forward(ps, new NDList(positions), training).head())
                 .add(tokenType.forward(ps, new NDList(types), training).head());
         x = norm.forward(ps, new NDList(x), training).head();

@@ -22,7 +22,8 @@ import ai.djl.util.PairList;
  *       prepended to the word embeddings; the attention mask is extended with ones.</li>
  *   <li>{@link #setPrefixEncoder}: a module mapping {@code NDList(inputIds)} to
  *       {@code NDList(k0, v0, k1, v1, …)}, each (B,P,H), concatenated in front of each layer's projected
- *       keys/values; the mask is extended with ones.</li>
+ *       keys/values; the mask is extended with ones and token positions start at P (as transformers'
+ *       BERT with {@code past_key_values}).</li>
  * </ul>
  */
 public class BertModel extends HfModule {
@@ -82,15 +83,18 @@ public class BertModel extends HfModule {
             promptLen = prompt.getShape().get(1);
             mask = m.ones(new Shape(batch, promptLen), DataType.INT64).concat(mask, 1);
         }
-        NDArray h = embeddings.forward(ps, new NDList(ids, types, prompt), training).head();
-
         NDList prefixes = null;
         NDArray keyMask = mask;
+        NDArray firstPosition = null;
         if (prefixEncoder != null) {
             prefixes = prefixEncoder.forward(ps, new NDList(ids), training);
             long p = prefixes.get(0).getShape().get(1);
             keyMask = m.ones(new Shape(batch, p), DataType.INT64).concat(mask, 1);
+            // transformers' BERT numbers positions after the past key/values: P, P+1, … (so PEFT prefixes load unchanged)
+            firstPosition = m.create(p);
         }
+        NDArray h = embeddings.forward(ps, new NDList(ids, types, prompt, firstPosition), training).head();
+
         // (B, K) {0,1} → additive (B, 1, 1, K): 0 where attended, -10000 where masked (as HF BERT)
         NDArray maskAdd = keyMask.toType(h.getDataType(), false).sub(1).mul(10000.0f)
                 .reshape(batch, 1, 1, keyMask.getShape().get(1));

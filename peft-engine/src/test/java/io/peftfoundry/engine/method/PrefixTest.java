@@ -64,6 +64,28 @@ class PrefixTest {
     }
 
     @Test
+    void tokenPositionsStartAfterThePrefixAsInTransformersBert() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            BertModel shifted = TestModels.tiny(m, 1);
+            BertModel plain = TestModels.tiny(m, 1);
+            // a table whose row i is the original row i + 3: numbering from 3 on the original = from 0 on this one
+            var pos = plain.embeddings().module("position_embeddings").directParameters().get("weight");
+            NDArray original = pos.getArray().duplicate();
+            io.peftfoundry.engine.model.HfModule.assign(pos, original.get("3:, :").concat(original.get("0:3, :"), 0));
+            NDList in = TestModels.inputs(m, 2, 6, 1, 2);
+            var ps = new ParameterStore(m, false);
+            NDArray a = shifted.embeddings().forward(ps, new NDList(in.get(0), in.get(1), null, m.create(3L)), false).head();
+            NDArray b = plain.embeddings().forward(ps, new NDList(in.get(0), in.get(1)), false).head();
+            assertEquals(0.0, TestModels.maxAbsDiff(a, b));
+            // and the backbone passes P: 62 tokens after 3 prefixes overflow the 64 positions of the tiny config
+            PeftMethods.byType("prefix").inject(shifted, CONFIG, m, 3);
+            NDList longIn = TestModels.inputs(m, 1, 62, 0, 2);
+            var e = assertThrows(IllegalArgumentException.class, () -> MethodTestSupport.encode(shifted, m, longIn));
+            assertTrue(e.getMessage().contains("after 3 prefix positions"), e.getMessage());
+        }
+    }
+
+    @Test
     void savedAsPeftFinalVectorsAndLoadsBack() throws Exception {
         Map<String, Tensor> onDisk = MethodTestSupport.saveLoadGivesIdenticalOutputs(CONFIG, MethodTestSupport.tempDir());
         // PEFT: one tensor, the MLP's output for the P prefixes: (P, num_layers · 2 · token_dim)
