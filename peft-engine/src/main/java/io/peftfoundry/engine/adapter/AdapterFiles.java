@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.engine.io.SafeTensors;
 import io.peftfoundry.engine.io.Tensor;
+import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.PeftMethods;
 import io.peftfoundry.engine.method.full.FullFineTune;
@@ -65,12 +66,18 @@ public final class AdapterFiles {
         cfg.put("inference_mode", true);
         cfg.putArray("modules_to_save").add("classifier");
         cfg.putNull("revision");
-        cfg.setAll(model.method().adapterConfig());
+        InjectedMethod method = model.method();
+        if (!ADAPTER_WEIGHTS.equals(method.weightsFileName())) {
+            cfg.put("model_name", baseModelNameOrPath); // AdapterHub's field for the base model
+        }
+        cfg.setAll(method.adapterConfig());
         JSON.writeValue(dir.resolve(ADAPTER_CONFIG).toFile(), cfg);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        model.method().stateDict().forEach((k, t) -> tensors.put(PREFIX + "bert." + k, t));
+        String prefix = method.keysSavedVerbatim() ? "" : PREFIX + "bert.";
+        method.stateDict().forEach((k, t) -> tensors.put(prefix + k, t));
+        // the head is saved as PEFT's modules_to_save, whatever the method's own key style
         model.network().headParameters().forEach((k, p) -> tensors.put(PREFIX + k, Tensor.of(p.getArray())));
-        SafeTensors.write(dir.resolve(ADAPTER_WEIGHTS), tensors, Map.of("format", "pt"));
+        SafeTensors.write(dir.resolve(method.weightsFileName()), tensors, Map.of("format", "pt"));
     }
 
     /** BertForSequenceClassification-style directory: the backbone (merged, if LoRA was merged) plus the head. */
@@ -132,19 +139,21 @@ public final class AdapterFiles {
         }
         MethodConfig method = PeftMethods.parseAdapterConfig((ObjectNode) cfgJson);
         ClassificationModel model = ClassificationModel.create(backbone, method, labels, pooling, manager, 0);
-        Path weights = dir.resolve(ADAPTER_WEIGHTS);
+        Path weights = dir.resolve(model.method().weightsFileName());
         if (!Files.isRegularFile(weights)) {
-            throw new IOException(dir + ": no " + ADAPTER_WEIGHTS);
+            throw new IOException(dir + ": no " + weights.getFileName());
         }
         Map<String, Tensor> all = SafeTensors.read(weights);
         Map<String, Tensor> methodTensors = new LinkedHashMap<>();
-        String methodPrefix = PREFIX + "bert.";
+        String methodPrefix = model.method().keysSavedVerbatim() ? "" : PREFIX + "bert.";
         for (Map.Entry<String, Tensor> e : all.entrySet()) {
-            if (e.getKey().startsWith(methodPrefix)) {
-                methodTensors.put(e.getKey().substring(methodPrefix.length()), e.getValue());
-            } else if (!e.getKey().startsWith(PREFIX + "classifier.")) {
+            if (e.getKey().startsWith(PREFIX + "classifier.")) {
+                continue;
+            }
+            if (!e.getKey().startsWith(methodPrefix)) {
                 throw new IOException(weights + ": unexpected tensor '" + e.getKey() + "'");
             }
+            methodTensors.put(e.getKey().substring(methodPrefix.length()), e.getValue());
         }
         try {
             model.method().loadStateDict(methodTensors, manager);

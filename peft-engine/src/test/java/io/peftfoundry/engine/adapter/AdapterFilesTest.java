@@ -85,6 +85,23 @@ class AdapterFilesTest {
     }
 
     @Test
+    void everyRegisteredMethodRoundTripsThroughItsFiles() throws Exception {
+        for (String type : List.of("adapter", "prefix", "prompt", "ia3")) {
+            try (NDManager m = NDManager.newBaseManager()) {
+                var method = io.peftfoundry.engine.method.PeftMethods.parseSpec(
+                        new ObjectMapper().readTree("{\"type\": \"" + type + "\"}"));
+                ClassificationModel model = ClassificationModel.create(TestModels.tiny(m, 1), method, LABELS, Pooling.MEAN, m, 2);
+                perturb(model, m);
+                NDArray before = logits(model, m);
+                Path d = dir.resolve(type);
+                AdapterFiles.save(model, d, "tiny-bert");
+                ClassificationModel loaded = AdapterFiles.load(d, TestModels.tiny(m, 1), m);
+                assertEquals(0.0, TestModels.maxAbsDiff(before, logits(loaded, m)), type);
+            }
+        }
+    }
+
+    @Test
     void loadingOntoAnotherBackboneNamesTheMismatch() throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
             ClassificationModel model = ClassificationModel.create(TestModels.tiny(m, 1), LORA, LABELS, Pooling.MEAN, m, 2);
