@@ -54,10 +54,12 @@ public class ArtifactStorage {
     /** Puts the file's blob (unless an identical one is stored) and inserts the manifest, under a digest lock. */
     public Artifact store(Artifact manifest, Path file) throws IOException {
         return manifests.withDigestLock(manifest.digest(), () -> {
+            long started = System.nanoTime();
             boolean uploaded = blobs.putIfAbsent(manifest.digest(), file, manifest.size(), manifest.mediaType());
             manifests.insert(manifest);
-            LOG.infof("stored %s %s for tenant %s: %d bytes, sha256 %s (%s)", manifest.kind(), manifest.id(),
-                    manifest.tenant(), manifest.size(), manifest.digest(), uploaded ? "new blob" : "blob already present");
+            LOG.infof("stored %s %s for tenant %s: %d bytes, sha256 %s (%s, %d ms)", manifest.kind(), manifest.id(),
+                    manifest.tenant(), manifest.size(), manifest.digest(), uploaded ? "new blob" : "blob already present",
+                    (System.nanoTime() - started) / 1_000_000);
             return manifest;
         });
     }

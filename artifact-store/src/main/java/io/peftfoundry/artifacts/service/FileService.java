@@ -55,6 +55,7 @@ public class FileService {
         }
         storage.checkUploadSize(size);
 
+        long started = System.nanoTime();
         DatasetReport report;
         Digests.DigestAndSize digest;
         try (Digests.HashingInputStream in = new Digests.HashingInputStream(Files.newInputStream(file))) {
@@ -62,6 +63,8 @@ public class FileService {
             in.transferTo(java.io.OutputStream.nullOutputStream());
             digest = in.result();
         }
+        LOG.debugf("validated and hashed %d bytes (%d lines) in %d ms", digest.size(), report.lineCount(),
+                (System.nanoTime() - started) / 1_000_000);
         if (!report.valid()) {
             LOG.infof("rejected dataset upload for tenant %s: %d fault(s)", tenant, report.totalErrors());
             String more = report.totalErrors() > report.errors().size()

@@ -30,6 +30,8 @@ public class BlobStore {
 
     private static final Logger LOG = Logger.getLogger(BlobStore.class);
 
+    static final long MAX_PART_BYTES = 5L * 1024 * 1024 * 1024;
+
     private final S3Config config;
     private final MinioClient client;
     private final MinioClient probeClient;
@@ -124,7 +126,9 @@ public class BlobStore {
             client.uploadObject(UploadObjectArgs.builder()
                     .bucket(config.bucket())
                     .object(keyFor(sha256Hex))
-                    .filename(file.toString(), 16L * 1024 * 1024)
+                    // from a file the MinIO client streams parts from disk (no buffering), so one PUT up to
+                    // S3's 5 GiB part limit avoids the server-side reassembly of a multipart upload
+                    .filename(file.toString(), MAX_PART_BYTES)
                     .contentType(contentType)
                     .build());
             return true;
