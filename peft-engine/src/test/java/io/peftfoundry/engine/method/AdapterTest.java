@@ -116,6 +116,10 @@ class AdapterTest {
         ObjectMapper json = new ObjectMapper();
         AdapterConfig d = (AdapterConfig) PeftMethods.parseSpec(json.readTree("{\"type\":\"adapter\"}"));
         assertEquals(AdapterConfig.defaults(), d);
+        // the defaults platform-contracts documents for method.adapter
+        assertEquals(Variant.PFEIFFER, d.variant());
+        assertEquals(16, d.reductionFactor());
+        assertEquals("relu", d.activation());
         AdapterConfig p = (AdapterConfig) PeftMethods.parseSpec(json.readTree(
                 "{\"type\":\"adapter\",\"adapter\":{\"variant\":\"parallel\",\"reduction_factor\":8,\"activation\":\"silu\"}}"));
         assertEquals(Variant.PARALLEL, p.variant());
@@ -124,6 +128,8 @@ class AdapterTest {
         for (String[] bad : new String[][] {
                 {"{\"variant\":\"sideways\"}", "method.adapter.variant"},
                 {"{\"reduction_factor\":0.5}", "method.adapter.reduction_factor"},
+                {"{\"reduction_factor\":2.5}", "method.adapter.reduction_factor"},
+                {"{\"reduction_factor\":2048}", "method.adapter.reduction_factor"},
                 {"{\"activation\":\"softmax\"}", "method.adapter.activation"},
                 {"{\"rank\":4}", "method.adapter.rank"}}) {
             var e = assertThrows(IllegalArgumentException.class,

@@ -71,8 +71,9 @@ public record AdapterConfig(Variant variant, double reductionFactor, String acti
         return new AdapterConfig(variant, reductionFactor, activation, variant == Variant.PARALLEL ? 4.0 : 1.0, DEFAULT_NAME);
     }
 
+    /** The job spec's defaults (platform-contracts AdapterSpec): pfeiffer, 16, relu. */
     public static AdapterConfig defaults() {
-        return of(Variant.HOULSBY, DEFAULT_REDUCTION_FACTOR, "relu");
+        return of(Variant.PFEIFFER, DEFAULT_REDUCTION_FACTOR, "relu");
     }
 
     /** Bottleneck size for a hidden size, as AdapterHub computes it. */
@@ -90,17 +91,24 @@ public record AdapterConfig(Variant variant, double reductionFactor, String acti
         return "BOTTLENECK_ADAPTER";
     }
 
-    /** Parses the job spec's {@code method.adapter}: variant (houlsby), reduction_factor (16), activation (relu). */
+    /**
+     * Parses the job spec's {@code method.adapter}: variant (pfeiffer), reduction_factor (16, an integer
+     * 1–1024 as platform-contracts allows), activation (relu).
+     */
     public static AdapterConfig fromSpec(JsonNode n) {
         SpecFields f = SpecFields.of(n, "adapter", SPEC_FIELDS);
-        String v = f.text("variant", "houlsby");
+        String v = f.text("variant", "pfeiffer");
         Variant variant;
         try {
             variant = Variant.valueOf(v.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("method.adapter.variant: must be one of houlsby, pfeiffer, parallel, got '" + v + "'");
         }
-        return of(variant, f.number("reduction_factor", DEFAULT_REDUCTION_FACTOR), f.text("activation", "relu"));
+        int rf = f.integer("reduction_factor", (int) DEFAULT_REDUCTION_FACTOR);
+        if (rf < 1 || rf > 1024) {
+            throw new IllegalArgumentException(f.field("reduction_factor") + ": must be between 1 and 1024, got " + rf);
+        }
+        return of(variant, rf, f.text("activation", "relu"));
     }
 
     /**

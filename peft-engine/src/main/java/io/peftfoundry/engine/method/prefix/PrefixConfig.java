@@ -11,10 +11,12 @@ import java.util.Set;
  * Prefix tuning hyperparameters (PEFT's PrefixTuningConfig).
  *
  * @param numVirtualTokens P, the number of key/value prefix positions in every attention layer (1–512)
- * @param projectionHiddenSize width of the reparameterisation MLP (PEFT's encoder_hidden_size), 1–65536
+ * @param projectionHiddenSize width of the reparameterisation MLP (PEFT's encoder_hidden_size), 0–8192;
+ *     in the job spec 0 means no MLP (as platform-contracts' PrefixSpec)
  * @param prefixProjection true: train a (P, hidden) embedding through the MLP hidden → projection → tanh →
- *     layers·2·hidden (the job spec's setting); false: train the final (P, layers·2·hidden) vectors directly —
- *     what a saved adapter holds, so a config read from adapter_config.json loads that way (as PEFT's inference mode)
+ *     layers·2·hidden (the job spec's setting when projection_hidden_size &gt; 0); false: train the final
+ *     (P, layers·2·hidden) vectors directly — also what a saved adapter holds, so a config read from
+ *     adapter_config.json loads that way (as PEFT's inference mode)
  */
 public record PrefixConfig(int numVirtualTokens, int projectionHiddenSize, boolean prefixProjection) implements MethodConfig {
 
@@ -26,9 +28,12 @@ public record PrefixConfig(int numVirtualTokens, int projectionHiddenSize, boole
         if (numVirtualTokens < 1 || numVirtualTokens > 512) {
             throw new IllegalArgumentException("method.prefix.num_virtual_tokens: must be between 1 and 512, got " + numVirtualTokens);
         }
-        if (projectionHiddenSize < 1 || projectionHiddenSize > 65536) {
-            throw new IllegalArgumentException("method.prefix.projection_hidden_size: must be between 1 and 65536, got "
-                    + projectionHiddenSize);
+        if (projectionHiddenSize < 0 || projectionHiddenSize > 8192) {
+            throw new IllegalArgumentException("method.prefix.projection_hidden_size: must be between 0 (no projection MLP)"
+                    + " and 8192, got " + projectionHiddenSize);
+        }
+        if (prefixProjection && projectionHiddenSize == 0) {
+            throw new IllegalArgumentException("method.prefix.projection_hidden_size: 0 means no projection MLP");
         }
     }
 
@@ -46,11 +51,11 @@ public record PrefixConfig(int numVirtualTokens, int projectionHiddenSize, boole
         return "PREFIX_TUNING";
     }
 
-    /** Parses the job spec's {@code method.prefix}: num_virtual_tokens (20), projection_hidden_size (512). */
+    /** Parses the job spec's {@code method.prefix}: num_virtual_tokens (20), projection_hidden_size (512; 0 = no MLP). */
     public static PrefixConfig fromSpec(JsonNode n) {
         SpecFields f = SpecFields.of(n, "prefix", SPEC_FIELDS);
-        return new PrefixConfig(f.integer("num_virtual_tokens", DEFAULT_VIRTUAL_TOKENS),
-                f.integer("projection_hidden_size", DEFAULT_PROJECTION_HIDDEN_SIZE), true);
+        int projection = f.integer("projection_hidden_size", DEFAULT_PROJECTION_HIDDEN_SIZE);
+        return new PrefixConfig(f.integer("num_virtual_tokens", DEFAULT_VIRTUAL_TOKENS), projection, projection > 0);
     }
 
     /** Reads PEFT's adapter_config.json; the saved tensor is the final prefix, so no projection is rebuilt. */
@@ -60,6 +65,7 @@ public record PrefixConfig(int numVirtualTokens, int projectionHiddenSize, boole
             throw new IllegalArgumentException("adapter_config.json: PREFIX_TUNING needs an integer num_virtual_tokens");
         }
         JsonNode e = n.get("encoder_hidden_size");
-        return new PrefixConfig(p.asInt(), e == null || e.isNull() ? DEFAULT_PROJECTION_HIDDEN_SIZE : e.asInt(), false);
+        int projection = e == null || !e.canConvertToInt() ? 0 : Math.max(0, Math.min(8192, e.asInt()));
+        return new PrefixConfig(p.asInt(), projection, false);
     }
 }

@@ -98,7 +98,8 @@ public class PrefixInjector implements MethodInjector<PrefixConfig> {
             n.put("num_transformer_submodules", 1);
             n.put("num_attention_heads", backboneConfig.numAttentionHeads());
             n.put("num_layers", layers);
-            n.put("encoder_hidden_size", config.projectionHiddenSize());
+            // PEFT fills a missing encoder_hidden_size with token_dim; only read when prefix_projection is true
+            n.put("encoder_hidden_size", config.prefixProjection() ? config.projectionHiddenSize() : backboneConfig.hiddenSize());
             n.put("prefix_projection", config.prefixProjection());
             n.put("inference_mode", true);
             return n;
