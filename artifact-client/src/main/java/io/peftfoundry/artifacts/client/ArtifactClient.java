@@ -99,6 +99,14 @@ public class ArtifactClient {
      * ({@code job_id, base_model, method, dataset_digest, parent_adapter}; null values are left out).
      */
     public JsonNode uploadAdapter(Path adapterDir, Map<String, String> lineage) throws IOException {
+        return uploadAdapter(adapterDir, lineage, null);
+    }
+
+    /**
+     * As {@link #uploadAdapter(Path, Map)}, stored for {@code tenant} (honoured for admin keys only: a trainer worker
+     * stores the adapter on behalf of the job's tenant); a null tenant means the key's own.
+     */
+    public JsonNode uploadAdapter(Path adapterDir, Map<String, String> lineage, String tenant) throws IOException {
         Path zip = zipDirectory(adapterDir);
         try {
             ObjectNode lineageJson = mapper.createObjectNode();
@@ -107,8 +115,12 @@ public class ArtifactClient {
                     lineageJson.put(k, v);
                 }
             });
-            return postMultipart("/v1/adapters", Map.of("lineage", mapper.writeValueAsString(lineageJson)),
-                    zip, "adapter.zip", "application/zip");
+            Map<String, String> fields = new LinkedHashMap<>();
+            fields.put("lineage", mapper.writeValueAsString(lineageJson));
+            if (tenant != null) {
+                fields.put("tenant", tenant);
+            }
+            return postMultipart("/v1/adapters", fields, zip, "adapter.zip", "application/zip");
         } finally {
             Files.deleteIfExists(zip);
         }
@@ -130,12 +142,21 @@ public class ArtifactClient {
 
     /** {@code POST /v1/checkpoints}: zips {@code checkpointDir} and stores it for the job's attempt and step. */
     public JsonNode uploadCheckpoint(String jobId, int attempt, long step, Path checkpointDir) throws IOException {
+        return uploadCheckpoint(jobId, attempt, step, checkpointDir, null);
+    }
+
+    /** As {@link #uploadCheckpoint(String, int, long, Path)}, stored for {@code tenant} (admin keys only; null: own). */
+    public JsonNode uploadCheckpoint(String jobId, int attempt, long step, Path checkpointDir, String tenant)
+            throws IOException {
         Path zip = Files.isDirectory(checkpointDir) ? zipDirectory(checkpointDir) : null;
         try {
             Map<String, String> fields = new LinkedHashMap<>();
             fields.put("job_id", jobId);
             fields.put("attempt", Integer.toString(attempt));
             fields.put("step", Long.toString(step));
+            if (tenant != null) {
+                fields.put("tenant", tenant);
+            }
             return postMultipart("/v1/checkpoints", fields, zip != null ? zip : checkpointDir, "checkpoint.zip", "application/zip");
         } finally {
             if (zip != null) {
@@ -154,6 +175,11 @@ public class ArtifactClient {
             }
             throw e;
         }
+    }
+
+    /** {@code GET /v1/checkpoints/{id}}. */
+    public JsonNode getCheckpoint(String id) throws IOException {
+        return getJson("/v1/checkpoints/" + enc(id));
     }
 
     /** Downloads a checkpoint zip (cached by digest) and unpacks it into {@code targetDir}. */

@@ -1,0 +1,58 @@
+package io.peftfoundry.worker.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** The worker's settings ({@code foundry.worker.*} in application.properties, each from a FOUNDRY_* variable). */
+@ConfigMapping(prefix = "foundry.worker")
+public interface WorkerConfig {
+
+    /** This worker's id in leases and logs; default {@code <host>-<pid>}. */
+    Optional<String> id();
+
+    /** Runs of one job (first run, retries after a failure, takeovers after a lost worker) before it is failed. */
+    @WithDefault("3")
+    int maxAttempts();
+
+    /** How long a lease lives without renewal; a dead worker's job is taken over this long after its last renewal. */
+    @WithDefault("30s")
+    Duration leaseTtl();
+
+    /** How often a training worker renews its lease (well below the TTL). */
+    @WithDefault("5s")
+    Duration leaseRenewEvery();
+
+    /** How long a redelivered job waits for a live lease of another worker to expire or be released. */
+    @WithDefault("90s")
+    Duration leaseWait();
+
+    /** Base URL of artifact-store. */
+    @WithDefault("http://127.0.0.1:8082")
+    String artifactStoreUrl();
+
+    /** The worker's API key for artifact-store (an admin key: it acts on behalf of each job's tenant). */
+    Optional<String> apiKey();
+
+    /** Root of the worker's local state; downloads are cached by digest under {@code worker-cache/}. */
+    @WithDefault(".foundry/data")
+    String dataDir();
+
+    /** {@code auto}, {@code cpu} or {@code gpu}. */
+    @WithDefault("auto")
+    String device();
+
+    /** A metrics event at least every this many steps ... */
+    @WithDefault("10")
+    int metricsEverySteps();
+
+    /** ... or this often, whichever comes first. */
+    @WithDefault("5s")
+    Duration metricsEvery();
+
+    /** Kafka consumer session timeout of the job-requests consumer: how soon a killed worker's partitions move. */
+    @WithDefault("10000")
+    int sessionTimeoutMs();
+}

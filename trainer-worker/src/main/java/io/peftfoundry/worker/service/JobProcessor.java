@@ -1,0 +1,426 @@
+package io.peftfoundry.worker.service;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.peftfoundry.artifacts.client.ArtifactClient;
+import io.peftfoundry.artifacts.client.ArtifactStoreException;
+import io.peftfoundry.contracts.event.ControlAction;
+import io.peftfoundry.contracts.event.JobRequested;
+import io.peftfoundry.contracts.event.JobStatus;
+import io.peftfoundry.contracts.spec.JobSpec;
+import io.peftfoundry.engine.training.EvalResult;
+import io.peftfoundry.engine.training.TrainingListener;
+import io.peftfoundry.worker.config.WorkerConfig;
+import io.peftfoundry.worker.lease.LeaseRepository;
+import io.peftfoundry.worker.lease.OutcomeRepository;
+import io.peftfoundry.worker.messaging.JobEventPublisher;
+import io.peftfoundry.worker.messaging.JobEvents;
+import io.peftfoundry.worker.training.DeviceSelector;
+import io.peftfoundry.worker.training.TrainingRun;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+/**
+ * Runs one job request to its end on this worker: lease, fetch, train, events, checkpoints, adapter, outcome. Returns
+ * whether the request's offset may be committed ({@link Disposition}).
+ */
+@ApplicationScoped
+public class JobProcessor {
+
+    /** What the consumer does with the request's offset afterwards. */
+    public enum Disposition {
+        /** The job reached a terminal or paused state (or is not ours to run): commit. */
+        COMMIT,
+        /** Another worker holds a live lease past our wait: deliver the request again later. */
+        REDELIVER,
+        /** This worker lost the job (lease taken over, shutdown): neither commit nor redeliver here. */
+        ABANDON
+    }
+
+    private static final Logger LOG = Logger.getLogger(JobProcessor.class);
+
+    private final WorkerConfig config;
+    private final LeaseRepository leases;
+    private final OutcomeRepository outcomes;
+    private final JobEventPublisher publisher;
+    private final ControlRequests controls;
+    private final WorkerMetrics metrics;
+    private final ArtifactClient artifacts;
+    private final String workerId;
+    private final Path dataDir;
+    private final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "lease-renewer");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicBoolean shuttingDown = new AtomicBoolean();
+
+    public JobProcessor(WorkerConfig config, LeaseRepository leases, OutcomeRepository outcomes,
+                        JobEventPublisher publisher, ControlRequests controls, WorkerMetrics metrics) {
+        this.config = config;
+        this.leases = leases;
+        this.outcomes = outcomes;
+        this.publisher = publisher;
+        this.controls = controls;
+        this.metrics = metrics;
+        this.workerId = config.id().orElseGet(() -> hostName() + "-" + ProcessHandle.current().pid());
+        this.dataDir = Path.of(config.dataDir());
+        this.artifacts = new ArtifactClient(config.artifactStoreUrl(), config.apiKey().orElse(""));
+    }
+
+    public String workerId() {
+        return workerId;
+    }
+
+    /** Asks a running job to stop at its next step and hand the job back (its lease released, offset not committed). */
+    public void shutdown() {
+        shuttingDown.set(true);
+        renewer.shutdownNow();
+    }
+
+    public Disposition process(JobRequested request) throws SQLException, InterruptedException {
+        String jobId = request.jobId();
+        Optional<JobStatus> done = outcomes.terminalStatus(jobId);
+        if (done.isPresent()) {
+            LOG.infof("job %s: already %s, request of attempt %d skipped", jobId, done.get().wire(), request.attempt());
+            return Disposition.COMMIT;
+        }
+        long deadline = System.nanoTime() + config.leaseWait().toNanos();
+        Optional<LeaseRepository.Taken> taken = leases.tryAcquire(jobId, workerId, request.attempt(), config.leaseTtl());
+        if (taken.isEmpty()) {
+            LOG.infof("job %s: another worker holds a live lease; waiting up to %s for it to expire or be released",
+                    jobId, config.leaseWait());
+        }
+        while (taken.isEmpty()) {
+            if (System.nanoTime() > deadline || shuttingDown.get()) {
+                LOG.infof("job %s: lease still held by another worker; the request will be delivered again", jobId);
+                return Disposition.REDELIVER;
+            }
+            Thread.sleep(1000);
+            done = outcomes.terminalStatus(jobId);
+            if (done.isPresent()) {
+                LOG.infof("job %s: finished as %s by another worker, request skipped", jobId, done.get().wire());
+                return Disposition.COMMIT;
+            }
+            taken = leases.tryAcquire(jobId, workerId, request.attempt(), config.leaseTtl());
+        }
+        // the holder may have finished between our two reads
+        if (outcomes.terminalStatus(jobId).isPresent()) {
+            leases.release(jobId, workerId);
+            return Disposition.COMMIT;
+        }
+        LeaseRepository.Previous previous = taken.get().previous();
+        int attempt = request.attempt();
+        int failures = 0;
+        boolean previousLost = false;
+        if (previous != null) {
+            // every new run of a job gets a higher attempt than any before, so event seqs keep increasing
+            attempt = Math.max(attempt, previous.attempt() + 1);
+            failures = previous.failures();
+            previousLost = !previous.released();
+            if (previousLost) {
+                failures++;
+            }
+        }
+        leases.update(jobId, workerId, attempt, failures);
+        metrics.busy(true);
+        AtomicBoolean leaseLost = new AtomicBoolean();
+        var renewal = renewer.scheduleWithFixedDelay(() -> {
+            try {
+                if (!leases.renew(jobId, workerId, config.leaseTtl())) {
+                    LOG.warnf("job %s: lease lost (another worker took it over); stopping", jobId);
+                    leaseLost.set(true);
+                }
+            } catch (Exception e) {
+                LOG.warnf("job %s: lease renewal failed: %s", jobId, e.getMessage());
+            }
+        }, config.leaseRenewEvery().toMillis(), config.leaseRenewEvery().toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            String why = previousLost ? "previous worker lost" : null;
+            while (true) {
+                JobEvents events = new JobEvents(publisher, jobId, attempt);
+                if (failures >= config.maxAttempts()) {
+                    return fail(request, events, "max_attempts_exceeded", "the job was lost or failed " + failures
+                            + " times (foundry.worker.max-attempts = " + config.maxAttempts() + ")", null);
+                }
+                try {
+                    return runOnce(request, events, why, leaseLost);
+                } catch (TrainingRun.InvalidDatasetException e) {
+                    return fail(request, events, "invalid_dataset", e.getMessage(), "training_file");
+                } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                    return fail(request, events, "invalid_spec", e.getMessage(), null);
+                } catch (ArtifactStoreException e) {
+                    if (e.status() == 404) {
+                        return fail(request, events, "artifact_not_found", e.getMessage(), null);
+                    }
+                    failures++;
+                    why = "previous attempt failed: " + e.getMessage();
+                } catch (Exception e) {
+                    LOG.errorf(e, "job %s: attempt %d failed", jobId, attempt);
+                    failures++;
+                    why = "previous attempt failed: " + e.getMessage();
+                }
+                if (leaseLost.get() || shuttingDown.get()) {
+                    return Disposition.ABANDON;
+                }
+                attempt++;
+                leases.update(jobId, workerId, attempt, failures);
+            }
+        } finally {
+            renewal.cancel(false);
+            controls.clear(jobId);
+            metrics.busy(false);
+        }
+    }
+
+    private Disposition runOnce(JobRequested request, JobEvents events, String why, AtomicBoolean leaseLost)
+            throws Exception {
+        String jobId = request.jobId();
+        JobSpec spec = request.spec().withDefaults();
+        if (controls.requested(jobId) == ControlAction.CANCEL) {
+            return cancelled(request, events, 0);
+        }
+        Path work = dataDir.resolve("worker-jobs").resolve(jobId).resolve("attempt-" + events.attempt());
+        Path cache = dataDir.resolve("worker-cache");
+        deleteTree(work);
+        Files.createDirectories(work);
+        try {
+            Device device = DeviceSelector.select(config.device());
+            events.status(JobStatus.RUNNING, Map.of("worker", workerId, "device", device.toString()));
+            LOG.infof("job %s: attempt %d running on %s (%s)", jobId, events.attempt(), workerId, device);
+
+            // where to resume from: an explicit resume (after pause), else the newest checkpoint of a run before
+            JsonNode checkpoint = null;
+            if (request.resumeFrom() != null) {
+                checkpoint = artifacts.getCheckpoint(request.resumeFrom());
+            } else if (why != null || events.attempt() > 1) {
+                checkpoint = artifacts.latestCheckpoint(jobId).orElse(null);
+            }
+            Path resumeDir = null;
+            if (checkpoint != null) {
+                resumeDir = artifacts.downloadCheckpoint(checkpoint, cache, work.resolve("resume"));
+                events.message("attempt " + events.attempt() + " resumes from checkpoint "
+                        + checkpoint.path("id").asText() + " at step " + checkpoint.path("step").asLong()
+                        + (why != null ? " (" + why + ")" : ""));
+            } else if (why != null) {
+                events.message("attempt " + events.attempt() + " starts from step 0 (" + why
+                        + "; no checkpoint had been saved)");
+            }
+
+            JsonNode trainingMeta = artifacts.getFile(spec.trainingFile());
+            Path trainingFile = artifacts.downloadFile(spec.trainingFile(), cache);
+            Path validationFile = spec.validationFile() == null ? null
+                    : artifacts.downloadFile(spec.validationFile(), cache);
+            Path modelDir = artifacts.downloadModel(spec.model(), cache, work.resolve("model"));
+            Path initAdapter = spec.initAdapter() == null ? null
+                    : artifacts.downloadAdapter(spec.initAdapter(), cache, work.resolve("init-adapter"));
+
+            RunListener listener = new RunListener(request, events, leaseLost);
+            TrainingRun.Outcome outcome = new TrainingRun(spec, device).run(modelDir, trainingFile, validationFile,
+                    initAdapter, resumeDir, work.resolve("checkpoints"), work.resolve("adapter"), spec.model(),
+                    listener);
+            if (listener.uploadError.get() != null) {
+                throw listener.uploadError.get();
+            }
+            if (leaseLost.get()) {
+                LOG.warnf("job %s: stopped after losing the lease; the other worker continues", jobId);
+                return Disposition.ABANDON;
+            }
+            long step = outcome.result().steps();
+            if (outcome.stoppedByRequest()) {
+                ControlAction action = controls.requested(jobId);
+                if (action == ControlAction.CANCEL) {
+                    return cancelled(request, events, step);
+                }
+                if (action == ControlAction.PAUSE) {
+                    Map<String, Object> data = new LinkedHashMap<>();
+                    data.put("checkpoint_id", listener.lastCheckpointId.get());
+                    data.put("step", step);
+                    events.status(JobStatus.PAUSED, data);
+                    leases.release(jobId, workerId);
+                    LOG.infof("job %s: paused at step %d (checkpoint %s)", jobId, step, listener.lastCheckpointId.get());
+                    return Disposition.COMMIT;
+                }
+                // shutting down: the job goes back to the group with its lease released and the offset uncommitted
+                events.message("worker " + workerId + " shut down at step " + step
+                        + "; the job continues from checkpoint " + listener.lastCheckpointId.get());
+                leases.release(jobId, workerId);
+                return Disposition.ABANDON;
+            }
+
+            Map<String, String> lineage = new LinkedHashMap<>();
+            lineage.put("job_id", jobId);
+            lineage.put("base_model", spec.model());
+            lineage.put("method", spec.method().type().wire());
+            lineage.put("dataset_digest", trainingMeta.path("digest").asText(null));
+            lineage.put("parent_adapter", spec.initAdapter());
+            JsonNode adapter = artifacts.uploadAdapter(work.resolve("adapter"), lineage, request.tenant());
+            String adapterId = adapter.path("id").asText();
+
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("adapter", adapterId);
+            data.put("step", step);
+            data.put("total_steps", outcome.result().totalSteps());
+            data.put("trained_tokens", outcome.result().tokens());
+            data.put("trainable_parameters", outcome.trainableParameters());
+            data.put("total_parameters", outcome.totalParameters());
+            data.put("train_seconds", outcome.result().trainSeconds());
+            data.put("tokens_per_second", outcome.result().tokensPerSecond());
+            data.put("stop_reason", outcome.result().stopReason());
+            if (!outcome.result().losses().isEmpty()) {
+                data.put("final_loss", outcome.result().losses().get(outcome.result().losses().size() - 1));
+            }
+            EvalResult eval = outcome.eval();
+            if (eval != null) {
+                data.put("eval", TrainingRun.evalData(eval));
+            }
+            outcomes.record(jobId, JobStatus.SUCCEEDED, events.attempt(), workerId, adapterId, null);
+            events.status(JobStatus.SUCCEEDED, data);
+            leases.release(jobId, workerId);
+            LOG.infof("job %s: succeeded at step %d, adapter %s", jobId, step, adapterId);
+            return Disposition.COMMIT;
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    private Disposition cancelled(JobRequested request, JobEvents events, long step) throws SQLException {
+        outcomes.record(request.jobId(), JobStatus.CANCELLED, events.attempt(), workerId, null, null);
+        events.status(JobStatus.CANCELLED, Map.of("step", step));
+        leases.release(request.jobId(), workerId);
+        LOG.infof("job %s: cancelled at step %d", request.jobId(), step);
+        return Disposition.COMMIT;
+    }
+
+    private Disposition fail(JobRequested request, JobEvents events, String code, String message, String param)
+            throws SQLException {
+        outcomes.record(request.jobId(), JobStatus.FAILED, events.attempt(), workerId, null, code + ": " + message);
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", code);
+        error.put("message", message);
+        error.put("param", param);
+        events.status(JobStatus.FAILED, Map.of("error", error));
+        leases.release(request.jobId(), workerId);
+        LOG.warnf("job %s: failed (%s): %s", request.jobId(), code, message);
+        return Disposition.COMMIT;
+    }
+
+    /** Publishes progress, uploads checkpoints and answers the loop's "stop?" question after every step. */
+    private final class RunListener implements TrainingListener {
+        private final JobRequested request;
+        private final JobEvents events;
+        private final AtomicBoolean leaseLost;
+        private final AtomicReference<String> lastCheckpointId = new AtomicReference<>();
+        private final AtomicReference<IOException> uploadError = new AtomicReference<>();
+        private long lastMetricsNanos = System.nanoTime();
+        private final long startNanos = System.nanoTime();
+        private long firstStep = -1;
+
+        RunListener(JobRequested request, JobEvents events, AtomicBoolean leaseLost) {
+            this.request = request;
+            this.events = events;
+            this.leaseLost = leaseLost;
+        }
+
+        @Override
+        public void onStep(long step, long totalSteps, int epoch, double loss, double learningRate,
+                           double tokensPerSecond, double etaSeconds) {
+            if (firstStep < 0) {
+                firstStep = step;
+            }
+            double seconds = (System.nanoTime() - startNanos) / 1e9;
+            metrics.stepsPerSecond((step - firstStep + 1) / Math.max(seconds, 1e-9));
+            boolean due = step == firstStep || step % config.metricsEverySteps() == 0 || step == totalSteps
+                    || System.nanoTime() - lastMetricsNanos >= config.metricsEvery().toNanos();
+            if (!due) {
+                return;
+            }
+            lastMetricsNanos = System.nanoTime();
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("step", step);
+            data.put("total_steps", totalSteps);
+            data.put("epoch", epoch);
+            data.put("loss", finite(loss));
+            data.put("learning_rate", learningRate);
+            data.put("tokens_per_second", finite(tokensPerSecond));
+            data.put("eta_seconds", finite(etaSeconds));
+            data.put("attempt", events.attempt());
+            events.metrics(data);
+        }
+
+        @Override
+        public void onEval(long step, EvalResult result) {
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("step", step);
+            data.put("eval", TrainingRun.evalData(result));
+            events.metrics(data);
+        }
+
+        @Override
+        public void onCheckpoint(long step, Path directory) {
+            try {
+                JsonNode ckpt = artifacts.uploadCheckpoint(request.jobId(), events.attempt(), step, directory,
+                        request.tenant());
+                String id = ckpt.path("id").asText();
+                lastCheckpointId.set(id);
+                events.checkpoint(id, step);
+                LOG.infof("job %s: checkpoint %s at step %d", request.jobId(), id, step);
+            } catch (IOException e) {
+                LOG.warnf("job %s: checkpoint at step %d not uploaded: %s", request.jobId(), step, e.getMessage());
+                uploadError.compareAndSet(null, e);
+            } finally {
+                deleteTree(directory);
+            }
+        }
+
+        @Override
+        public boolean stopRequested() {
+            return controls.requested(request.jobId()) != null || leaseLost.get() || shuttingDown.get()
+                    || uploadError.get() != null;
+        }
+    }
+
+    private static Object finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            LOG.debugf("could not delete %s: %s", dir, e.getMessage());
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "worker";
+        }
+    }
+
+    /** How long before the lease of a dead worker can be taken over (for logs and docs). */
+    public Duration leaseTtl() {
+        return config.leaseTtl();
+    }
+}
