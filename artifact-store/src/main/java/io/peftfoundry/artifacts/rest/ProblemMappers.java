@@ -22,6 +22,14 @@ public class ProblemMappers {
         return respond(new Problem("/problems/http-" + status, title, status, e.getMessage(), null));
     }
 
+    /** Storage or database I/O that failed (S3 unreachable, refused a put …): the operator must look. */
+    @ServerExceptionMapper
+    public Response storage(java.io.IOException e) {
+        LOG.error("storage I/O failed", e);
+        return respond(new Problem("/problems/storage-unavailable", "Bad gateway", 502,
+                "the object store or database failed: " + e.getMessage() + "; retry later", null));
+    }
+
     @ServerExceptionMapper
     public Response unexpected(RuntimeException e) {
         LOG.error("unexpected error", e);

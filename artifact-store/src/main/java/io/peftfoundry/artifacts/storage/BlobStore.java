@@ -30,7 +30,7 @@ public class BlobStore {
 
     private static final Logger LOG = Logger.getLogger(BlobStore.class);
 
-    static final long MAX_PART_BYTES = 5L * 1024 * 1024 * 1024;
+    static final long PART_BYTES = 32L * 1024 * 1024;
 
     private final S3Config config;
     private final MinioClient client;
@@ -126,9 +126,9 @@ public class BlobStore {
             client.uploadObject(UploadObjectArgs.builder()
                     .bucket(config.bucket())
                     .object(keyFor(sha256Hex))
-                    // from a file the MinIO client streams parts from disk (no buffering), so one PUT up to
-                    // S3's 5 GiB part limit avoids the server-side reassembly of a multipart upload
-                    .filename(file.toString(), MAX_PART_BYTES)
+                    // from a file the MinIO client streams each part from disk (no heap buffer); parts stay
+                    // small because S3 servers (S3Proxy) buffer a signed non-chunked request body to verify it
+                    .filename(file.toString(), PART_BYTES)
                     .contentType(contentType)
                     .build());
             return true;
