@@ -1,18 +1,21 @@
 package io.peftfoundry.eval.messaging;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.peftfoundry.contracts.event.JobEvent;
+import io.peftfoundry.contracts.event.JobEventType;
+import io.peftfoundry.contracts.event.JobStatus;
+import io.peftfoundry.eval.service.EvaluationService;
+import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 /**
- * Reads job events (group {@code eval-service}). For now each event is parsed, logged and counted in
- * {@code foundry.messages.consumed}; evaluating finished adapters comes with the evaluation feature. An event that
- * does not parse is nacked, which sends it to the dead-letter topic.
+ * Reads job events (group {@code eval-service}): a {@code status} event with status {@code succeeded} is evaluated;
+ * {@code failed} or {@code cancelled} produce no evaluation (they only fail a baseline waiting on that job). An event
+ * that does not parse is nacked, which sends it to the dead-letter topic.
  */
 @ApplicationScoped
 public class IncomingJobEvents {
@@ -21,16 +24,28 @@ public class IncomingJobEvents {
 
     private final ObjectMapper mapper;
     private final MeterRegistry registry;
+    private final EvaluationService evaluations;
 
-    public IncomingJobEvents(ObjectMapper mapper, MeterRegistry registry) {
+    public IncomingJobEvents(ObjectMapper mapper, MeterRegistry registry, EvaluationService evaluations) {
         this.mapper = mapper;
         this.registry = registry;
+        this.evaluations = evaluations;
     }
 
     @Incoming("job-events")
-    public void onJobEvent(ConsumerRecord<String, String> record) throws JsonProcessingException {
+    @Blocking
+    public void onJobEvent(ConsumerRecord<String, String> record) throws Exception {
         JobEvent event = mapper.readValue(record.value(), JobEvent.class);
-        LOG.debugf("job %s: event seq %d type %s status %s", record.key(), event.seq(), event.type(), event.status());
         registry.counter("foundry.messages.consumed", "channel", "job-events").increment();
+        if (event.type() != JobEventType.STATUS || event.status() == null) {
+            return;
+        }
+        if (event.status() == JobStatus.SUCCEEDED) {
+            LOG.infof("job %s: succeeded, evaluating adapter %s", event.jobId(),
+                    event.data() == null ? null : event.data().get("adapter"));
+            evaluations.onSucceeded(event);
+        } else if (event.status() == JobStatus.FAILED || event.status() == JobStatus.CANCELLED) {
+            evaluations.onBaselineJobEnded(event.jobId(), event.status().wire());
+        }
     }
 }

@@ -1,0 +1,44 @@
+package io.peftfoundry.eval.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** Settings of the eval-service ({@code foundry.eval.*}, each from a {@code FOUNDRY_*} variable). */
+@ConfigMapping(prefix = "foundry.eval")
+public interface EvalConfig {
+
+    /** job-api base URL: whoami for bearer auth, baseline submission, job lookup. */
+    String jobApiUrl();
+
+    /** artifact-store base URL: adapters, backbones and datasets. */
+    String artifactStoreUrl();
+
+    /** The service credential (job-api admin key) used for downloads and baseline submissions. */
+    Optional<String> adminKey();
+
+    /** Digest-keyed download cache and scratch space. */
+    String cacheDir();
+
+    /** Memory budget of the adapters kept loaded for {@code POST /v1/predictions} (LRU beyond it). */
+    @WithDefault("268435456")
+    long adapterCacheBytes();
+
+    /** Tokens per input for predictions (longer inputs are truncated). */
+    @WithDefault("128")
+    int maxSeqLength();
+
+    /** How long a whoami answer is trusted. */
+    @WithDefault("60s")
+    Duration authCacheTtl();
+
+    /** Timeout of one call to job-api. */
+    @WithDefault("10s")
+    Duration jobApiTimeout();
+
+    /** Whether a non-full job without a baseline gets one submitted automatically. */
+    @WithDefault("true")
+    boolean submitBaselines();
+}

@@ -1,0 +1,16 @@
+package io.peftfoundry.eval.service;
+
+import java.util.Map;
+
+/** Scores one job's adapter on the job's validation file. */
+public interface AdapterEvaluator {
+
+    /**
+     * @param metrics      {@code accuracy, macro_f1, loss, examples, per_class{label:{precision,recall}}, labels,
+     *                     confusion_matrix} for classification
+     * @param adapterBytes size of the stored adapter artifact (a full model's for method {@code full})
+     */
+    record Outcome(Map<String, Object> metrics, long adapterBytes) {}
+
+    Outcome evaluate(JobInfo job, String adapterId) throws EvaluationFailure;
+}

@@ -1,0 +1,98 @@
+package io.peftfoundry.eval.service;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The comparison of an adapter with its full-fine-tune baseline, from two evaluations' metrics and the two jobs'
+ * reported numbers. Pure arithmetic, no I/O.
+ * <ul>
+ *   <li>{@code delta.m = adapter.m − baseline.m} for every metric both have;</li>
+ *   <li>{@code retention_percent.m = 100 · adapter.m / baseline.m} for metrics where higher is better
+ *       (accuracy, macro-F1, token accuracy, exact match); lower-is-better metrics (loss, perplexity) get a delta only;</li>
+ *   <li>ratios adapter / baseline of trainable parameters, stored bytes, training seconds, tokens per second and
+ *       peak memory, each only when both sides reported a positive number.</li>
+ * </ul>
+ */
+public final class Comparisons {
+
+    /** Metrics where a larger value is better; retention is defined for these only. */
+    public static final Set<String> HIGHER_IS_BETTER = Set.of("accuracy", "macro_f1", "token_accuracy", "exact_match");
+
+    /** Metrics where a smaller value is better. */
+    public static final Set<String> LOWER_IS_BETTER = Set.of("loss", "perplexity");
+
+    /** Job numbers compared as adapter / baseline, and the name each ratio is published under. */
+    private static final Map<String, String> RATIOS = Map.of(
+            "trainable_parameters", "trainable_parameter_ratio",
+            "adapter_bytes", "bytes_ratio",
+            "train_seconds", "train_seconds_ratio",
+            "tokens_per_second", "tokens_per_second_ratio",
+            "peak_rss_bytes", "peak_memory_ratio");
+
+    private Comparisons() {}
+
+    /**
+     * @param adapterMetrics  evaluation metrics of the adapter (scalars are used, nested values ignored)
+     * @param adapterJob      the adapter job's numbers (trainable_parameters, adapter_bytes, train_seconds, …)
+     * @param baselineMetrics evaluation metrics of the baseline
+     * @param baselineJob     the baseline job's numbers
+     */
+    public static Map<String, Object> compare(Map<String, ?> adapterMetrics, Map<String, ?> adapterJob,
+                                              Map<String, ?> baselineMetrics, Map<String, ?> baselineJob) {
+        Map<String, Double> delta = new LinkedHashMap<>();
+        Map<String, Double> retention = new LinkedHashMap<>();
+        Map<String, Double> baseline = new LinkedHashMap<>();
+        for (String m : sortedMetricNames(adapterMetrics)) {
+            Double a = number(adapterMetrics.get(m));
+            Double b = number(baselineMetrics.get(m));
+            if (a == null || b == null || !(HIGHER_IS_BETTER.contains(m) || LOWER_IS_BETTER.contains(m))) {
+                continue;
+            }
+            baseline.put(m, b);
+            delta.put(m, a - b);
+            if (HIGHER_IS_BETTER.contains(m) && b > 0) {
+                retention.put(m, 100.0 * a / b);
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("baseline", baseline);
+        out.put("delta", delta);
+        out.put("retention_percent", retention);
+        Map<String, Double> ratios = new LinkedHashMap<>();
+        RATIOS.keySet().stream().sorted().forEach(k -> {
+            Double a = number(adapterJob.get(k));
+            Double b = number(baselineJob.get(k));
+            if (a != null && b != null && a > 0 && b > 0) {
+                ratios.put(RATIOS.get(k), a / b);
+            }
+        });
+        out.put("ratios", ratios);
+        Double trainable = number(adapterJob.get("trainable_parameters"));
+        Double total = number(adapterJob.get("total_parameters"));
+        if (trainable != null && total != null && total > 0) {
+            out.put("trainable_percent", 100.0 * trainable / total);
+        }
+        return out;
+    }
+
+    /** The metric a leaderboard ranks by, and whether larger is better. */
+    public record Primary(String metric, boolean higherIsBetter) {}
+
+    public static Primary primaryMetric(String task) {
+        return "classification".equals(task) ? new Primary("accuracy", true) : new Primary("perplexity", false);
+    }
+
+    private static Iterable<String> sortedMetricNames(Map<String, ?> metrics) {
+        return metrics.keySet().stream().sorted().toList();
+    }
+
+    static Double number(Object v) {
+        if (v instanceof Number n) {
+            double d = n.doubleValue();
+            return Double.isFinite(d) ? d : null;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,314 @@
+package io.peftfoundry.eval.service;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Rows of the {@code evals} schema: job specs, evaluations and baselines (plain JDBC). */
+@ApplicationScoped
+public class EvalStore {
+
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
+
+    private final DataSource ds;
+    private final ObjectMapper json;
+
+    public EvalStore(DataSource ds, ObjectMapper json) {
+        this.ds = ds;
+        this.json = json;
+    }
+
+    /** An evaluation row as the REST API shows it. */
+    public record Evaluation(String id, String tenant, String jobId, String adapterId, String model, String task,
+                             String methodType, String trainingFile, String validationFile, String status,
+                             Map<String, Object> metrics, Map<String, Object> jobMetrics, String baselineKey,
+                             boolean isBaseline, String baselineId, Map<String, Object> comparison, String error,
+                             Timestamp createdAt, Timestamp finishedAt) {}
+
+    public record Baseline(String id, String key, String tenant, String model, String task, String trainingFile,
+                           String validationFile, String jobId, String status, String evaluationId, String error) {}
+
+    // ---- job specs ---------------------------------------------------------------------------------------
+
+    public void saveSpec(String jobId, String tenant, JsonNode spec) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO job_specs (job_id, tenant_id, spec) VALUES (?, ?, ?::jsonb) ON CONFLICT (job_id) DO NOTHING")) {
+            ps.setString(1, jobId);
+            ps.setString(2, tenant);
+            ps.setString(3, spec.toString());
+            ps.executeUpdate();
+        }
+    }
+
+    public Optional<JobInfo> findSpec(String jobId) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT tenant_id, spec FROM job_specs WHERE job_id = ?")) {
+            ps.setString(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new JobInfo(jobId, rs.getString(1), readTree(rs.getString(2))));
+            }
+        }
+    }
+
+    // ---- evaluations -------------------------------------------------------------------------------------
+
+    /**
+     * Inserts a {@code running} evaluation for (job, adapter) unless one exists: true when this call created it (and
+     * so owns the work), false for a redelivery.
+     */
+    public boolean claimEvaluation(String id, JobInfo job, String adapterId, String baselineKey,
+                                   Map<String, Object> jobMetrics) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO evaluations (id, tenant_id, job_id, adapter_id, adapter_key, model, task, method_type,"
+                        + " training_file, validation_file, status, is_baseline, baseline_key, job_metrics,"
+                        + " trainable_parameters, total_parameters, train_seconds)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?::jsonb, ?, ?, ?)"
+                        + " ON CONFLICT (job_id, adapter_key) DO NOTHING")) {
+            ps.setString(1, id);
+            ps.setString(2, job.tenant());
+            ps.setString(3, job.jobId());
+            ps.setString(4, adapterId);
+            ps.setString(5, adapterId == null ? "" : adapterId);
+            ps.setString(6, nz(job.model()));
+            ps.setString(7, job.task());
+            ps.setString(8, job.methodType());
+            ps.setString(9, nz(job.trainingFile()));
+            ps.setString(10, nz(job.validationFile()));
+            ps.setBoolean(11, job.isBaselineJob());
+            ps.setString(12, baselineKey);
+            ps.setString(13, write(jobMetrics));
+            setLong(ps, 14, Comparisons.number(jobMetrics.get("trainable_parameters")));
+            setLong(ps, 15, Comparisons.number(jobMetrics.get("total_parameters")));
+            Double secs = Comparisons.number(jobMetrics.get("train_seconds"));
+            if (secs == null) {
+                ps.setNull(16, java.sql.Types.DOUBLE);
+            } else {
+                ps.setDouble(16, secs);
+            }
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    public void succeed(String id, Map<String, Object> metrics, Map<String, Object> jobMetrics) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE evaluations SET status = 'succeeded', metrics = ?::jsonb, job_metrics = ?::jsonb,"
+                        + " finished_at = now() WHERE id = ?")) {
+            ps.setString(1, write(metrics));
+            ps.setString(2, write(jobMetrics));
+            ps.setString(3, id);
+            ps.executeUpdate();
+        }
+    }
+
+    public void fail(String id, String reason) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE evaluations SET status = 'failed', error = ?, finished_at = now() WHERE id = ?")) {
+            ps.setString(1, reason);
+            ps.setString(2, id);
+            ps.executeUpdate();
+        }
+    }
+
+    public void setComparison(String evaluationId, String baselineId, Map<String, Object> comparison) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE evaluations SET baseline_id = ?, comparison = ?::jsonb WHERE id = ?")) {
+            ps.setString(1, baselineId);
+            ps.setString(2, write(comparison));
+            ps.setString(3, evaluationId);
+            ps.executeUpdate();
+        }
+    }
+
+    private static final String EVAL_COLUMNS = "id, tenant_id, job_id, adapter_id, model, task, method_type,"
+            + " training_file, validation_file, status, metrics, job_metrics, baseline_key, is_baseline, baseline_id,"
+            + " comparison, error, created_at, finished_at";
+
+    public Optional<Evaluation> evaluation(String id) throws SQLException {
+        List<Evaluation> l = queryEvaluations("SELECT " + EVAL_COLUMNS + " FROM evaluations WHERE id = ?", id);
+        return l.stream().findFirst();
+    }
+
+    public List<Evaluation> evaluationsOfJob(String tenant, String jobId) throws SQLException {
+        return queryEvaluations("SELECT " + EVAL_COLUMNS + " FROM evaluations WHERE tenant_id = ? AND job_id = ?"
+                + " ORDER BY created_at, id", tenant, jobId);
+    }
+
+    public List<Evaluation> evaluationsOfTenant(String tenant, int limit) throws SQLException {
+        return queryEvaluations("SELECT " + EVAL_COLUMNS + " FROM evaluations WHERE tenant_id = ?"
+                + " ORDER BY created_at DESC, id LIMIT " + Math.max(1, Math.min(limit, 500)), tenant);
+    }
+
+    /** Succeeded evaluations of a baseline key that are no baseline themselves: they wait for the comparison. */
+    public List<Evaluation> comparable(String baselineKey) throws SQLException {
+        return queryEvaluations("SELECT " + EVAL_COLUMNS + " FROM evaluations WHERE baseline_key = ?"
+                + " AND NOT is_baseline AND status = 'succeeded' ORDER BY created_at", baselineKey);
+    }
+
+    /** Succeeded evaluations of one tenant for a model and training file (for the leaderboard). */
+    public List<Evaluation> leaderboard(String tenant, String model, String trainingFile) throws SQLException {
+        return queryEvaluations("SELECT " + EVAL_COLUMNS + " FROM evaluations WHERE tenant_id = ? AND model = ?"
+                + " AND training_file = ? AND status = 'succeeded'", tenant, model, trainingFile);
+    }
+
+    private List<Evaluation> queryEvaluations(String sql, String... args) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setString(i + 1, args[i]);
+            }
+            List<Evaluation> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Evaluation(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
+                            rs.getString(10), readMap(rs.getString(11)), readMap(rs.getString(12)), rs.getString(13),
+                            rs.getBoolean(14), rs.getString(15), readMap(rs.getString(16)), rs.getString(17),
+                            rs.getTimestamp(18), rs.getTimestamp(19)));
+                }
+            }
+            return out;
+        }
+    }
+
+    // ---- baselines ---------------------------------------------------------------------------------------
+
+    /** Inserts a {@code pending} baseline for the key; true only for the one caller whose row went in. */
+    public boolean insertBaselineIfAbsent(String id, String key, JobInfo job, String trainingDigest,
+                                          String validationDigest) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO baselines (id, baseline_key, tenant_id, model, task, training_file, validation_file, seed,"
+                        + " training_digest, validation_digest, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')"
+                        + " ON CONFLICT (baseline_key) DO NOTHING")) {
+            ps.setString(1, id);
+            ps.setString(2, key);
+            ps.setString(3, job.tenant());
+            ps.setString(4, nz(job.model()));
+            ps.setString(5, job.task());
+            ps.setString(6, nz(job.trainingFile()));
+            ps.setString(7, nz(job.validationFile()));
+            ps.setLong(8, job.seed());
+            ps.setString(9, trainingDigest);
+            ps.setString(10, validationDigest);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    public void baselineSubmitted(String key, String jobId) throws SQLException {
+        update("UPDATE baselines SET job_id = ?, status = 'running' WHERE baseline_key = ?", jobId, key);
+    }
+
+    public void baselineSucceeded(String key, String jobId, String evaluationId) throws SQLException {
+        update("UPDATE baselines SET job_id = ?, evaluation_id = ?, status = 'succeeded', error = NULL,"
+                + " finished_at = now() WHERE baseline_key = ?", jobId, evaluationId, key);
+    }
+
+    public void baselineFailed(String key, String reason) throws SQLException {
+        update("UPDATE baselines SET status = 'failed', error = ?, finished_at = now() WHERE baseline_key = ?",
+                reason, key);
+    }
+
+    public Optional<Baseline> baselineByKey(String key) throws SQLException {
+        return queryBaseline("baseline_key = ?", key);
+    }
+
+    public Optional<Baseline> baselineByJob(String jobId) throws SQLException {
+        return queryBaseline("job_id = ?", jobId);
+    }
+
+    public int countBaselines(String key) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*) FROM baselines WHERE baseline_key = ?")) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    private Optional<Baseline> queryBaseline(String where, String arg) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT id, baseline_key, tenant_id, model, task, training_file, validation_file, job_id, status,"
+                        + " evaluation_id, error FROM baselines WHERE " + where)) {
+            ps.setString(1, arg);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new Baseline(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
+                        rs.getString(10), rs.getString(11)));
+            }
+        }
+    }
+
+    // ---- plumbing ----------------------------------------------------------------------------------------
+
+    private void update(String sql, String... args) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setString(i + 1, args[i]);
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    private static void setLong(PreparedStatement ps, int i, Double v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, java.sql.Types.BIGINT);
+        } else {
+            ps.setLong(i, v.longValue());
+        }
+    }
+
+    private static String nz(String s) {
+        return s == null ? "" : s;
+    }
+
+    private String write(Object o) {
+        try {
+            return o == null ? null : json.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private JsonNode readTree(String s) {
+        try {
+            return json.readTree(s);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Map<String, Object> readMap(String s) {
+        if (s == null) {
+            return null;
+        }
+        try {
+            return json.readValue(s, MAP);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Map<String, Object> copy(Map<String, ?> m) {
+        return m == null ? new LinkedHashMap<>() : new LinkedHashMap<>(m);
+    }
+}

@@ -1,0 +1,246 @@
+package io.peftfoundry.eval.service;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.peftfoundry.contracts.event.EvaluationCompleted;
+import io.peftfoundry.contracts.event.JobEvent;
+import io.peftfoundry.eval.client.ArtifactFiles;
+import io.peftfoundry.eval.config.EvalConfig;
+import io.peftfoundry.eval.messaging.EvaluationPublisher;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * What happens when a job succeeds: one evaluation per (job, adapter), then the baseline (looked up, adopted or
+ * submitted) and the comparison, published to {@code foundry.eval.results}.
+ */
+@ApplicationScoped
+public class EvaluationService {
+
+    private static final Logger LOG = Logger.getLogger(EvaluationService.class);
+
+    /** Numbers of the worker's {@code succeeded} event that comparisons use. */
+    private static final List<String> JOB_NUMBERS = List.of("trainable_parameters", "total_parameters",
+            "train_seconds", "tokens_per_second", "peak_rss_bytes", "trained_tokens", "adapter_bytes");
+
+    private final EvalStore store;
+    private final BaselineService baselines;
+    private final EvaluationPublisher publisher;
+    private final MeterRegistry registry;
+    private final EvalConfig config;
+    private final ArtifactFiles artifacts;
+    private final BaselineSubmitter submitter;
+    private final AdapterEvaluator evaluator;
+    private final Map<String, AtomicReference<Double>> gauges = new ConcurrentHashMap<>();
+
+    @Inject
+    public EvaluationService(EvalStore store, BaselineService baselines, EvaluationPublisher publisher,
+                             MeterRegistry registry, EvalConfig config, ArtifactFiles artifacts,
+                             BaselineSubmitter submitter) {
+        this.store = store;
+        this.baselines = baselines;
+        this.publisher = publisher;
+        this.registry = registry;
+        this.config = config;
+        this.artifacts = artifacts;
+        this.submitter = submitter;
+        this.evaluator = new PeftEngineEvaluator(artifacts);
+    }
+
+    /** Handles a {@code status: succeeded} event. */
+    public void onSucceeded(JobEvent event) throws SQLException {
+        String jobId = event.jobId();
+        Optional<JobInfo> found = awaitSpec(jobId);
+        if (found.isEmpty()) {
+            LOG.warnf("job %s succeeded but its spec never arrived on foundry.jobs.requested: not evaluated", jobId);
+            return;
+        }
+        JobInfo job = found.get();
+        Map<String, Object> data = event.data() == null ? Map.of() : event.data();
+        Object adapter = data.get("adapter");
+        String adapterId = adapter == null || adapter.toString().isBlank() ? null : adapter.toString();
+        Map<String, Object> jobNumbers = new LinkedHashMap<>();
+        for (String k : JOB_NUMBERS) {
+            if (data.get(k) instanceof Number n) {
+                jobNumbers.put(k, n);
+            }
+        }
+        String key = baselineKey(job);
+        String evaluationId = "eval-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+        if (!store.claimEvaluation(evaluationId, job, adapterId, key, jobNumbers)) {
+            LOG.infof("job %s: adapter %s already evaluated (redelivered event): nothing to do", jobId, adapterId);
+            return;
+        }
+        if (adapterId == null) {
+            fail(jobId, evaluationId, "the succeeded event of job " + jobId + " names no adapter: nothing to evaluate");
+            return;
+        }
+        AdapterEvaluator.Outcome outcome;
+        try {
+            outcome = evaluator.evaluate(job, adapterId);
+        } catch (EvaluationFailure e) {
+            fail(jobId, evaluationId, e.getMessage());
+            if (job.isBaselineJob() && key != null) {
+                store.baselineFailed(key, "evaluating the baseline failed: " + e.getMessage());
+            }
+            return;
+        }
+        if (!jobNumbers.containsKey("adapter_bytes") && outcome.adapterBytes() > 0) {
+            jobNumbers.put("adapter_bytes", outcome.adapterBytes());
+        }
+        store.succeed(evaluationId, outcome.metrics(), jobNumbers);
+        gauge("foundry_eval_score", jobId, outcome.metrics());
+
+        if (key == null) {
+            publish(jobId, evaluationId, outcome.metrics(), null);
+            return;
+        }
+        if (job.isFull()) {
+            // a full fine-tune on the key's data is its baseline: the one we submitted, or the tenant's own
+            String placeholder = "base-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+            store.insertBaselineIfAbsent(placeholder, key, job, null, null);
+            EvalStore.Baseline b = store.baselineByKey(key).orElseThrow();
+            if (!"succeeded".equals(b.status())) {
+                store.baselineSucceeded(key, jobId, evaluationId);
+                LOG.infof("job %s: marked as the baseline for %s", jobId, key);
+            }
+            publish(jobId, evaluationId, outcome.metrics(), null);
+            compareAllWaiting(key);
+            return;
+        }
+        Optional<EvalStore.Baseline> baseline = store.baselineByKey(key);
+        if (baseline.isPresent() && "succeeded".equals(baseline.get().status())) {
+            Map<String, Object> comparison = compareOne(store.evaluation(evaluationId).orElseThrow(), baseline.get());
+            publish(jobId, evaluationId, outcome.metrics(), comparison);
+            return;
+        }
+        publish(jobId, evaluationId, outcome.metrics(), null);
+        if (baseline.isEmpty() && config.submitBaselines()) {
+            String[] digests = key.split("\\|");
+            baselines.ensureBaseline(job, key, digests[1], digests[2], submitter);
+        }
+    }
+
+    /** A failed or cancelled baseline job fails its baseline, so later adapters submit a new one. */
+    public void onBaselineJobEnded(String jobId, String status) throws SQLException {
+        Optional<EvalStore.Baseline> b = store.baselineByJob(jobId);
+        if (b.isPresent() && !"succeeded".equals(b.get().status())) {
+            store.baselineFailed(b.get().key(), "baseline job " + jobId + " " + status);
+            LOG.infof("baseline %s: job %s %s", b.get().id(), jobId, status);
+        }
+    }
+
+    /** Every succeeded adapter evaluation of the key gets its comparison (after the baseline's own evaluation). */
+    void compareAllWaiting(String key) throws SQLException {
+        EvalStore.Baseline baseline = store.baselineByKey(key).orElseThrow();
+        for (EvalStore.Evaluation e : store.comparable(key)) {
+            if (e.comparison() != null && baseline.id().equals(e.baselineId())) {
+                continue;
+            }
+            Map<String, Object> comparison = compareOne(e, baseline);
+            publish(e.jobId(), e.id(), e.metrics(), comparison);
+        }
+    }
+
+    private Map<String, Object> compareOne(EvalStore.Evaluation e, EvalStore.Baseline baseline) throws SQLException {
+        EvalStore.Evaluation base = store.evaluation(baseline.evaluationId()).orElseThrow();
+        Map<String, Object> comparison = new LinkedHashMap<>();
+        comparison.put("baseline_job_id", base.jobId());
+        comparison.put("baseline_evaluation_id", base.id());
+        comparison.putAll(Comparisons.compare(e.metrics(), nn(e.jobMetrics()), base.metrics(), nn(base.jobMetrics())));
+        store.setComparison(e.id(), baseline.id(), comparison);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> delta = (Map<String, Object>) comparison.get("delta");
+        gauge("foundry_eval_delta", e.jobId(), delta);
+        LOG.infof("job %s: compared with baseline job %s: delta %s", e.jobId(), base.jobId(), delta);
+        return comparison;
+    }
+
+    /** The baseline key of a classification job with a validation file, or null when it has none. */
+    private String baselineKey(JobInfo job) {
+        if (job.validationFile() == null || job.trainingFile() == null) {
+            return null;
+        }
+        String td = digestOrId(job.trainingFile());
+        String vd = digestOrId(job.validationFile());
+        return BaselineService.key(job.model(), td, vd, job.task());
+    }
+
+    private String digestOrId(String fileId) {
+        try {
+            return artifacts.datasetDigest(fileId);
+        } catch (Exception e) {
+            // the same file id is the same content; only equal data under other ids misses the baseline
+            LOG.warnf("no digest for file %s (%s): keyed by its id", fileId, e.getMessage());
+            return "file:" + fileId;
+        }
+    }
+
+    private Optional<JobInfo> awaitSpec(String jobId) throws SQLException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            Optional<JobInfo> j = store.findSpec(jobId);
+            if (j.isPresent() || System.nanoTime() > deadline) {
+                return j;
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
+            }
+        }
+    }
+
+    private void fail(String jobId, String evaluationId, String reason) throws SQLException {
+        store.fail(evaluationId, reason);
+        LOG.warnf("job %s: evaluation %s failed: %s", jobId, evaluationId, reason);
+    }
+
+    private void publish(String jobId, String evaluationId, Map<String, Object> metrics, Map<String, Object> comparison) {
+        Map<String, Double> scalars = new LinkedHashMap<>();
+        metrics.forEach((k, v) -> {
+            Double d = Comparisons.number(v);
+            if (d != null) {
+                scalars.put(k, d);
+            }
+        });
+        try {
+            publisher.publish(new EvaluationCompleted(jobId, evaluationId, scalars, comparison))
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warnf("job %s: publishing evaluation %s failed: %s", jobId, evaluationId, e.toString());
+        }
+    }
+
+    private void gauge(String name, String jobId, Map<String, Object> values) {
+        values.forEach((metric, v) -> {
+            Double d = Comparisons.number(v);
+            if (d == null || !(Comparisons.HIGHER_IS_BETTER.contains(metric) || Comparisons.LOWER_IS_BETTER.contains(metric))) {
+                return;
+            }
+            AtomicReference<Double> holder = gauges.computeIfAbsent(name + "|" + jobId + "|" + metric, k -> {
+                AtomicReference<Double> h = new AtomicReference<>(d);
+                registry.gauge(name, Tags.of("job_id", jobId, "metric", metric), h, AtomicReference::get);
+                return h;
+            });
+            holder.set(d);
+        });
+    }
+
+    private static Map<String, Object> nn(Map<String, Object> m) {
+        return m == null ? Map.of() : m;
+    }
+
+}

@@ -1,0 +1,93 @@
+package io.peftfoundry.eval.service;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.peftfoundry.artifacts.client.ArtifactStoreException;
+import io.peftfoundry.engine.adapter.AdapterFiles;
+import io.peftfoundry.engine.model.BertCheckpoint;
+import io.peftfoundry.engine.model.BertConfig;
+import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.TextTokenizer;
+import io.peftfoundry.engine.task.classification.ClassificationData;
+import io.peftfoundry.engine.task.classification.ClassificationModel;
+import io.peftfoundry.engine.task.classification.Example;
+import io.peftfoundry.engine.training.ClassificationTrainer;
+import io.peftfoundry.engine.training.EvalResult;
+import io.peftfoundry.engine.training.TrainingConfig;
+import io.peftfoundry.eval.client.ArtifactFiles;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Evaluates with peft-engine: downloads the backbone, the adapter and the validation file through artifact-store
+ * (digest cache), loads the adapter on a fresh backbone and scores every validation example.
+ */
+public class PeftEngineEvaluator implements AdapterEvaluator {
+
+    private static final Logger LOG = Logger.getLogger(PeftEngineEvaluator.class);
+
+    private final ArtifactFiles artifacts;
+    private final ObjectMapper json = new ObjectMapper();
+
+    public PeftEngineEvaluator(ArtifactFiles artifacts) {
+        this.artifacts = artifacts;
+    }
+
+    @Override
+    public Outcome evaluate(JobInfo job, String adapterId) throws EvaluationFailure {
+        if (!"classification".equals(job.task())) {
+            throw new EvaluationFailure("task '" + job.task() + "' cannot be evaluated yet: peft-engine scores"
+                    + " classification adapters only");
+        }
+        if (job.validationFile() == null) {
+            throw new EvaluationFailure("job " + job.jobId() + " has no validation_file: nothing to evaluate on"
+                    + " (submit the job with a validation_file)");
+        }
+        JsonNode adapterMeta;
+        try {
+            adapterMeta = artifacts.adapterMeta(adapterId);
+        } catch (ArtifactStoreException e) {
+            if (e.status() == 404) {
+                throw new EvaluationFailure("adapter " + adapterId + " of job " + job.jobId()
+                        + " is not in artifact-store (deleted, or never uploaded)");
+            }
+            throw new EvaluationFailure("artifact-store refused adapter " + adapterId + ": HTTP " + e.status(), e);
+        } catch (IOException e) {
+            throw new EvaluationFailure("artifact-store unreachable while fetching adapter " + adapterId + ": "
+                    + e.getMessage(), e);
+        }
+        Path modelDir;
+        Path adapterDir;
+        Path validation;
+        try {
+            modelDir = artifacts.model(job.model());
+            adapterDir = artifacts.adapter(adapterId);
+            validation = artifacts.dataset(job.validationFile());
+        } catch (IOException e) {
+            throw new EvaluationFailure("downloading the inputs of job " + job.jobId() + " failed: " + e.getMessage(), e);
+        }
+        long started = System.nanoTime();
+        try (NDManager manager = NDManager.newBaseManager();
+             TextTokenizer tokenizer = new TextTokenizer(modelDir.resolve("tokenizer.json"), job.maxSeqLength(),
+                     BertConfig.read(modelDir.resolve(BertCheckpoint.CONFIG)).padTokenId())) {
+            BertModel backbone = AdapterFiles.isFullModel(adapterDir) ? null : BertCheckpoint.load(modelDir, manager);
+            ClassificationModel model = AdapterFiles.load(adapterDir, backbone, manager);
+            List<Example> data = ClassificationData.read(validation, true);
+            TrainingConfig cfg = TrainingConfig.defaults(1e-3, job.seed());
+            EvalResult r = new ClassificationTrainer(model, tokenizer, cfg, manager).evaluate(data);
+            Map<String, Object> metrics = json.convertValue(r.toJson(), new TypeReference<Map<String, Object>>() {});
+            LOG.infof("job %s: adapter %s scored accuracy %.4f, macro-F1 %.4f, loss %.4f on %d examples in %.1f s",
+                    job.jobId(), adapterId, r.accuracy(), r.macroF1(), r.loss(), r.examples(),
+                    (System.nanoTime() - started) / 1e9);
+            return new Outcome(metrics, adapterMeta.path("bytes").asLong(0));
+        } catch (IOException | RuntimeException e) {
+            throw new EvaluationFailure("evaluating adapter " + adapterId + " failed: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package io.peftfoundry.eval.serving;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import io.peftfoundry.engine.model.BertCheckpoint;
+import io.peftfoundry.engine.model.BertConfig;
+import io.peftfoundry.engine.model.BertModel;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * A backbone loaded once. Each adapter gets its own {@link #view()}: a fresh module tree whose frozen parameters are
+ * the very same tensors (no copy), so a PEFT method can wrap the view's layers without touching other adapters'
+ * trees, and N adapters cost one backbone plus their own weights.
+ */
+public final class SharedBackbone implements AutoCloseable {
+
+    private final Path dir;
+    private final NDManager manager;
+    private final BertModel weights;
+    private final long bytes;
+
+    public SharedBackbone(Path dir) throws IOException {
+        this.dir = dir;
+        this.manager = NDManager.newBaseManager();
+        try {
+            this.weights = BertCheckpoint.load(dir, manager);
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+        long b = 0;
+        for (Parameter p : weights.namedParameters().values()) {
+            b += p.getArray().size() * p.getArray().getDataType().getNumOfBytes();
+        }
+        this.bytes = b;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public BertConfig config() {
+        return weights.config();
+    }
+
+    /** Bytes of the shared weights (counted once, whatever the number of adapters). */
+    public long bytes() {
+        return bytes;
+    }
+
+    /** A module tree over the shared, frozen tensors. */
+    public BertModel view() {
+        BertModel view = new BertModel(weights.config());
+        Map<String, Parameter> shared = weights.namedParameters();
+        for (Map.Entry<String, Parameter> e : view.namedParameters().entrySet()) {
+            Parameter source = shared.get(e.getKey());
+            e.getValue().setArray(source.getArray());
+            e.getValue().freeze(true);
+        }
+        return view;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
