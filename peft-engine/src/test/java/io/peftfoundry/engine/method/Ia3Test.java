@@ -108,6 +108,25 @@ class Ia3Test {
     }
 
     @Test
+    void mergedIa3SavesAPlainModelThatEqualsTheAdapter() throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            var model = io.peftfoundry.engine.task.classification.ClassificationModel.create(TestModels.tiny(m, 1),
+                    Ia3Config.defaults(), MethodTestSupport.LABELS, io.peftfoundry.engine.task.classification.Pooling.MEAN, m, 2);
+            MethodTestSupport.perturb(model.method(), m, 6, 0.3);
+            NDList in = TestModels.inputs(m, 3, 7, 2, 8);
+            NDArray adapter = model.logits(in, false);
+            model.method().merge();
+            java.nio.file.Path dir = MethodTestSupport.tempDir();
+            io.peftfoundry.engine.adapter.AdapterFiles.saveFullModel(model, dir);
+            var merged = io.peftfoundry.engine.adapter.AdapterFiles.load(dir, null, m);
+            assertFalse(merged.backbone().namedParameters().keySet().stream().anyMatch(k -> k.contains("ia3")));
+            // same float32 re-association bound as the in-memory merge
+            double diff = TestModels.maxAbsDiff(adapter, merged.logits(in, false));
+            assertTrue(diff < 1e-5, "merged model vs adapter " + diff);
+        }
+    }
+
+    @Test
     void savedAsPeftIa3AndLoadsBack() throws Exception {
         Map<String, Tensor> onDisk = MethodTestSupport.saveLoadGivesIdenticalOutputs(Ia3Config.defaults(), MethodTestSupport.tempDir());
         assertTrue(onDisk.containsKey("base_model.model.encoder.layer.0.attention.self.key.ia3_l"), onDisk.keySet().toString());
