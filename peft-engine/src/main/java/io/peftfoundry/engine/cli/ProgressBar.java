@@ -34,8 +34,10 @@ final class ProgressBar {
                 out.println();
             }
             out.flush();
-        } else if (pct / 5 != lastPercentPrinted / 5 || done >= total && lastPercentPrinted != 100) {
+        } else if (lastPercentPrinted < 0 || pct / 5 != lastPercentPrinted / 5 || now - lastDraw > 15_000_000_000L
+                || done >= total && lastPercentPrinted != 100) {
             lastPercentPrinted = pct;
+            lastDraw = now;
             out.println(String.format("%3d%% ", pct) + detail);
         }
     }
