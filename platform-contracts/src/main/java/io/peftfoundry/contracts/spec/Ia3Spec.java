@@ -11,7 +11,8 @@ import java.util.List;
  *
  * @param targetModules       module name suffixes to rescale, non-empty; default {@code ["key", "value", "output.dense"]}
  * @param feedforwardModules  those of {@code target_modules} to treat as feed-forward (input rescaled), each also
- *                            listed in {@code target_modules}; default {@code ["output.dense"]}
+ *                            listed in {@code target_modules}; default: those of {@code ["output.dense"]} that
+ *                            are in {@code target_modules}
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record Ia3Spec(List<String> targetModules, List<String> feedforwardModules) {
@@ -29,8 +30,10 @@ public record Ia3Spec(List<String> targetModules, List<String> feedforwardModule
     }
 
     public Ia3Spec withDefaults() {
-        return new Ia3Spec(
-                targetModules != null ? targetModules : DEFAULT_TARGET_MODULES,
-                feedforwardModules != null ? feedforwardModules : DEFAULT_FEEDFORWARD_MODULES);
+        List<String> targets = targetModules != null ? targetModules : DEFAULT_TARGET_MODULES;
+        // the default feed-forward list only names modules the user targets (as PEFT does)
+        List<String> feedforward = feedforwardModules != null ? feedforwardModules
+                : DEFAULT_FEEDFORWARD_MODULES.stream().filter(targets::contains).toList();
+        return new Ia3Spec(targets, feedforward);
     }
 }

@@ -63,6 +63,12 @@ class JobSpecsDefaultsTest {
     }
 
     @Test
+    void ia3FeedforwardDefaultOnlyNamesTargetedModules() {
+        Ia3Spec attentionOnly = methodOf("{\"type\": \"ia3\", \"ia3\": {\"target_modules\": [\"key\", \"value\"]}}").ia3();
+        assertEquals(new Ia3Spec(List.of("key", "value"), List.of()), attentionOnly);
+    }
+
+    @Test
     void partialMethodBlockKeepsGivenValuesAndDefaultsTheRest() {
         LoraSpec lora = methodOf("{\"type\": \"lora\", \"lora\": {\"r\": 4, \"target_modules\": [\"query\"]}}").lora();
         assertEquals(new LoraSpec(4, 16.0, 0.05, List.of("query"), false), lora);
