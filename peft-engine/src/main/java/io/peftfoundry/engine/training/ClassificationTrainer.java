@@ -242,7 +242,7 @@ public final class ClassificationTrainer {
         double sq = 0;
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
             try (NDArray g = e.getValue().getArray().getGradient(); NDArray s = g.square(); NDArray sum = s.sum()) {
-                double v = sum.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                double v = sum.getDataType() == ai.djl.ndarray.types.DataType.FLOAT64 ? sum.getDouble() : sum.getFloat();
                 if (!Double.isFinite(v)) {
                     throw new NonFiniteLossException("gradient of '" + e.getKey() + "' became non-finite at step "
                             + (step + 1) + ": lower the learning rate or enable max_grad_norm");

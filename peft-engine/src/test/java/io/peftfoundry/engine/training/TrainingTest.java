@@ -115,6 +115,28 @@ class TrainingTest {
     }
 
     @Test
+    void earlyStoppingEndsTheRunAfterPatienceEvaluationsWithoutImprovement() throws Exception {
+        try (NDManager m = NDManager.newBaseManager();
+                TextTokenizer tok = new TextTokenizer(TestModels.writeTokenizer(dir), 32, 0)) {
+            // a learning rate of 1e-30 leaves every weight as it was: the eval loss of step 1 is never beaten
+            TrainingConfig cfg = new TrainingConfig(3, 8, 1e-30, 32, 0.0, 0.0, 1, null, 1, 0, false, 1.0, 2, 1);
+            var trainer = new ClassificationTrainer(model(m, TestModels.tiny(m, 1), LORA), tok, cfg, m);
+            List<Long> evalSteps = new ArrayList<>();
+            TrainingResult r = trainer.train(TestModels.toyTask(32, 1), TestModels.toyTask(8, 2), null, null,
+                    new TrainingListener() {
+                        @Override
+                        public void onEval(long step, EvalResult result) {
+                            evalSteps.add(step);
+                        }
+                    });
+            // step 1 sets the best loss, steps 2 and 3 do not improve on it: patience 2 is used up at step 3
+            assertEquals("early_stopping", r.stopReason());
+            assertEquals(List.of(1L, 2L, 3L), evalSteps);
+            assertEquals(3, r.steps());
+        }
+    }
+
+    @Test
     void nonFiniteLossFailsTheRunNamingTheStep() throws Exception {
         try (NDManager m = NDManager.newBaseManager();
                 TextTokenizer tok = new TextTokenizer(TestModels.writeTokenizer(dir), 32, 0)) {
