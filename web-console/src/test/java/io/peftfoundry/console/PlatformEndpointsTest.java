@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Health, OpenAPI, metrics and the Flyway schema, against the real PostgreSQL and Kafka of devstack. */
 @QuarkusTest
 @WithTestResource(value = DevStackTestResource.class, scope = TestResourceScope.GLOBAL)
+@WithTestResource(value = UpstreamStub.class, scope = TestResourceScope.GLOBAL)
 class PlatformEndpointsTest {
 
     @Inject
