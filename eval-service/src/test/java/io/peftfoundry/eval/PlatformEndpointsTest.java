@@ -1,6 +1,8 @@
 package io.peftfoundry.eval;
 
 import io.peftfoundry.devstack.testing.DevStackTestResource;
+import io.peftfoundry.eval.support.ArtifactStoreProcess;
+import io.peftfoundry.eval.support.JobApiStub;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -25,6 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Health, OpenAPI, metrics and the Flyway schema, against the real PostgreSQL and Kafka of devstack. */
 @QuarkusTest
 @WithTestResource(value = DevStackTestResource.class, scope = TestResourceScope.GLOBAL)
+@WithTestResource(value = JobApiStub.class, scope = TestResourceScope.GLOBAL)
+@WithTestResource(value = ArtifactStoreProcess.class, scope = TestResourceScope.GLOBAL)
 class PlatformEndpointsTest {
 
     @Inject

@@ -3,6 +3,7 @@ package io.peftfoundry.eval.auth;
 import io.peftfoundry.eval.client.JobApiClient;
 import io.peftfoundry.eval.config.EvalConfig;
 import jakarta.annotation.Priority;
+import jakarta.enterprise.inject.Instance;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerRequestFilter;
@@ -30,11 +31,12 @@ public class BearerAuthFilter implements ContainerRequestFilter {
     private record Cached(Optional<JobApiClient.Caller> caller, long expiresNanos) {}
 
     private final JobApiClient jobApi;
-    private final EvalConfig config;
+    /** Instance: filters are built at static init, before runtime config mappings exist. */
+    private final Instance<EvalConfig> config;
     private final CurrentCaller current;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
-    public BearerAuthFilter(JobApiClient jobApi, EvalConfig config, CurrentCaller current) {
+    public BearerAuthFilter(JobApiClient jobApi, Instance<EvalConfig> config, CurrentCaller current) {
         this.jobApi = jobApi;
         this.config = config;
         this.current = current;
@@ -55,7 +57,7 @@ public class BearerAuthFilter implements ContainerRequestFilter {
         Cached c = cache.get(key);
         if (c == null || c.expiresNanos() < System.nanoTime()) {
             try {
-                c = new Cached(jobApi.whoami(key), System.nanoTime() + config.authCacheTtl().toNanos());
+                c = new Cached(jobApi.whoami(key), System.nanoTime() + config.get().authCacheTtl().toNanos());
                 cache.put(key, c);
             } catch (IOException e) {
                 LOG.warnf("whoami at job-api failed: %s", e.getMessage());

@@ -18,16 +18,11 @@ import java.time.Duration;
 @ApplicationScoped
 public class ClientsProducer {
 
+    /** Also the {@link BaselineSubmitter}: baselines go through job-api's POST /v1/fine_tuning/jobs. */
     @Produces
     @ApplicationScoped
     JobApiClient jobApiClient(EvalConfig config) {
         return new JobApiClient(config.jobApiUrl(), config.adminKey().orElse(null), config.jobApiTimeout());
-    }
-
-    @Produces
-    @ApplicationScoped
-    BaselineSubmitter baselineSubmitter(JobApiClient jobApi) {
-        return jobApi;
     }
 
     @Produces

@@ -38,6 +38,10 @@ public interface EvalConfig {
     @WithDefault("10s")
     Duration jobApiTimeout();
 
+    /** How long a succeeded event waits for its job's spec to arrive on foundry.jobs.requested. */
+    @WithDefault("30s")
+    Duration specWait();
+
     /** Whether a non-full job without a baseline gets one submitted automatically. */
     @WithDefault("true")
     boolean submitBaselines();

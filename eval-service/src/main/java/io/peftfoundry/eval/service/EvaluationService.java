@@ -188,7 +188,7 @@ public class EvaluationService {
     }
 
     private Optional<JobInfo> awaitSpec(String jobId) throws SQLException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + config.specWait().toNanos();
         while (true) {
             Optional<JobInfo> j = store.findSpec(jobId);
             if (j.isPresent() || System.nanoTime() > deadline) {

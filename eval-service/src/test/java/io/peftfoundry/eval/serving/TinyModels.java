@@ -27,19 +27,19 @@ import java.util.List;
 import java.util.Random;
 
 /** A tiny random BERT with a whole-word WordPiece tokenizer, and small adapters trained on a toy sentiment task. */
-final class TinyModels {
+public final class TinyModels {
 
-    static final List<String> SPECIALS = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]");
-    static final List<String> POSITIVE = List.of("good", "great", "fine");
-    static final List<String> NEGATIVE = List.of("bad", "awful", "poor");
-    static final List<String> FILLER = List.of("the", "a", "cat", "dog", "sat", "on", "mat", "ran", "to", "park",
+    public static final List<String> SPECIALS = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]");
+    public static final List<String> POSITIVE = List.of("good", "great", "fine");
+    public static final List<String> NEGATIVE = List.of("bad", "awful", "poor");
+    public static final List<String> FILLER = List.of("the", "a", "cat", "dog", "sat", "on", "mat", "ran", "to", "park",
             "it", "was", "very", "day", "movie", "food");
-    static final int MAX_SEQ = 32;
+    public static final int MAX_SEQ = 32;
 
     private TinyModels() {}
 
     /** Writes config.json, model.safetensors (random, seeded) and tokenizer.json into {@code dir}. */
-    static Path backbone(Path dir, long seed) throws IOException {
+    public static Path backbone(Path dir, long seed) throws IOException {
         int vocab = SPECIALS.size() + POSITIVE.size() + NEGATIVE.size() + FILLER.size();
         BertConfig config = BertConfig.tiny(vocab, 16, 2, 2, 32);
         try (NDManager m = NDManager.newBaseManager()) {
@@ -51,7 +51,7 @@ final class TinyModels {
     }
 
     /** Trains one classification adapter with {@code method} for a few steps and saves it in PEFT layout. */
-    static Path trainAdapter(Path backboneDir, MethodConfig method, long seed, Path out) throws IOException {
+    public static Path trainAdapter(Path backboneDir, MethodConfig method, long seed, Path out) throws IOException {
         try (NDManager m = NDManager.newBaseManager();
              TextTokenizer tok = new TextTokenizer(backboneDir.resolve("tokenizer.json"), MAX_SEQ, 0)) {
             BertModel backbone = BertCheckpoint.load(backboneDir, m);
@@ -67,7 +67,7 @@ final class TinyModels {
     }
 
     /** "pos" when the sentence holds good/great/fine, "neg" for bad/awful/poor, among 3–6 filler words. */
-    static List<Example> toyTask(int n, long seed) {
+    public static List<Example> toyTask(int n, long seed) {
         Random r = new Random(seed);
         List<Example> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
