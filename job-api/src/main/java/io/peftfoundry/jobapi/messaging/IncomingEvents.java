@@ -5,15 +5,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.peftfoundry.contracts.event.EvaluationCompleted;
 import io.peftfoundry.contracts.event.JobEvent;
+import io.peftfoundry.jobapi.service.JobEventService;
+import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
+import java.sql.SQLException;
+
 /**
- * Reads job events (from trainer workers) and evaluation results (from eval-service). For now each message is parsed,
- * logged and counted in {@code foundry.messages.consumed}; applying them to job state comes with the jobs feature.
- * A message that does not parse is nacked, which sends it to the channel's dead-letter topic.
+ * Reads job events (from trainer workers) and evaluation results (from eval-service). Job events are stored and applied
+ * to the job ({@link JobEventService}); evaluation results are only parsed, logged and counted for now. Every consumed
+ * message counts in {@code foundry.messages.consumed}. A message that does not parse is nacked, which sends it to the
+ * channel's dead-letter topic; a database failure is thrown too, so the message is not lost silently.
  */
 @ApplicationScoped
 public class IncomingEvents {
@@ -22,16 +27,24 @@ public class IncomingEvents {
 
     private final ObjectMapper mapper;
     private final MeterRegistry registry;
+    private final JobEventService events;
 
-    public IncomingEvents(ObjectMapper mapper, MeterRegistry registry) {
+    public IncomingEvents(ObjectMapper mapper, MeterRegistry registry, JobEventService events) {
         this.mapper = mapper;
         this.registry = registry;
+        this.events = events;
     }
 
     @Incoming("job-events")
-    public void onJobEvent(ConsumerRecord<String, String> record) throws JsonProcessingException {
+    @Blocking
+    public void onJobEvent(ConsumerRecord<String, String> record) throws JsonProcessingException, SQLException {
         JobEvent event = mapper.readValue(record.value(), JobEvent.class);
-        LOG.debugf("job %s: event seq %d type %s status %s", record.key(), event.seq(), event.type(), event.status());
+        if (event.jobId() == null || event.type() == null) {
+            throw new IllegalArgumentException("a job event needs job_id and type");
+        }
+        JobEventService.Outcome outcome = events.apply(event);
+        LOG.debugf("job %s: event seq %d type %s status %s: %s", event.jobId(), event.seq(), event.type(),
+                event.status(), outcome);
         consumed("job-events");
     }
 

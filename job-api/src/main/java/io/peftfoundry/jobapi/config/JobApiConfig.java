@@ -1,0 +1,64 @@
+package io.peftfoundry.jobapi.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** job-api settings ({@code foundry.*} in application.properties, each fed by a FOUNDRY_* variable). */
+@ConfigMapping(prefix = "foundry")
+public interface JobApiConfig {
+
+    Auth auth();
+
+    ArtifactStore artifactStore();
+
+    Outbox outbox();
+
+    Health health();
+
+    interface Health {
+        /** How long the readiness check waits for the broker's answer. */
+        Duration kafkaTimeout();
+
+        /** How long a readiness answer is reused. */
+        Duration kafkaCache();
+    }
+
+    interface Auth {
+        /** The bootstrap admin key ({@code FOUNDRY_ADMIN_KEY}); its hash is upserted as an admin key of tenant admin. */
+        Optional<String> adminKey();
+
+        /** How long a resolved API key is remembered (revocation takes at most this long to bite). */
+        @WithDefault("30s")
+        Duration cacheTtl();
+    }
+
+    interface ArtifactStore {
+        /** Base URL, e.g. http://127.0.0.1:8082 ({@code FOUNDRY_ARTIFACT_STORE_URL}). */
+        String url();
+
+        /** Per-request timeout. */
+        @WithDefault("3s")
+        Duration timeout();
+
+        /** How long a found model, file or adapter is remembered per key (artifacts are immutable). */
+        @WithDefault("60s")
+        Duration cacheTtl();
+    }
+
+    interface Outbox {
+        /** Longest pause between relay passes when nothing wakes the relay up. */
+        @WithDefault("50ms")
+        Duration interval();
+
+        /** Rows claimed and published per pass. */
+        @WithDefault("500")
+        int batchSize();
+
+        /** How long the relay waits for the broker to acknowledge a batch before retrying it. */
+        @WithDefault("30s")
+        Duration ackTimeout();
+    }
+}

@@ -1,0 +1,131 @@
+package io.peftfoundry.jobapi.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.peftfoundry.jobapi.auth.ApiKeys;
+import io.peftfoundry.jobapi.auth.CurrentCaller;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.jboss.logging.Logger;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Tenants and their API keys; admin keys only. */
+@Path("/v1/admin/tenants")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+public class AdminResource {
+
+    private static final Logger LOG = Logger.getLogger(AdminResource.class);
+    /** Tenant ids travel in artifact annotations, paths and logs: keep them plain. */
+    private static final Pattern TENANT_ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
+
+    private final CurrentCaller current;
+    private final DataSource dataSource;
+    private final ApiKeys keys;
+
+    public AdminResource(CurrentCaller current, DataSource dataSource, ApiKeys keys) {
+        this.current = current;
+        this.dataSource = dataSource;
+        this.keys = keys;
+    }
+
+    /** {@code {"id": "acme", "name": "Acme search team"}}; {@code id} defaults to {@code name}. → 201 tenant. */
+    @POST
+    public Response create(JsonNode body) throws SQLException {
+        current.requireAdmin();
+        String name = body == null ? null : body.path("name").asText(null);
+        String id = body == null ? null : body.path("id").asText(name);
+        if (name == null || name.isBlank()) {
+            throw ProblemException.badRequest("name is required");
+        }
+        if (id == null || !TENANT_ID.matcher(id).matches()) {
+            throw ProblemException.badRequest("id must match " + TENANT_ID.pattern() + " (give an id when the name"
+                    + " has other characters), got '" + id + "'");
+        }
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "INSERT INTO tenants (id, name) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING created_at")) {
+            ps.setString(1, id);
+            ps.setString(2, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw ProblemException.conflict("a tenant with id '" + id + "' or name '" + name + "' exists");
+                }
+                LOG.infof("tenant %s created", id);
+                return Response.status(201).entity(tenant(id, name, rs.getTimestamp(1).toInstant().getEpochSecond()))
+                        .build();
+            }
+        }
+    }
+
+    @GET
+    public Map<String, Object> list() throws SQLException {
+        current.requireAdmin();
+        List<Map<String, Object>> data = new ArrayList<>();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT id, name, created_at FROM tenants ORDER BY created_at, id");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                data.add(tenant(rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant().getEpochSecond()));
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("object", "list");
+        m.put("data", data);
+        return m;
+    }
+
+    /** {@code {"name": "ci", "admin": false}} (both optional) → 201 with the secret {@code key}, shown this once. */
+    @POST
+    @Path("{id}/keys")
+    public Response createKey(@PathParam("id") String tenant, JsonNode body) throws SQLException {
+        current.requireAdmin();
+        String name = body == null ? null : body.path("name").asText(null);
+        boolean admin = body != null && body.path("admin").asBoolean(false);
+        try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM tenants WHERE id = ?")) {
+                ps.setString(1, tenant);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw ProblemException.notFound("tenant", tenant);
+                    }
+                }
+            }
+            ApiKeys.NewKey key = keys.create(c, tenant, name, admin);
+            LOG.infof("API key %s created for tenant %s (admin=%s)", key.id(), tenant, admin);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", key.id());
+            m.put("object", "api_key");
+            m.put("tenant", tenant);
+            m.put("name", name);
+            m.put("admin", admin);
+            m.put("prefix", key.prefix());
+            m.put("key", key.secret());
+            return Response.status(201).entity(m).build();
+        }
+    }
+
+    private static Map<String, Object> tenant(String id, String name, long createdAt) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", id);
+        m.put("object", "tenant");
+        m.put("name", name);
+        m.put("created_at", createdAt);
+        return m;
+    }
+}

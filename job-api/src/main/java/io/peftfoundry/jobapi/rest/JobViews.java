@@ -1,0 +1,130 @@
+package io.peftfoundry.jobapi.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.jobapi.service.EventRow;
+import io.peftfoundry.jobapi.service.JobEventService;
+import io.peftfoundry.jobapi.service.JobRow;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Function;
+
+/** JSON shapes of jobs, events, checkpoints and lists (after the OpenAI fine-tuning API; times in unix seconds). */
+@ApplicationScoped
+public class JobViews {
+
+    private final ObjectMapper mapper;
+
+    public JobViews(ObjectMapper mapper) {
+        this.mapper = mapper;
+    }
+
+    public ObjectNode job(JobRow j) {
+        JsonNode spec = tree(j.specJson());
+        ObjectNode m = mapper.createObjectNode();
+        m.put("id", j.id());
+        m.put("object", "fine_tuning.job");
+        m.put("status", j.status());
+        m.set("model", spec.path("model"));
+        m.set("task", spec.path("task"));
+        m.set("method", spec.path("method"));
+        m.set("hyperparameters", spec.path("hyperparameters"));
+        m.set("training_file", spec.path("training_file"));
+        m.set("validation_file", spec.get("validation_file") == null ? mapper.nullNode() : spec.get("validation_file"));
+        m.set("init_adapter", spec.get("init_adapter") == null ? mapper.nullNode() : spec.get("init_adapter"));
+        m.set("suffix", spec.get("suffix") == null ? mapper.nullNode() : spec.get("suffix"));
+        m.put("created_at", j.createdAt().getEpochSecond());
+        putTime(m, "started_at", j.startedAt());
+        putTime(m, "finished_at", j.finishedAt());
+        putTime(m, "estimated_finish", j.estimatedFinish());
+        if (j.progressJson() != null) {
+            m.set("progress", tree(j.progressJson()));
+        } else {
+            ObjectNode p = m.putObject("progress");
+            p.put("step", 0);
+            p.putNull("total_steps");
+            p.putNull("epoch");
+            p.put("percent", 0.0);
+        }
+        if (j.trainedTokens() == null) {
+            m.putNull("trained_tokens");
+        } else {
+            m.put("trained_tokens", j.trainedTokens());
+        }
+        m.put("adapter", j.adapterId());
+        m.set("error", j.errorJson() == null ? mapper.nullNode() : tree(j.errorJson()));
+        m.set("metadata", spec.path("metadata"));
+        m.set("seed", spec.path("seed"));
+        m.put("attempt", j.attempt());
+        m.put("checkpoint", j.checkpointId());
+        return m;
+    }
+
+    public ObjectNode event(EventRow e) {
+        ObjectNode m = mapper.createObjectNode();
+        m.put("id", e.id());
+        m.put("object", "fine_tuning.job.event");
+        m.put("job_id", e.jobId());
+        m.put("seq", e.seq());
+        m.put("created_at", e.createdAt().getEpochSecond());
+        m.put("level", e.level());
+        m.put("type", e.type());
+        m.put("status", e.status());
+        m.put("message", e.message());
+        m.set("data", e.dataJson() == null ? mapper.nullNode() : tree(e.dataJson()));
+        return m;
+    }
+
+    public ObjectNode checkpoint(EventRow e) {
+        JsonNode data = tree(e.dataJson());
+        ObjectNode m = mapper.createObjectNode();
+        m.set("id", data.path("checkpoint_id"));
+        m.put("object", "fine_tuning.job.checkpoint");
+        m.put("fine_tuning_job_id", e.jobId());
+        m.set("step", data.get("step") == null ? mapper.nullNode() : data.get("step"));
+        m.put("attempt", Math.max(1, e.seq() / JobEventService.SEQ_PER_ATTEMPT));
+        m.put("created_at", e.createdAt().getEpochSecond());
+        if (data.has("metrics")) {
+            m.set("metrics", data.get("metrics"));
+        }
+        return m;
+    }
+
+    /** {@code {object:"list", data, has_more, first_id, last_id}}. */
+    public <T> ObjectNode list(List<T> rows, boolean hasMore, Function<T, ObjectNode> view) {
+        ObjectNode m = mapper.createObjectNode();
+        m.put("object", "list");
+        ArrayNode data = m.putArray("data");
+        rows.forEach(r -> data.add(view.apply(r)));
+        m.put("has_more", hasMore);
+        m.set("first_id", data.isEmpty() ? mapper.nullNode() : data.get(0).get("id"));
+        m.set("last_id", data.isEmpty() ? mapper.nullNode() : data.get(data.size() - 1).get("id"));
+        return m;
+    }
+
+    private static void putTime(ObjectNode m, String field, Instant t) {
+        if (t == null) {
+            m.putNull(field);
+        } else {
+            m.put(field, t.getEpochSecond());
+        }
+    }
+
+    private JsonNode tree(String json) {
+        try {
+            return mapper.readTree(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public String json(JsonNode node) {
+        return node.toString();
+    }
+}

@@ -1,0 +1,216 @@
+package io.peftfoundry.jobapi.rest;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.contracts.event.JobStatus;
+import io.peftfoundry.jobapi.auth.Caller;
+import io.peftfoundry.jobapi.auth.CurrentCaller;
+import io.peftfoundry.jobapi.service.EventRow;
+import io.peftfoundry.jobapi.service.JobEventBroadcaster;
+import io.peftfoundry.jobapi.service.JobEventService;
+import io.peftfoundry.jobapi.service.JobRow;
+import io.peftfoundry.jobapi.service.JobService;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseEventSink;
+import org.jboss.logging.Logger;
+
+import java.sql.SQLException;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/** {@code /v1/fine_tuning/jobs}: shaped after the OpenAI fine-tuning API; errors are problem+json. */
+@Path("/v1/fine_tuning/jobs")
+@Produces(MediaType.APPLICATION_JSON)
+public class JobsResource {
+
+    private static final Logger LOG = Logger.getLogger(JobsResource.class);
+    private static final int MAX_LIMIT = 100;
+    /** One thread per open SSE stream (they mostly sleep); daemon so they never hold the JVM. */
+    private static final ExecutorService STREAMS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "sse-job-events");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final CurrentCaller current;
+    private final JobService jobs;
+    private final JobEventService events;
+    private final JobEventBroadcaster broadcaster;
+    private final JobViews views;
+
+    public JobsResource(CurrentCaller current, JobService jobs, JobEventService events,
+                        JobEventBroadcaster broadcaster, JobViews views) {
+        this.current = current;
+        this.jobs = jobs;
+        this.events = events;
+        this.broadcaster = broadcaster;
+        this.views = views;
+    }
+
+    /** Creates a job from a job spec → 201; with a known {@code Idempotency-Key} and the same body → 200, same job. */
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Response create(String body, @HeaderParam("Idempotency-Key") String idempotencyKey) throws SQLException {
+        Caller caller = current.get();
+        if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 255)) {
+            throw ProblemException.badRequest("Idempotency-Key must be 1–255 characters");
+        }
+        JobService.Created created = jobs.create(caller, current.bearerKey(), body, idempotencyKey);
+        return Response.status(created.created() ? 201 : 200).entity(views.job(created.job())).build();
+    }
+
+    @GET
+    public ObjectNode list(@QueryParam("after") String after, @QueryParam("limit") Integer limit) throws SQLException {
+        JobService.Page<JobRow> page = jobs.list(current.get(), blankToNull(after), limit(limit, 20));
+        return views.list(page.data(), page.hasMore(), views::job);
+    }
+
+    @GET
+    @Path("{id}")
+    public ObjectNode get(@PathParam("id") String id) throws SQLException {
+        return views.job(jobs.get(current.get(), id));
+    }
+
+    @POST
+    @Path("{id}/cancel")
+    public ObjectNode cancel(@PathParam("id") String id) throws SQLException {
+        return views.job(jobs.cancel(current.get(), id));
+    }
+
+    @POST
+    @Path("{id}/pause")
+    public ObjectNode pause(@PathParam("id") String id) throws SQLException {
+        return views.job(jobs.pause(current.get(), id));
+    }
+
+    @POST
+    @Path("{id}/resume")
+    public ObjectNode resume(@PathParam("id") String id) throws SQLException {
+        return views.job(jobs.resume(current.get(), id));
+    }
+
+    /** Stored events, oldest first, after the event id or seq {@code after}. */
+    @GET
+    @Path("{id}/events")
+    public ObjectNode events(@PathParam("id") String id, @QueryParam("after") String after,
+                             @QueryParam("limit") Integer limit) throws SQLException {
+        jobs.get(current.get(), id);
+        int n = limit(limit, 20);
+        List<EventRow> rows = events.events(id, cursor(after), n + 1);
+        boolean more = rows.size() > n;
+        return views.list(more ? rows.subList(0, n) : rows, more, views::event);
+    }
+
+    /**
+     * Live events (SSE): first the stored events after {@code Last-Event-ID} (or {@code after}), then new ones as they
+     * arrive; the stream ends after a terminal status event. Each SSE event: {@code id:} seq, {@code data:} event JSON.
+     */
+    @GET
+    @Path("{id}/events")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    public void stream(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId,
+                       @QueryParam("after") String after, @Context SseEventSink sink, @Context Sse sse)
+            throws SQLException {
+        jobs.get(current.get(), id);
+        long from = cursor(lastEventId != null ? lastEventId : after);
+        Caller caller = current.get();
+        STREAMS.submit(() -> streamEvents(caller, id, from, sink, sse));
+    }
+
+    private void streamEvents(Caller caller, String jobId, long fromSeq, SseEventSink sink, Sse sse) {
+        JobEventBroadcaster.Signal signal = broadcaster.watch(jobId);
+        long last = fromSeq;
+        long lastWrite = System.nanoTime();
+        try (sink) {
+            while (!sink.isClosed()) {
+                long version = signal.version();
+                List<EventRow> rows = events.events(jobId, last, 200);
+                for (EventRow e : rows) {
+                    send(sink, sse, e);
+                    lastWrite = System.nanoTime();
+                    last = e.seq();
+                    if (isTerminalStatus(e)) {
+                        return;
+                    }
+                }
+                if (rows.isEmpty()) {
+                    if (JobStatus.fromWire(jobs.get(caller, jobId).status()).isTerminal()) {
+                        // the terminal event commits with the job's state: read once more, it may have just landed
+                        for (EventRow e : events.events(jobId, last, 200)) {
+                            send(sink, sse, e);
+                            if (isTerminalStatus(e)) {
+                                return;
+                            }
+                        }
+                        return; // finished without (further) terminal event, e.g. cancelled while queued
+                    }
+                    if (System.nanoTime() - lastWrite > TimeUnit.SECONDS.toNanos(15)) {
+                        sink.send(sse.newEventBuilder().comment("keep-alive").build())
+                                .toCompletableFuture().get(30, TimeUnit.SECONDS);
+                        lastWrite = System.nanoTime();
+                    }
+                    signal.await(version, 1_000);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.debugf("job %s: SSE stream ended: %s", jobId, e.toString());
+        } finally {
+            broadcaster.unwatch(jobId);
+        }
+    }
+
+    private void send(SseEventSink sink, Sse sse, EventRow e) throws Exception {
+        sink.send(sse.newEventBuilder().id(Long.toString(e.seq())).name("message")
+                        .mediaType(MediaType.APPLICATION_JSON_TYPE)
+                        .data(views.json(views.event(e))).build())
+                .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    private static boolean isTerminalStatus(EventRow e) {
+        return "status".equals(e.type()) && e.status() != null && JobStatus.fromWire(e.status()).isTerminal();
+    }
+
+    /** The job's checkpoints (from its checkpoint events), newest first. */
+    @GET
+    @Path("{id}/checkpoints")
+    public ObjectNode checkpoints(@PathParam("id") String id) throws SQLException {
+        jobs.get(current.get(), id);
+        return views.list(events.checkpoints(id), false, views::checkpoint);
+    }
+
+    private static long cursor(String value) {
+        try {
+            return JobEventService.seqOf(value);
+        } catch (IllegalArgumentException e) {
+            throw ProblemException.badRequest(e.getMessage());
+        }
+    }
+
+    private static int limit(Integer limit, int dflt) {
+        if (limit == null) {
+            return dflt;
+        }
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw ProblemException.badRequest("limit must be 1–" + MAX_LIMIT + ", got " + limit);
+        }
+        return limit;
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+}

@@ -1,0 +1,402 @@
+package io.peftfoundry.jobapi.service;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.peftfoundry.contracts.FieldError;
+import io.peftfoundry.contracts.Problem;
+import io.peftfoundry.contracts.Topics;
+import io.peftfoundry.contracts.event.ControlAction;
+import io.peftfoundry.contracts.event.JobControl;
+import io.peftfoundry.contracts.event.JobRequested;
+import io.peftfoundry.contracts.event.JobStatus;
+import io.peftfoundry.contracts.spec.JobSpec;
+import io.peftfoundry.contracts.spec.JobSpecs;
+import io.peftfoundry.contracts.spec.SpecValidationException;
+import io.peftfoundry.jobapi.auth.ApiKeys;
+import io.peftfoundry.jobapi.auth.Caller;
+import io.peftfoundry.jobapi.client.ArtifactStoreClient;
+import io.peftfoundry.jobapi.rest.ProblemException;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import javax.sql.DataSource;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Job lifecycle on the API side: create (validate, idempotency, job row + outbox row), read, list, cancel, pause,
+ * resume. Nothing here talks to Kafka: every message leaves through the outbox.
+ */
+@ApplicationScoped
+public class JobService {
+
+    private static final Logger LOG = Logger.getLogger(JobService.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String UNIQUE_VIOLATION = "23505";
+
+    private final DataSource dataSource;
+    private final ObjectMapper mapper;
+    private final ObjectMapper canonical;
+    private final ArtifactStoreClient artifacts;
+    private final OutboxRelay relay;
+    private final MeterRegistry registry;
+
+    /** A job and whether this request created it (201) or found it through its Idempotency-Key (200). */
+    public record Created(JobRow job, boolean created) {
+    }
+
+    /** One page of a cursor list. */
+    public record Page<T>(List<T> data, boolean hasMore) {
+    }
+
+    public JobService(DataSource dataSource, ObjectMapper mapper, ArtifactStoreClient artifacts, OutboxRelay relay,
+                      MeterRegistry registry) {
+        this.dataSource = dataSource;
+        this.mapper = mapper;
+        this.canonical = mapper.copy().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+        this.artifacts = artifacts;
+        this.relay = relay;
+        this.registry = registry;
+    }
+
+    public static String newJobId() {
+        byte[] b = new byte[12];
+        RANDOM.nextBytes(b);
+        return "ftjob-" + HexFormat.of().formatHex(b);
+    }
+
+    // ---------------------------------------------------------------- create
+
+    public Created create(Caller caller, String bearerKey, String body, String idempotencyKey) throws SQLException {
+        JobSpec spec;
+        try {
+            spec = JobSpecs.parse(body == null ? "" : body);
+        } catch (SpecValidationException e) {
+            throw ProblemException.invalidSpec(e.errors());
+        }
+        String requestHash = canonicalHash(body);
+        if (idempotencyKey != null) {
+            Optional<JobRow> earlier = findByIdempotencyKey(caller.tenant(), idempotencyKey, requestHash);
+            if (earlier.isPresent()) {
+                return new Created(earlier.get(), false);
+            }
+        }
+        String jobId = newJobId();
+        String specJson = JobSpecs.toJson(spec);
+        try {
+            Db.inTransaction(dataSource, c -> {
+                insertJob(c, jobId, caller.tenant(), spec, specJson);
+                if (idempotencyKey != null) {
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO idempotency_keys "
+                            + "(tenant_id, idempotency_key, request_hash, job_id) VALUES (?, ?, ?, ?)")) {
+                        ps.setString(1, caller.tenant());
+                        ps.setString(2, idempotencyKey);
+                        ps.setString(3, requestHash);
+                        ps.setString(4, jobId);
+                        ps.executeUpdate();
+                    }
+                }
+                return null;
+            });
+        } catch (SQLException e) {
+            if (idempotencyKey != null && UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                // a concurrent request with the same key won the race: answer with its job (or 422)
+                return new Created(findByIdempotencyKey(caller.tenant(), idempotencyKey, requestHash)
+                        .orElseThrow(() -> e), false);
+            }
+            throw e;
+        }
+
+        List<FieldError> errors;
+        try {
+            errors = checkArtifacts(spec, bearerKey);
+        } catch (IOException e) {
+            deleteJob(jobId);
+            LOG.warnf("job %s: artifact-store could not be asked (%s); nothing queued", jobId, e.getMessage());
+            throw new ProblemException(503, Problem.ABOUT_BLANK, "Service unavailable",
+                    "artifact-store could not check the job's model and files (" + e.getMessage()
+                            + "); nothing was queued, try again", null);
+        }
+        if (!errors.isEmpty()) {
+            deleteJob(jobId);
+            throw ProblemException.invalidSpec(errors);
+        }
+
+        String requested = json(new JobRequested(jobId, caller.tenant(), 1, spec, null));
+        JobRow job = Db.inTransaction(dataSource, c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET status = 'queued', updated_at = now() "
+                    + "WHERE id = ? AND status = 'validating_files'")) {
+                ps.setString(1, jobId);
+                ps.executeUpdate();
+            }
+            Outbox.add(c, Topics.JOBS_REQUESTED, jobId, requested);
+            return load(c, jobId, false).orElseThrow();
+        });
+        relay.wakeUp();
+        registry.counter("foundry.jobs.created", "method", spec.method().type().wire()).increment();
+        transitioned(JobStatus.QUEUED);
+        LOG.infof("job %s created for tenant %s: %s on %s, training file %s", jobId, caller.tenant(),
+                spec.method().type().wire(), spec.model(), spec.trainingFile());
+        return new Created(job, true);
+    }
+
+    private void insertJob(Connection c, String jobId, String tenant, JobSpec spec, String specJson)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO jobs (id, tenant_id, status, spec, model, task, "
+                + "method_type, training_file, validation_file, created_at) "
+                + "VALUES (?, ?, 'validating_files', ?::jsonb, ?, ?, ?, ?, ?, clock_timestamp())")) {
+            ps.setString(1, jobId);
+            ps.setString(2, tenant);
+            ps.setString(3, specJson);
+            ps.setString(4, spec.model());
+            ps.setString(5, spec.task().wire());
+            ps.setString(6, spec.method().type().wire());
+            ps.setString(7, spec.trainingFile());
+            ps.setString(8, spec.validationFile());
+            ps.executeUpdate();
+        }
+    }
+
+    private void deleteJob(String jobId) throws SQLException {
+        Db.inTransaction(dataSource, c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM jobs WHERE id = ?")) {
+                ps.setString(1, jobId);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    private Optional<JobRow> findByIdempotencyKey(String tenant, String key, String requestHash) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT request_hash, job_id FROM idempotency_keys WHERE tenant_id = ? AND idempotency_key = ?")) {
+            ps.setString(1, tenant);
+            ps.setString(2, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                if (!rs.getString(1).equals(requestHash)) {
+                    throw new ProblemException(422, "https://peftfoundry.io/problems/idempotency-key-reused",
+                            "Idempotency-Key reused", "Idempotency-Key '" + key + "' was used for job "
+                            + rs.getString(2) + " with a different body; use a new key for a different job", null);
+                }
+                return load(c, rs.getString(2), false);
+            }
+        }
+    }
+
+    /** The model, files and init adapter named by the spec, looked up with the caller's key. */
+    private List<FieldError> checkArtifacts(JobSpec spec, String bearerKey) throws IOException {
+        List<FieldError> errors = new ArrayList<>();
+        if (artifacts.model(spec.model(), bearerKey).isEmpty()) {
+            errors.add(new FieldError("model", "no model '" + spec.model()
+                    + "' in artifact-store; GET /v1/models lists the backbones (id or name)"));
+        }
+        checkFile(spec.trainingFile(), "training_file", spec, bearerKey, errors);
+        if (spec.validationFile() != null) {
+            checkFile(spec.validationFile(), "validation_file", spec, bearerKey, errors);
+        }
+        if (spec.initAdapter() != null && artifacts.adapter(spec.initAdapter(), bearerKey).isEmpty()) {
+            errors.add(new FieldError("init_adapter", "no adapter '" + spec.initAdapter()
+                    + "' in artifact-store; GET /v1/adapters lists yours"));
+        }
+        return errors;
+    }
+
+    private void checkFile(String id, String field, JobSpec spec, String bearerKey, List<FieldError> errors)
+            throws IOException {
+        Optional<JsonNode> file = artifacts.file(id, bearerKey);
+        if (file.isEmpty()) {
+            errors.add(new FieldError(field, "no file '" + id + "'; upload it with POST /v1/files on artifact-store"));
+            return;
+        }
+        String task = file.get().path("task").asText(null);
+        if (task != null && !task.equals(spec.task().wire())) {
+            errors.add(new FieldError(field, "file '" + id + "' holds a '" + task + "' dataset but the job's task is '"
+                    + spec.task().wire() + "'"));
+        }
+    }
+
+    /** SHA-256 of the body with object keys sorted, so formatting and key order do not matter. */
+    String canonicalHash(String body) {
+        String text = body == null ? "" : body;
+        try {
+            Object tree = mapper.readValue(text, Object.class);
+            text = canonical.writeValueAsString(tree);
+        } catch (JsonProcessingException e) {
+            // not JSON: the spec parse has already refused it, keep the raw text
+        }
+        return ApiKeys.sha256Hex(text);
+    }
+
+    // ---------------------------------------------------------------- read
+
+    /** The tenant's job, or 404 (also for another tenant's job). */
+    public JobRow get(Caller caller, String jobId) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return load(c, jobId, false).filter(j -> j.tenant().equals(caller.tenant()))
+                    .orElseThrow(() -> ProblemException.notFound("fine-tuning job", jobId));
+        }
+    }
+
+    public Page<JobRow> list(Caller caller, String after, int limit) throws SQLException {
+        String sql = "SELECT " + JobRow.COLUMNS + " FROM jobs WHERE tenant_id = ?"
+                + (after == null ? "" : " AND (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = ? AND tenant_id = ?)")
+                + " ORDER BY created_at DESC, id DESC LIMIT ?";
+        try (Connection c = dataSource.getConnection()) {
+            if (after != null && load(c, after, false).filter(j -> j.tenant().equals(caller.tenant())).isEmpty()) {
+                throw ProblemException.badRequest("after: no job '" + after + "' to continue from");
+            }
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                int i = 1;
+                ps.setString(i++, caller.tenant());
+                if (after != null) {
+                    ps.setString(i++, after);
+                    ps.setString(i++, caller.tenant());
+                }
+                ps.setInt(i, limit + 1);
+                List<JobRow> rows = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        rows.add(JobRow.read(rs));
+                    }
+                }
+                boolean more = rows.size() > limit;
+                return new Page<>(more ? rows.subList(0, limit) : rows, more);
+            }
+        }
+    }
+
+    static Optional<JobRow> load(Connection c, String jobId, boolean forUpdate) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + JobRow.COLUMNS + " FROM jobs WHERE id = ?"
+                + (forUpdate ? " FOR UPDATE" : ""))) {
+            ps.setString(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(JobRow.read(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- control
+
+    /**
+     * Queued, paused (or still validating) jobs are cancelled at once; a running job is asked to stop
+     * ({@code JobControl{cancel}}) and stays running until the worker reports {@code cancelled}; a finished job → 409.
+     */
+    public JobRow cancel(Caller caller, String jobId) throws SQLException {
+        JobRow job = Db.inTransaction(dataSource, c -> {
+            JobRow j = lockOwned(c, caller, jobId);
+            JobStatus status = JobStatus.fromWire(j.status());
+            if (status.isTerminal()) {
+                throw ProblemException.conflict("job " + jobId + " is already " + j.status() + "; it cannot be cancelled");
+            }
+            // also sent for queued jobs: a worker that has already taken the request drops it
+            Outbox.add(c, Topics.JOBS_CONTROL, jobId, json(new JobControl(jobId, ControlAction.CANCEL)));
+            if (status != JobStatus.RUNNING) {
+                setStatus(c, jobId, JobStatus.CANCELLED);
+            }
+            return load(c, jobId, false).orElseThrow();
+        });
+        relay.wakeUp();
+        if (JobStatus.CANCELLED.wire().equals(job.status())) {
+            transitioned(JobStatus.CANCELLED);
+        }
+        LOG.infof("job %s: cancel requested by tenant %s (now %s)", jobId, caller.tenant(), job.status());
+        return job;
+    }
+
+    /** A running job is asked to checkpoint and stop ({@code JobControl{pause}}); the worker reports {@code paused}. */
+    public JobRow pause(Caller caller, String jobId) throws SQLException {
+        JobRow job = Db.inTransaction(dataSource, c -> {
+            JobRow j = lockOwned(c, caller, jobId);
+            if (!JobStatus.RUNNING.wire().equals(j.status())) {
+                throw ProblemException.conflict("job " + jobId + " is " + j.status() + "; only a running job can be paused");
+            }
+            Outbox.add(c, Topics.JOBS_CONTROL, jobId, json(new JobControl(jobId, ControlAction.PAUSE)));
+            return j;
+        });
+        relay.wakeUp();
+        LOG.infof("job %s: pause requested by tenant %s", jobId, caller.tenant());
+        return job;
+    }
+
+    /** A paused job is queued again as attempt + 1, resuming from its latest recorded checkpoint. */
+    public JobRow resume(Caller caller, String jobId) throws SQLException {
+        JobRow job = Db.inTransaction(dataSource, c -> {
+            JobRow j = lockOwned(c, caller, jobId);
+            if (!JobStatus.PAUSED.wire().equals(j.status())) {
+                throw ProblemException.conflict("job " + jobId + " is " + j.status() + "; only a paused job can be resumed");
+            }
+            int attempt = j.attempt() + 1;
+            JobSpec spec = JobSpecs.parse(j.specJson());
+            String checkpoint = latestCheckpoint(c, jobId).orElse(j.checkpointId());
+            Outbox.add(c, Topics.JOBS_REQUESTED, jobId,
+                    json(new JobRequested(jobId, j.tenant(), attempt, spec, checkpoint)));
+            try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET status = 'queued', attempt = ?, "
+                    + "checkpoint_id = ?, estimated_finish = NULL, updated_at = now() WHERE id = ?")) {
+                ps.setInt(1, attempt);
+                ps.setString(2, checkpoint);
+                ps.setString(3, jobId);
+                ps.executeUpdate();
+            }
+            return load(c, jobId, false).orElseThrow();
+        });
+        relay.wakeUp();
+        transitioned(JobStatus.QUEUED);
+        LOG.infof("job %s: resumed as attempt %d from checkpoint %s", jobId, job.attempt(), job.checkpointId());
+        return job;
+    }
+
+    /** The checkpoint of the job's highest-seq checkpoint event (stored even when it arrived out of order). */
+    private static Optional<String> latestCheckpoint(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT data->>'checkpoint_id' FROM job_events "
+                + "WHERE job_id = ? AND type = 'checkpoint' AND data->>'checkpoint_id' IS NOT NULL ORDER BY seq DESC LIMIT 1")) {
+            ps.setString(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    private JobRow lockOwned(Connection c, Caller caller, String jobId) throws SQLException {
+        return load(c, jobId, true).filter(j -> j.tenant().equals(caller.tenant()))
+                .orElseThrow(() -> ProblemException.notFound("fine-tuning job", jobId));
+    }
+
+    private static void setStatus(Connection c, String jobId, JobStatus status) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET status = ?, updated_at = now(), "
+                + "finished_at = CASE WHEN ? THEN ? ELSE finished_at END WHERE id = ?")) {
+            ps.setString(1, status.wire());
+            ps.setBoolean(2, status.isTerminal());
+            ps.setTimestamp(3, Timestamp.from(Instant.now()));
+            ps.setString(4, jobId);
+            ps.executeUpdate();
+        }
+    }
+
+    void transitioned(JobStatus status) {
+        registry.counter("foundry.jobs.transitions", "status", status.wire()).increment();
+    }
+
+    private String json(Object value) {
+        try {
+            return mapper.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
