@@ -212,6 +212,7 @@ public final class ClassificationTrainer {
                 Path dir = checkpointRoot.resolve("checkpoint-" + step);
                 checkpoint(params, adam, step, epoch, nextBatch, total, bestEval, badEvals, tokens).write(dir);
                 listener.onCheckpoint(step, dir);
+                pruneCheckpoints(checkpointRoot, KEEP_CHECKPOINTS);
             }
             if (earlyStop) {
                 stopReason = "early_stopping";
@@ -228,6 +229,26 @@ public final class ClassificationTrainer {
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         return new TrainingResult(step, total, losses, lastEval, seconds, tokensThisRun / Math.max(seconds, 1e-9), tokens,
                 stopReason);
+    }
+
+    /** Checkpoints kept on disk (a full fine-tune's are the size of the model); older ones are deleted. */
+    public static final int KEEP_CHECKPOINTS = 2;
+
+    static void pruneCheckpoints(Path root, int keep) throws IOException {
+        List<Path> dirs;
+        try (var s = java.nio.file.Files.list(root)) {
+            dirs = s.filter(p -> p.getFileName().toString().matches("checkpoint-\\d+"))
+                    .sorted(java.util.Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(11))))
+                    .toList();
+        }
+        for (int i = 0; i < dirs.size() - keep; i++) {
+            try (var files = java.nio.file.Files.list(dirs.get(i))) {
+                for (Path f : files.toList()) {
+                    java.nio.file.Files.delete(f);
+                }
+            }
+            java.nio.file.Files.delete(dirs.get(i));
+        }
     }
 
     private Checkpoint checkpoint(Map<String, Parameter> params, AdamW adam, long step, int epoch, int nextBatch, long total,

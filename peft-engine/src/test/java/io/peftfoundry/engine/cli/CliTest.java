@@ -84,7 +84,9 @@ class CliTest {
         assertTrue(Files.isRegularFile(out.resolve("adapter/adapter_config.json")));
         assertTrue(Files.isRegularFile(out.resolve("adapter/adapter_model.safetensors")));
         assertTrue(Files.isRegularFile(out.resolve("adapter/labels.json")));
-        assertTrue(Files.isDirectory(out.resolve("checkpoints/checkpoint-12"))); // 48 / 8 = 6 steps × 2 epochs
+        // 48 / 8 = 6 steps per epoch, a checkpoint at each epoch end (6, 12); the newest two are kept
+        assertTrue(Files.isDirectory(out.resolve("checkpoints/checkpoint-12")));
+        assertTrue(Files.isDirectory(out.resolve("checkpoints/checkpoint-6")));
         JsonNode m = json.readTree(out.resolve("metrics.json").toFile());
         for (String f : new String[] {"trainable_parameters", "total_parameters", "train_seconds", "tokens_per_second",
                 "peak_rss_bytes"}) {

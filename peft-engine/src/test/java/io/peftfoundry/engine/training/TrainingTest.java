@@ -137,6 +137,20 @@ class TrainingTest {
     }
 
     @Test
+    void onlyTheNewestCheckpointsAreKept() throws Exception {
+        Path root = dir.resolve("prune");
+        for (int step : new int[] {5, 100, 20, 7}) {
+            Files.createDirectories(root.resolve("checkpoint-" + step));
+            Files.writeString(root.resolve("checkpoint-" + step).resolve("trainer_state.json"), "{}");
+        }
+        ClassificationTrainer.pruneCheckpoints(root, 2);
+        try (var s = Files.list(root)) {
+            assertEquals(java.util.Set.of("checkpoint-20", "checkpoint-100"),
+                    s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
+        }
+    }
+
+    @Test
     void nonFiniteLossFailsTheRunNamingTheStep() throws Exception {
         try (NDManager m = NDManager.newBaseManager();
                 TextTokenizer tok = new TextTokenizer(TestModels.writeTokenizer(dir), 32, 0)) {
