@@ -275,7 +275,7 @@ class JobPipelineIT {
         String adapterId = (String) end.data().get("adapter");
         assertNotNull(adapterId);
         JsonNode meta = artifacts.getAdapter(adapterId);
-        assertEquals(jobId, meta.path("annotations").path("job_id").asText(meta.toString()), meta.toString());
+        assertEquals(jobId, meta.path("lineage").path("job_id").asText(), meta.toString());
 
         @SuppressWarnings("unchecked")
         Map<String, Object> workerEval = (Map<String, Object>) end.data().get("eval");
@@ -382,7 +382,7 @@ class JobPipelineIT {
     @Test
     @Order(5)
     void killedWorkerJobIsResumedFromItsCheckpointByAnother() throws Exception {
-        int epochs = 40;
+        int epochs = 12;
         String jobId = submit(spec(epochs, 10));
         JobEvent firstCheckpoint = events.await(jobId, e -> e.type() == JobEventType.CHECKPOINT, JOB_TIMEOUT,
                 "first checkpoint");

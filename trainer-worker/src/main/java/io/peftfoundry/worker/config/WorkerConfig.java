@@ -52,6 +52,10 @@ public interface WorkerConfig {
     @WithDefault("5s")
     Duration metricsEvery();
 
+    /** Whether this instance consumes job requests at all (off in the module's own service tests). */
+    @WithDefault("true")
+    boolean consume();
+
     /** Kafka consumer session timeout of the job-requests consumer: how soon a killed worker's partitions move. */
     @WithDefault("10000")
     int sessionTimeoutMs();

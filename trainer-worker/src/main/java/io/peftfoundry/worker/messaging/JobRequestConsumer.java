@@ -82,6 +82,10 @@ public class JobRequestConsumer {
     }
 
     void onStart(@Observes StartupEvent ev) {
+        if (!config.consume()) {
+            LOG.info("foundry.worker.consume=false: not consuming job requests");
+            return;
+        }
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);

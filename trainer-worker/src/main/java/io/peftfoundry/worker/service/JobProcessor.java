@@ -70,6 +70,8 @@ public class JobProcessor {
         return t;
     });
     private final AtomicBoolean shuttingDown = new AtomicBoolean();
+    /** Jobs whose lease this worker is giving up: a failed renewal of those is expected, not a takeover. */
+    private final java.util.Set<String> releasing = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public JobProcessor(WorkerConfig config, LeaseRepository leases, OutcomeRepository outcomes,
                         JobEventPublisher publisher, ControlRequests controls, WorkerMetrics metrics) {
@@ -122,7 +124,7 @@ public class JobProcessor {
         }
         // the holder may have finished between our two reads
         if (outcomes.terminalStatus(jobId).isPresent()) {
-            leases.release(jobId, workerId);
+            release(jobId);
             return Disposition.COMMIT;
         }
         LeaseRepository.Previous previous = taken.get().previous();
@@ -143,7 +145,7 @@ public class JobProcessor {
         AtomicBoolean leaseLost = new AtomicBoolean();
         var renewal = renewer.scheduleWithFixedDelay(() -> {
             try {
-                if (!leases.renew(jobId, workerId, config.leaseTtl())) {
+                if (!leases.renew(jobId, workerId, config.leaseTtl()) && !releasing.contains(jobId)) {
                     LOG.warnf("job %s: lease lost (another worker took it over); stopping", jobId);
                     leaseLost.set(true);
                 }
@@ -184,6 +186,7 @@ public class JobProcessor {
             }
         } finally {
             renewal.cancel(false);
+            releasing.remove(jobId);
             controls.clear(jobId);
             metrics.busy(false);
         }
@@ -253,14 +256,14 @@ public class JobProcessor {
                     data.put("checkpoint_id", listener.lastCheckpointId.get());
                     data.put("step", step);
                     events.status(JobStatus.PAUSED, data);
-                    leases.release(jobId, workerId);
+                    release(jobId);
                     LOG.infof("job %s: paused at step %d (checkpoint %s)", jobId, step, listener.lastCheckpointId.get());
                     return Disposition.COMMIT;
                 }
                 // shutting down: the job goes back to the group with its lease released and the offset uncommitted
                 events.message("worker " + workerId + " shut down at step " + step
                         + "; the job continues from checkpoint " + listener.lastCheckpointId.get());
-                leases.release(jobId, workerId);
+                release(jobId);
                 return Disposition.ABANDON;
             }
 
@@ -292,7 +295,7 @@ public class JobProcessor {
             }
             outcomes.record(jobId, JobStatus.SUCCEEDED, events.attempt(), workerId, adapterId, null);
             events.status(JobStatus.SUCCEEDED, data);
-            leases.release(jobId, workerId);
+            release(jobId);
             LOG.infof("job %s: succeeded at step %d, adapter %s", jobId, step, adapterId);
             return Disposition.COMMIT;
         } finally {
@@ -303,7 +306,7 @@ public class JobProcessor {
     private Disposition cancelled(JobRequested request, JobEvents events, long step) throws SQLException {
         outcomes.record(request.jobId(), JobStatus.CANCELLED, events.attempt(), workerId, null, null);
         events.status(JobStatus.CANCELLED, Map.of("step", step));
-        leases.release(request.jobId(), workerId);
+        release(request.jobId());
         LOG.infof("job %s: cancelled at step %d", request.jobId(), step);
         return Disposition.COMMIT;
     }
@@ -316,9 +319,14 @@ public class JobProcessor {
         error.put("message", message);
         error.put("param", param);
         events.status(JobStatus.FAILED, Map.of("error", error));
-        leases.release(request.jobId(), workerId);
+        release(request.jobId());
         LOG.warnf("job %s: failed (%s): %s", request.jobId(), code, message);
         return Disposition.COMMIT;
+    }
+
+    private void release(String jobId) throws SQLException {
+        releasing.add(jobId);
+        leases.release(jobId, workerId);
     }
 
     /** Publishes progress, uploads checkpoints and answers the loop's "stop?" question after every step. */
