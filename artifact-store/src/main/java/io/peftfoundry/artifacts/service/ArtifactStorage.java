@@ -12,7 +12,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 
 /**
@@ -107,9 +106,5 @@ public class ArtifactStorage {
 
     public String presignedUrl(Artifact a, java.time.Duration expiry) throws IOException {
         return blobs.presignedGet(a.digest(), expiry, a.name());
-    }
-
-    public static Instant now() {
-        return Instant.now();
     }
 }
