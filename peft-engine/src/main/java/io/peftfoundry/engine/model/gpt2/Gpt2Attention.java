@@ -1,0 +1,63 @@
+package io.peftfoundry.engine.model.gpt2;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.peftfoundry.engine.model.HfLinear;
+import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.Ops;
+
+/**
+ * GPT-2 causal self-attention: fused {@code c_attn} (H → 3H, split into q, k, v) and {@code c_proj}.
+ * HF stores both as Conv1D, weight (in, out); here they are {@link HfLinear}s with the weight
+ * transposed to (out, in) at load and back at save, so that LoRA/IA3 wrap them like any linear.
+ *
+ * <p>Input: {@code NDList(h (B,T,H), maskAdd (B,1,T,P+T), pastKey, pastValue)}, past (B, heads, P, d) or
+ * null. Output: {@code NDList(out (B,T,H), key (B,heads,P+T,d), value (B,heads,P+T,d))} — the new cache.
+ */
+public class Gpt2Attention extends HfModule {
+
+    private final Gpt2Config config;
+
+    public Gpt2Attention(Gpt2Config c) {
+        this.config = c;
+        module("c_attn", new HfLinear(c.nEmbd(), 3 * c.nEmbd(), true));
+        module("c_proj", new HfLinear(c.nEmbd(), c.nEmbd(), true));
+    }
+
+    private NDArray heads(NDArray x) {
+        long b = x.getShape().get(0);
+        long t = x.getShape().get(1);
+        return x.reshape(b, t, config.nHead(), config.headSize()).transpose(0, 2, 1, 3);
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray h = inputs.get(0);
+        NDArray maskAdd = inputs.get(1);
+        NDArray qkv = module("c_attn").forward(ps, new NDList(h), training).head();
+        NDList parts = qkv.split(3, 2);
+        NDArray q = heads(parts.get(0));
+        NDArray k = heads(parts.get(1));
+        NDArray v = heads(parts.get(2));
+        if (inputs.size() > 3 && inputs.get(2) != null) {
+            k = inputs.get(2).concat(k, 2);
+            v = inputs.get(3).concat(v, 2);
+        }
+        NDArray scores = Ops.scale(q.matMul(k.transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(config.headSize())).add(maskAdd);
+        NDArray probs = scores.softmax(-1);
+        if (training && config.attnPdrop() > 0) {
+            probs = Dropout.dropout(probs, config.attnPdrop(), true).head();
+        }
+        long b = h.getShape().get(0);
+        long t = h.getShape().get(1);
+        NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, config.nEmbd());
+        NDArray out = module("c_proj").forward(ps, new NDList(ctx), training).head();
+        if (training && config.residPdrop() > 0) {
+            out = Dropout.dropout(out, config.residPdrop(), true).head();
+        }
+        return new NDList(out, k, v);
+    }
+}

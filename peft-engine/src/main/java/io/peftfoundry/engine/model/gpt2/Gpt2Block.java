@@ -1,0 +1,35 @@
+package io.peftfoundry.engine.model.gpt2;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.peftfoundry.engine.model.HfLayerNorm;
+import io.peftfoundry.engine.model.HfModule;
+
+/**
+ * Pre-LN decoder block {@code h.N}: {@code h + attn(ln_1(h))}, then {@code h + mlp(ln_2(h))}.
+ * Input/output as {@link Gpt2Attention}: {@code NDList(h, maskAdd, pastK, pastV) → NDList(h', k, v)}.
+ */
+public class Gpt2Block extends HfModule {
+
+    public Gpt2Block(Gpt2Config c) {
+        module("ln_1", new HfLayerNorm(c.nEmbd(), c.layerNormEpsilon()));
+        module("attn", new Gpt2Attention(c));
+        module("ln_2", new HfLayerNorm(c.nEmbd(), c.layerNormEpsilon()));
+        module("mlp", new Gpt2Mlp(c));
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray h = inputs.get(0);
+        NDArray x = module("ln_1").forward(ps, new NDList(h), training).head();
+        NDList attn = module("attn").forward(ps,
+                new NDList(x, inputs.get(1), inputs.size() > 2 ? inputs.get(2) : null, inputs.size() > 3 ? inputs.get(3) : null),
+                training);
+        h = h.add(attn.get(0));
+        x = module("ln_2").forward(ps, new NDList(h), training).head();
+        h = h.add(module("mlp").forward(ps, new NDList(x), training).head());
+        return new NDList(h, attn.get(1), attn.get(2));
+    }
+}

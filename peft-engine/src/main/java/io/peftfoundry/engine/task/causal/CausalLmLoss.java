@@ -1,0 +1,69 @@
+package io.peftfoundry.engine.task.causal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.peftfoundry.engine.model.Ops;
+
+/**
+ * Next-token cross-entropy: logits at position t−1 predict token t, averaged over the tokens whose
+ * target flag is 1 (SFT: completion + EOS; continued pretraining: everything but padding).
+ */
+public final class CausalLmLoss {
+
+    private CausalLmLoss() {}
+
+    /** Summed negative log-likelihood and counts of one batch. */
+    public record Sums(NDArray nll, long targets, long correct) {
+        /** Mean loss over the targets (the value that is differentiated). */
+        public NDArray mean() {
+            return Ops.scale(nll, 1.0 / Math.max(1, targets));
+        }
+    }
+
+    /**
+     * @param logits (B, T, V)
+     * @param ids (B, T) int64, the tokens
+     * @param targets (B, T) plain flags, 1 where the token is a loss target
+     */
+    public static Sums compute(NDArray logits, long[][] ids, long[][] targets) {
+        NDManager m = logits.getManager();
+        long b = logits.getShape().get(0);
+        int t = (int) logits.getShape().get(1);
+        long v = logits.getShape().get(2);
+        if (t < 2) {
+            return new Sums(Ops.scale(logits.sum(), 0.0), 0, 0);
+        }
+        long[][] next = new long[(int) b][t - 1];
+        float[] weight = new float[(int) b * (t - 1)];
+        long count = 0;
+        for (int i = 0; i < b; i++) {
+            for (int j = 1; j < t; j++) {
+                next[i][j - 1] = ids[i][j];
+                if (targets[i][j] != 0) {
+                    weight[i * (t - 1) + j - 1] = 1f;
+                    count++;
+                }
+            }
+        }
+        NDArray pred = logits.get(":, 0:" + (t - 1) + ", :");
+        NDArray logp = pred.logSoftmax(-1);
+        NDArray oneHot = CausalBatch.create(m, next).oneHot((int) v).toType(logp.getDataType(), false);
+        NDArray w = m.create(weight, new ai.djl.ndarray.types.Shape(b, t - 1)).duplicate().toType(logp.getDataType(), false);
+        NDArray tokenLogp = logp.mul(oneHot).sum(new int[] {-1}); // (B, T-1)
+        NDArray nll = Ops.scale(tokenLogp.mul(w).sum(), -1.0);
+
+        long correct = 0;
+        try (NDArray arg = pred.argMax(-1).toType(DataType.INT64, false)) {
+            long[] best = arg.toLongArray();
+            for (int i = 0; i < b; i++) {
+                for (int j = 0; j < t - 1; j++) {
+                    if (weight[i * (t - 1) + j] != 0f && best[i * (t - 1) + j] == next[i][j]) {
+                        correct++;
+                    }
+                }
+            }
+        }
+        return new Sums(nll, count, correct);
+    }
+}

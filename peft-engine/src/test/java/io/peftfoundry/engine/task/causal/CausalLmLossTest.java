@@ -1,0 +1,69 @@
+package io.peftfoundry.engine.task.causal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
+import io.peftfoundry.engine.model.gpt2.Gpt2Config;
+import io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class CausalLmLossTest {
+
+    @Test
+    void handComputedTwoTokenVocabulary() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // every position gives logits (0, ln 3): p(token 1) = 3/4, p(token 0) = 1/4
+            float l3 = (float) Math.log(3);
+            NDArray logits = m.create(new float[] {0, l3, 0, l3, 0, l3}, new Shape(1, 3, 2));
+            long[][] ids = {{0, 1, 0}};
+            // target token 1 (−ln 3/4) and token 0 (−ln 1/4)
+            CausalLmLoss.Sums both = CausalLmLoss.compute(logits, ids, new long[][] {{0, 1, 1}});
+            assertEquals((Math.log(4.0 / 3) + Math.log(4)) / 2, both.mean().getFloat(), 1e-6);
+            assertEquals(2, both.targets());
+            assertEquals(1, both.correct()); // argmax is always token 1
+            // only the last token is a target (an SFT completion): ln 4
+            CausalLmLoss.Sums last = CausalLmLoss.compute(logits, ids, new long[][] {{0, 0, 1}});
+            assertEquals(Math.log(4), last.mean().getFloat(), 1e-6);
+            assertEquals(0, last.correct());
+        }
+    }
+
+    @Test
+    void sftLossCountsCompletionTokensOnly() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Gpt2Config c = Gpt2Config.tiny(30, 16, 1, 2, 16);
+            Gpt2LmHeadModel model = Gpt2Checkpoint.random(c, m, 3, DataType.FLOAT32);
+            TokenSequence s = SftEncoder.encode(new long[] {4, 5, 6}, new long[] {7, 8}, 29, 16);
+            CausalBatch b = CausalBatch.of(List.of(s, SftEncoder.encode(new long[] {1}, new long[] {2}, 29, 16)), 0);
+            NDArray ids = CausalBatch.create(m, b.ids());
+            NDArray logits = model.forward(new ParameterStore(m, false), new NDList(ids, CausalBatch.create(m, b.mask())), false).head();
+            CausalLmLoss.Sums sums = CausalLmLoss.compute(logits, b.ids(), b.targets());
+            // row 0: 7 | 4 5 6, 8 | … 7, EOS | … 8; row 1: 2 | 1, EOS | 1 2 — five targets, from log-softmax by hand
+            float[] lg = logits.toFloatArray();
+            double expected = 0;
+            int[][] picks = {{0, 2, 7}, {0, 3, 8}, {0, 4, 29}, {1, 0, 2}, {1, 1, 29}};
+            for (int[] p : picks) {
+                int base = (p[0] * 6 + p[1]) * 30;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int v = 0; v < 30; v++) {
+                    max = Math.max(max, lg[base + v]);
+                }
+                double z = 0;
+                for (int v = 0; v < 30; v++) {
+                    z += Math.exp(lg[base + v] - max);
+                }
+                expected += -(lg[base + p[2]] - max - Math.log(z));
+            }
+            assertEquals(5, sums.targets());
+            assertEquals(expected / 5, sums.mean().getFloat(), 1e-5);
+        }
+    }
+}
