@@ -22,6 +22,7 @@ import java.util.function.Predicate;
 final class EventWatcher implements AutoCloseable {
 
     private final Map<String, List<JobEvent>> byJob = new ConcurrentHashMap<>();
+    private final Map<String, Long> firstRunningNanos = new ConcurrentHashMap<>();
     private final KafkaConsumer<String, String> consumer;
     private final Thread thread;
     private volatile boolean running = true;
@@ -49,12 +50,20 @@ final class EventWatcher implements AutoCloseable {
                 try {
                     JobEvent e = mapper.readValue(r.value(), JobEvent.class);
                     byJob.computeIfAbsent(e.jobId(), k -> new CopyOnWriteArrayList<>()).add(e);
+                    if (e.type() == JobEventType.STATUS && e.status() != null && e.status().wire().equals("running")) {
+                        firstRunningNanos.putIfAbsent(e.jobId(), System.nanoTime());
+                    }
                 } catch (Exception ex) {
                     System.err.println("[system-tests] unreadable job event: " + r.value());
                 }
             }
         }
         consumer.close();
+    }
+
+    /** {@link System#nanoTime()} when the job's first {@code running} status event was read here, or null. */
+    Long firstRunningNanos(String jobId) {
+        return firstRunningNanos.get(jobId);
     }
 
     List<JobEvent> events(String jobId) {

@@ -74,10 +74,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class JobPipelineIT {
 
-    private static final ObjectMapper JSON = ContractsJson.newMapper();
+    static final ObjectMapper JSON = ContractsJson.newMapper();
     private static final Duration JOB_TIMEOUT = Duration.ofMinutes(4);
     private static final int STEPS_PER_EPOCH = (160 + 15) / 16;
-    private static final String TENANT = "admin"; // artifact-store's tenant of the admin key
+    static final String TENANT = "admin"; // artifact-store's tenant of the admin key
 
     private static final String ADMIN_KEY = "sys-admin-" + UUID.randomUUID();
     private static Path work;
@@ -85,12 +85,12 @@ class JobPipelineIT {
     private static Path validationPath;
     private static ServiceProcess artifactStore;
     private static final Map<String, ServiceProcess> workers = new LinkedHashMap<>();
-    private static EventWatcher events;
+    static EventWatcher events;
     private static KafkaProducer<String, String> producer;
     private static ArtifactClient artifacts;
-    private static String modelId;
-    private static String trainingFileId;
-    private static String validationFileId;
+    static String modelId;
+    static String trainingFileId;
+    static String validationFileId;
     private static String bootstrap;
 
     static String setting(String name, String def) {
@@ -101,8 +101,14 @@ class JobPipelineIT {
         return v == null || v.isBlank() ? def : v;
     }
 
+    private static boolean started;
+
     @BeforeAll
-    static void startPlatform() throws Exception {
+    static synchronized void startPlatform() throws Exception {
+        if (started) {
+            return;
+        }
+        started = true;
         new DevStackTestResource().start();
         Path repo = ServiceProcess.repoRoot();
         work = repo.resolve("system-tests/target/system-tests");
@@ -168,7 +174,8 @@ class JobPipelineIT {
     }
 
     @AfterAll
-    static void stopPlatform() throws Exception {
+    static synchronized void stopPlatform() throws Exception {
+        started = false;
         if (events != null) {
             events.close();
         }
@@ -176,6 +183,7 @@ class JobPipelineIT {
             producer.close(Duration.ofSeconds(5));
         }
         workers.values().forEach(ServiceProcess::stop);
+        workers.clear();
         if (artifactStore != null) {
             artifactStore.stop();
         }
@@ -217,7 +225,7 @@ class JobPipelineIT {
         return jobId;
     }
 
-    private static void send(String topic, String key, String value) throws Exception {
+    static void send(String topic, String key, String value) throws Exception {
         producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
     }
 
@@ -225,7 +233,7 @@ class JobPipelineIT {
         send(Topics.JOBS_CONTROL, jobId, JSON.writeValueAsString(new JobControl(jobId, action)));
     }
 
-    private static long longOf(JobEvent e, String field) {
+    static long longOf(JobEvent e, String field) {
         Object v = e.data().get(field);
         assertNotNull(v, field + " missing in " + e);
         return ((Number) v).longValue();
