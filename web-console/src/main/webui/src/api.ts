@@ -62,11 +62,16 @@ async function failure(res: Response): Promise<ApiError> {
   }
   const detail =
     (body && typeof body === 'object' && (body.detail || body.title || body.message || body.error?.message)) ||
-    (typeof body === 'string' && body.trim().slice(0, 300)) ||
+    (typeof body === 'string' && plainText(body).slice(0, 300)) ||
     res.statusText ||
     `HTTP ${res.status}`;
   const errors: FieldProblem[] = body && Array.isArray(body.errors) ? body.errors : [];
   return new ApiError(res.status, String(detail), errors, body);
+}
+
+/** An HTML error page (a service's 404 for a route it does not have yet) as one line of text. */
+export function plainText(s: string): string {
+  return s.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {

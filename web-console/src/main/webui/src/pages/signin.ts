@@ -1,5 +1,5 @@
 import type { Page } from '../main';
-import { ApiError, WHOAMI, signIn } from '../api';
+import { ApiError, WHOAMI, plainText, signIn } from '../api';
 import { h, page, replace } from '../ui';
 
 /** Sign in with an API key: job-api's whoami says which tenant it belongs to. The key stays in sessionStorage. */
@@ -29,7 +29,7 @@ export function signInPage(): Page {
           if (res.status === 401 || res.status === 403) {
             replace(message, h('p', { class: 'error', role: 'alert' }, 'This API key was not accepted. Check it and try again.'));
           } else {
-            const detail = new ApiError(res.status, (await res.text()).slice(0, 300) || res.statusText);
+            const detail = new ApiError(res.status, plainText(await res.text()).slice(0, 300) || res.statusText);
             unverified(value, `job-api could not check the key (HTTP ${detail.status}: ${detail.message})`);
           }
         } catch (e) {
