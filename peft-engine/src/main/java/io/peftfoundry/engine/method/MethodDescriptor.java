@@ -23,7 +23,7 @@ public record MethodDescriptor<C extends MethodConfig>(
         MethodInjector<C> injector) {
 
     @SuppressWarnings("unchecked")
-    public InjectedMethod inject(io.peftfoundry.engine.model.BertModel backbone, MethodConfig config,
+    public InjectedMethod inject(io.peftfoundry.engine.model.Backbone backbone, MethodConfig config,
             ai.djl.ndarray.NDManager manager, long seed) {
         return injector.inject(backbone, (C) config, manager, seed);
     }

@@ -1,6 +1,7 @@
 package io.peftfoundry.engine.method;
 
 import ai.djl.ndarray.NDManager;
+import io.peftfoundry.engine.model.Backbone;
 import io.peftfoundry.engine.model.BertModel;
 
 /**
@@ -15,7 +16,7 @@ public interface MethodInjector<C extends MethodConfig> {
 
     /**
      * Installs the method. New parameters are created on {@code manager} from {@code seed}, and
-     * only they are marked trainable; the backbone stays as it was (frozen unless the method says otherwise).
+     * only they are marked trainable (encoders and decoders: {@link Backbone}); the backbone stays as it was (frozen unless the method says otherwise).
      */
-    InjectedMethod inject(BertModel backbone, C config, NDManager manager, long seed);
+    InjectedMethod inject(Backbone backbone, C config, NDManager manager, long seed);
 }

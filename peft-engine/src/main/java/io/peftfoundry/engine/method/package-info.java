@@ -7,8 +7,11 @@
  *
  * <p>Adding a method: create {@code method/<name>/{XConfig, XLayer, XInjector}}, implement
  * {@link io.peftfoundry.engine.method.MethodInjector} returning an {@link
- * io.peftfoundry.engine.method.InjectedMethod}, register one line in {@code PeftMethods}. Hooks on
- * the backbone ({@link io.peftfoundry.engine.model.BertModel}):
+ * io.peftfoundry.engine.method.InjectedMethod}, register one line in {@code PeftMethods}. An injector
+ * receives a {@link io.peftfoundry.engine.model.Backbone}: an encoder ({@link io.peftfoundry.engine.model.BertModel})
+ * or a decoder ({@link io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel}). Wrapping named linears (LoRA, IA3)
+ * and full fine-tuning work on both; the other hooks are the encoder's for now ({@code Backbone.requireBert}).
+ * Hooks on the backbone:
  * <ul>
  *   <li>wrap any named linear: {@code parent.replaceModule("query", wrapper)} — paths come from
  *       {@code backbone.namedModules()} (LoRA; IA3 on key/value scales the output, IA3 on

@@ -26,7 +26,7 @@ import ai.djl.util.PairList;
  *       BERT with {@code past_key_values}).</li>
  * </ul>
  */
-public class BertModel extends HfModule {
+public class BertModel extends HfModule implements Backbone {
 
     private final BertConfig config;
     private final BertEmbeddings embeddings;
@@ -46,6 +46,11 @@ public class BertModel extends HfModule {
 
     public BertConfig config() {
         return config;
+    }
+
+    @Override
+    public String architecture() {
+        return "bert";
     }
 
     public BertEmbeddings embeddings() {

@@ -15,6 +15,7 @@ import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.MethodInjector;
 import io.peftfoundry.engine.method.MethodTensors;
 import io.peftfoundry.engine.model.BertLayer;
+import io.peftfoundry.engine.model.Backbone;
 import io.peftfoundry.engine.model.BertModel;
 import io.peftfoundry.engine.model.BertSublayerOutput;
 import io.peftfoundry.engine.model.HfModule;
@@ -39,7 +40,8 @@ public class AdapterInjector implements MethodInjector<AdapterConfig> {
     public static final String KEY_PREFIX = "bert.";
 
     @Override
-    public InjectedMethod inject(BertModel backbone, AdapterConfig config, NDManager manager, long seed) {
+    public InjectedMethod inject(Backbone target, AdapterConfig config, NDManager manager, long seed) {
+        BertModel backbone = Backbone.requireBert(target, "adapter");
         int hidden = backbone.config().hiddenSize();
         int bottleneck = config.bottleneck(hidden);
         Random rnd = new Random(seed);

@@ -9,7 +9,7 @@ import io.peftfoundry.engine.io.Tensor;
 import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.MethodInjector;
-import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.Backbone;
 import io.peftfoundry.engine.model.HfModule;
 
 import java.io.IOException;
@@ -41,7 +41,7 @@ public class FullFineTune implements MethodInjector<FullFineTune.Config> {
     }
 
     @Override
-    public InjectedMethod inject(BertModel backbone, Config config, NDManager manager, long seed) {
+    public InjectedMethod inject(Backbone backbone, Config config, NDManager manager, long seed) {
         Map<String, Parameter> params = backbone.namedParameters();
         params.values().forEach(p -> HfModule.setTrainable(p, true));
         return new InjectedMethod() {

@@ -12,7 +12,7 @@ import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.MethodInjector;
 import io.peftfoundry.engine.method.MethodTensors;
 import io.peftfoundry.engine.method.lora.LoraInjector;
-import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.Backbone;
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
 
@@ -29,7 +29,7 @@ import java.util.Set;
 public class Ia3Injector implements MethodInjector<Ia3Config> {
 
     @Override
-    public InjectedMethod inject(BertModel backbone, Ia3Config config, NDManager manager, long seed) {
+    public InjectedMethod inject(Backbone backbone, Ia3Config config, NDManager manager, long seed) {
         Map<String, HfModule> modules = backbone.namedModules();
         Set<String> unmatched = new LinkedHashSet<>(config.targetModules());
         Map<String, Ia3Linear> wrapped = new LinkedHashMap<>();

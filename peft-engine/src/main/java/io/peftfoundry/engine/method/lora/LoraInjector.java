@@ -10,7 +10,7 @@ import io.peftfoundry.engine.io.Tensor;
 import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.MethodInjector;
-import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.Backbone;
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
 
@@ -37,7 +37,7 @@ public class LoraInjector implements MethodInjector<LoraConfig> {
     }
 
     @Override
-    public InjectedMethod inject(BertModel backbone, LoraConfig config, NDManager manager, long seed) {
+    public InjectedMethod inject(Backbone backbone, LoraConfig config, NDManager manager, long seed) {
         Map<String, HfModule> modules = backbone.namedModules();
         List<String> targets = new ArrayList<>();
         Set<String> unmatched = new LinkedHashSet<>(config.targetModules());

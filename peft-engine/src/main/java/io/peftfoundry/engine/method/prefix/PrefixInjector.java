@@ -13,6 +13,7 @@ import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.MethodInjector;
 import io.peftfoundry.engine.method.MethodTensors;
 import io.peftfoundry.engine.model.BertConfig;
+import io.peftfoundry.engine.model.Backbone;
 import io.peftfoundry.engine.model.BertModel;
 import io.peftfoundry.engine.model.HfLinear;
 
@@ -33,7 +34,8 @@ public class PrefixInjector implements MethodInjector<PrefixConfig> {
     public static final String MODULE_NAME = "prompt_encoder";
 
     @Override
-    public InjectedMethod inject(BertModel backbone, PrefixConfig config, NDManager manager, long seed) {
+    public InjectedMethod inject(Backbone target, PrefixConfig config, NDManager manager, long seed) {
+        BertModel backbone = Backbone.requireBert(target, "prefix");
         BertConfig bc = backbone.config();
         int h = bc.hiddenSize();
         int layers = backbone.numLayers();

@@ -11,6 +11,7 @@ import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.MethodInjector;
 import io.peftfoundry.engine.method.MethodTensors;
 import io.peftfoundry.engine.model.BertConfig;
+import io.peftfoundry.engine.model.Backbone;
 import io.peftfoundry.engine.model.BertModel;
 
 import java.io.IOException;
@@ -26,7 +27,8 @@ public class PromptInjector implements MethodInjector<PromptConfig> {
     public static final String MODULE_NAME = "prompt_encoder";
 
     @Override
-    public InjectedMethod inject(BertModel backbone, PromptConfig config, NDManager manager, long seed) {
+    public InjectedMethod inject(Backbone target, PromptConfig config, NDManager manager, long seed) {
+        BertModel backbone = Backbone.requireBert(target, "prompt");
         BertConfig bc = backbone.config();
         int p = config.numVirtualTokens();
         int h = bc.hiddenSize();

@@ -16,7 +16,7 @@ import io.peftfoundry.engine.model.HfModule;
  * <p>Input: as {@link Gpt2Model}. Output: {@code NDList(logits (B,T,V), k0, v0, …)} — the logits and the
  * extended key/value cache.
  */
-public class Gpt2LmHeadModel extends HfModule {
+public class Gpt2LmHeadModel extends HfModule implements io.peftfoundry.engine.model.Backbone {
 
     private final Gpt2Model transformer;
 
@@ -26,6 +26,11 @@ public class Gpt2LmHeadModel extends HfModule {
 
     public Gpt2Config config() {
         return transformer.config();
+    }
+
+    @Override
+    public String architecture() {
+        return "gpt2";
     }
 
     public Gpt2Model transformer() {
