@@ -36,6 +36,7 @@ export function dashboardPage(): Page {
   const dataset = h('select', { id: 'dash-dataset' });
   const canvas = h('canvas', { id: 'scatter', role: 'img', 'aria-label': 'score against trainable-parameter fraction, one colour per method' });
   const board = h('div', { 'aria-live': 'polite' });
+  const chartBox = h('div', { class: 'chart wide', hidden: true }, canvas);
   let chart: Chart | null = null;
 
   async function load(): Promise<void> {
@@ -51,6 +52,7 @@ export function dashboardPage(): Page {
     } catch (e) {
       chart?.destroy();
       chart = null;
+      chartBox.hidden = true;
       replace(board, e instanceof ApiError && e.status === 404
         ? h('p', { class: 'empty' }, 'No leaderboard for this model and dataset yet.')
         : errorBox(e, 'The leaderboard (eval-service)'));
@@ -58,6 +60,7 @@ export function dashboardPage(): Page {
     }
     const methods = Array.from(new Set(entries.map((e) => e.method)));
     chart?.destroy();
+    chartBox.hidden = entries.length === 0;
     chart = new Chart(canvas, {
       type: 'scatter',
       data: {
@@ -110,7 +113,7 @@ export function dashboardPage(): Page {
       h('div', { class: 'toolbar' },
         h('label', { for: 'dash-model' }, 'Model '), model,
         h('label', { for: 'dash-dataset' }, 'Dataset '), dataset),
-      h('div', { class: 'chart wide' }, canvas),
+      chartBox,
       board),
     dispose: () => chart?.destroy(),
   };

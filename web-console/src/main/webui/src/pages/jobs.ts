@@ -22,7 +22,7 @@ export function jobsPage(): Page {
     STATUSES.map((s) => h('option', { value: s }, s.replace(/_/g, ' '))),
   );
   filter.value = params.get('status') ?? '';
-  const body = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' });
+  const body = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading…'));
   const updated = h('span', { class: 'muted' });
 
   let timer: number | undefined;
