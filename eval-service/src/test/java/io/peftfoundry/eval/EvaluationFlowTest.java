@@ -146,6 +146,9 @@ class EvaluationFlowTest {
         assertEquals(16, ((Number) loraEval.metrics().get("examples")).intValue());
 
         // no baseline for this data yet: one full fine-tune submitted to job-api with the same data and seed
+        // (right after the adapter's evaluation is stored)
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
+                store.baselineByKey(loraEval.baselineKey()).map(b -> b.jobId() != null).orElse(false));
         List<JobApiStub.Submission> posts = JobApiStub.SUBMISSIONS.stream()
                 .filter(s -> loraJob.equals(s.body().path("metadata").path("baseline_for").asText())).toList();
         assertEquals(1, posts.size());
