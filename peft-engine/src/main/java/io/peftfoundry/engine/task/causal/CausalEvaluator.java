@@ -1,0 +1,56 @@
+package io.peftfoundry.engine.task.causal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
+import io.peftfoundry.engine.model.HfModule;
+
+import java.util.List;
+
+/**
+ * Causal-LM metrics over sequences: loss (mean next-token NLL over all target tokens of the data set, not
+ * a mean of batch means), perplexity = exp(loss), token accuracy (argmax = target); and exact match of
+ * greedy completions.
+ */
+public final class CausalEvaluator {
+
+    public record Metrics(double loss, double perplexity, double tokenAccuracy, long targets) {}
+
+    private CausalEvaluator() {}
+
+    public static Metrics evaluate(HfModule model, List<TokenSequence> data, int batchSize, long padId, NDManager manager) {
+        double nll = 0;
+        long targets = 0;
+        long correct = 0;
+        for (int from = 0; from < data.size(); from += batchSize) {
+            CausalBatch b = CausalBatch.of(data.subList(from, Math.min(data.size(), from + batchSize)), padId);
+            try (NDManager sub = manager.newSubManager()) {
+                NDList in = new NDList(CausalBatch.create(sub, b.ids()), CausalBatch.create(sub, b.mask()));
+                NDArray logits = model.forward(new ParameterStore(sub, false), in, false).head();
+                CausalLmLoss.Sums s = CausalLmLoss.compute(logits, b.ids(), b.targets());
+                nll += s.nll().getFloat();
+                targets += s.targets();
+                correct += s.correct();
+            }
+        }
+        double loss = targets == 0 ? Double.NaN : nll / targets;
+        return new Metrics(loss, Math.exp(loss), targets == 0 ? Double.NaN : (double) correct / targets, targets);
+    }
+
+    /** Fraction of prompts whose greedy completion (stripped of surrounding whitespace) equals the reference. */
+    public static double exactMatch(Generator generator, List<String> prompts, List<String> references, int maxNewTokens,
+            NDManager manager) {
+        if (prompts.isEmpty()) {
+            return Double.NaN;
+        }
+        int hits = 0;
+        for (int i = 0; i < prompts.size(); i++) {
+            String out = generator.generate(manager, prompts.get(i), GenerationConfig.greedy(maxNewTokens)).text();
+            if (out.strip().equals(references.get(i).strip())) {
+                hits++;
+            }
+        }
+        return (double) hits / prompts.size();
+    }
+}
