@@ -96,8 +96,10 @@ lines.append(f"- CPU: {cpu}, {os.cpu_count()} cores visible; memory {mem} GiB; "
              f"{platform.system()} {platform.release()}")
 java = sh("java -version 2>&1 | head -1")
 lines.append(f"- Java: {java}; DJL 0.36.0, PyTorch 2.7.1 CPU")
-lines.append(f"- git commit of the engine: {sh('git rev-parse --short HEAD')}; jar built "
-             f"{sh('date -u -r peft-engine/target/peft-engine.jar +%Y-%m-%dT%H:%MZ')}")
+lines.append(f"- git HEAD when the report was written: {sh('git rev-parse --short HEAD')}; "
+             f"the engine jar (`peft-engine/target/peft-engine.jar` as built by then) was copied into the work "
+             f"directory at {sh('date -u -r ' + work + '/engine/peft-engine.jar +%H:%MZ')} and every training ran from "
+             f"that copy")
 loads = [r.get("load_before") for r in rows if r.get("load_before")] + [r.get("load_after") for r in rows if r.get("load_after")]
 lines.append("- **shared machine, heavily loaded** (other engineers' builds): 1-minute load average during the runs "
              + (f"{min(float(l.split()[0]) for l in loads):.1f}–{max(float(l.split()[0]) for l in loads):.1f}"
