@@ -40,12 +40,18 @@ public class IncomingJobEvents {
         if (event.type() != JobEventType.STATUS || event.status() == null) {
             return;
         }
-        if (event.status() == JobStatus.SUCCEEDED) {
-            LOG.infof("job %s: succeeded, evaluating adapter %s", event.jobId(),
-                    event.data() == null ? null : event.data().get("adapter"));
-            evaluations.onSucceeded(event);
-        } else if (event.status() == JobStatus.FAILED || event.status() == JobStatus.CANCELLED) {
-            evaluations.onBaselineJobEnded(event.jobId(), event.status().wire());
+        try {
+            if (event.status() == JobStatus.SUCCEEDED) {
+                LOG.infof("job %s: succeeded, evaluating adapter %s", event.jobId(),
+                        event.data() == null ? null : event.data().get("adapter"));
+                evaluations.onSucceeded(event);
+            } else if (event.status() == JobStatus.FAILED || event.status() == JobStatus.CANCELLED) {
+                evaluations.onBaselineJobEnded(event.jobId(), event.status().wire());
+            }
+        } catch (Exception | Error e) {
+            // the message goes to the dead-letter topic; say why here, with the job id
+            LOG.errorf(e, "job %s: handling its %s event failed", event.jobId(), event.status().wire());
+            throw e;
         }
     }
 }
