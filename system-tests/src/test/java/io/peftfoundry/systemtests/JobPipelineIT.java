@@ -6,13 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftfoundry.artifacts.client.ArtifactClient;
 import io.peftfoundry.contracts.ContractsJson;
 import io.peftfoundry.contracts.Topics;
-import io.peftfoundry.contracts.event.ControlAction;
-import io.peftfoundry.contracts.event.JobControl;
 import io.peftfoundry.contracts.event.JobEvent;
 import io.peftfoundry.contracts.event.JobEventType;
-import io.peftfoundry.contracts.event.JobRequested;
-import io.peftfoundry.contracts.spec.JobSpec;
-import io.peftfoundry.contracts.spec.JobSpecs;
 import io.peftfoundry.devstack.testing.DevStackTestResource;
 import io.peftfoundry.engine.adapter.AdapterFiles;
 import io.peftfoundry.engine.model.BertCheckpoint;
@@ -62,10 +57,12 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The job pipeline end to end on devstack: artifact-store and two trainer-workers as processes; jobs are submitted as
- * job-api's outbox relay does (a {@code JobRequested} on {@code foundry.jobs.requested}) and controlled as job-api does
- * (a {@code JobControl} on {@code foundry.jobs.control}); what the workers do is read back from
- * {@code foundry.jobs.events} and artifact-store.
+ * The job pipeline end to end on devstack: job-api, artifact-store (resolving keys through job-api) and two
+ * trainer-workers as processes. The tests act as a user does: a tenant and its key from the admin key, datasets and the
+ * model uploaded to artifact-store with the tenant's key, jobs submitted, watched (polling and SSE) and controlled
+ * (cancel, pause, resume) through job-api's REST API, the adapter downloaded from artifact-store. What the workers
+ * publish on {@code foundry.jobs.events} is also read directly (step-level detail, which worker runs a job); the
+ * dead-letter test stays at the Kafka level (a request no REST call can produce).
  *
  * <p>The backbone is a tiny random BERT (2 layers, hidden 32) with a vocabulary of the smoke set's words; the data is
  * {@code data/wordnet-supersense/smoke} (160 training lines, 80 validation lines, 10 labels). One step is one batch of
@@ -77,13 +74,16 @@ class JobPipelineIT {
     static final ObjectMapper JSON = ContractsJson.newMapper();
     private static final Duration JOB_TIMEOUT = Duration.ofMinutes(4);
     private static final int STEPS_PER_EPOCH = (160 + 15) / 16;
-    static final String TENANT = "admin"; // artifact-store's tenant of the admin key
+    static final String TENANT = "admin"; // the admin key's tenant: jobs sent on Kafka directly (DLQ test, benchmark)
 
     private static final String ADMIN_KEY = "sys-admin-" + UUID.randomUUID();
     private static Path work;
     private static Path backboneDir;
     private static Path validationPath;
     private static ServiceProcess artifactStore;
+    private static ServiceProcess jobApi;
+    private static JobApi api;
+    private static JobApi otherTenantApi;
     private static final Map<String, ServiceProcess> workers = new LinkedHashMap<>();
     static EventWatcher events;
     private static KafkaProducer<String, String> producer;
@@ -92,6 +92,8 @@ class JobPipelineIT {
     static String trainingFileId;
     static String validationFileId;
     private static String bootstrap;
+    private static String tenantKey;
+    private static String succeededJobId;
 
     static String setting(String name, String def) {
         String v = System.getProperty(name);
@@ -126,17 +128,24 @@ class JobPipelineIT {
         }
         common.put("FOUNDRY_ADMIN_KEY", ADMIN_KEY);
 
+        // both ports are chosen before either starts: each service is configured with the other's URL
         Map<String, String> asEnv = new LinkedHashMap<>(common);
         asEnv.put("FOUNDRY_IMPORT_BUILTIN_MODELS", "false");
         asEnv.put("FOUNDRY_DATA_DIR", work.resolve("artifact-store").toString());
         artifactStore = new ServiceProcess("artifact-store", "artifact-store", "FOUNDRY_ARTIFACT_STORE_PORT", asEnv,
                 List.of("-Xmx512m"));
+        Map<String, String> jaEnv = new LinkedHashMap<>(common);
+        jaEnv.put("FOUNDRY_ARTIFACT_STORE_URL", artifactStore.baseUrl());
+        jobApi = new ServiceProcess("job-api", "job-api", "FOUNDRY_JOB_API_PORT", jaEnv, List.of("-Xmx384m"));
+        artifactStore.env.put("FOUNDRY_JOB_API_URL", jobApi.baseUrl());
+        jobApi.start();
         artifactStore.start();
 
         for (String name : List.of("worker-a", "worker-b")) {
             workers.put(name, newWorker(name, common));
             workers.get(name).start();
         }
+        jobApi.awaitReady(Duration.ofMinutes(8)); // minutes on a machine at load 60+
         artifactStore.awaitReady(Duration.ofMinutes(3));
         for (ServiceProcess w : workers.values()) {
             w.awaitReady(Duration.ofMinutes(3));
@@ -149,7 +158,12 @@ class JobPipelineIT {
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName(),
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName()));
 
-        artifacts = new ArtifactClient(artifactStore.baseUrl(), ADMIN_KEY);
+        JobApi admin = new JobApi(jobApi.baseUrl(), ADMIN_KEY);
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        api = new JobApi(jobApi.baseUrl(), admin.createTenantKey("sys-" + suffix));
+        otherTenantApi = new JobApi(jobApi.baseUrl(), admin.createTenantKey("sys-other-" + suffix));
+        tenantKey = api.key;
+        artifacts = new ArtifactClient(artifactStore.baseUrl(), tenantKey);
         Path smoke = repo.resolve("data/wordnet-supersense/smoke");
         Path trainingPath = smoke.resolve("train.jsonl");
         validationPath = smoke.resolve("validation.jsonl");
@@ -187,6 +201,9 @@ class JobPipelineIT {
         if (artifactStore != null) {
             artifactStore.stop();
         }
+        if (jobApi != null) {
+            jobApi.stop();
+        }
     }
 
     /** {@code POST /v1/models}: the backbone directory as a zip of its Hugging Face layout. */
@@ -197,7 +214,7 @@ class JobPipelineIT {
                 + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"model.zip\"\r\n"
                 + "Content-Type: application/zip\r\n\r\n";
         HttpRequest req = HttpRequest.newBuilder(URI.create(artifactStore.baseUrl() + "/v1/models"))
-                .header("Authorization", "Bearer " + ADMIN_KEY)
+                .header("Authorization", "Bearer " + tenantKey)
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.concat(
                         HttpRequest.BodyPublishers.ofString(head, StandardCharsets.UTF_8),
@@ -210,27 +227,27 @@ class JobPipelineIT {
         return JSON.readTree(resp.body()).path("id").asText();
     }
 
-    private static JobSpec spec(int epochs, int checkpointEvery) {
-        return JobSpecs.parse("""
+    /** The job spec as a user writes it: LoRA defaults, one batch of 16 per step, no periodic evaluation. */
+    private static String specJson(int epochs, int checkpointEvery) {
+        return ("""
                 {"model": "%s", "task": "classification", "training_file": "%s", "validation_file": "%s",
                  "method": {"type": "lora"},
                  "hyperparameters": {"epochs": %d, "batch_size": 16, "learning_rate": 0.01, "max_seq_length": 32,
                                      "eval_every_steps": 0, "checkpoint_every_steps": %d},
-                 "seed": 7}""".formatted(modelId, trainingFileId, validationFileId, epochs, checkpointEvery));
+                 "seed": 7}""").formatted(modelId, trainingFileId, validationFileId, epochs, checkpointEvery);
     }
 
-    private static String submit(JobSpec spec) throws Exception {
-        String jobId = "ftjob-" + UUID.randomUUID();
-        send(Topics.JOBS_REQUESTED, jobId, JSON.writeValueAsString(new JobRequested(jobId, TENANT, 1, spec, null)));
-        return jobId;
+    /** {@code POST /v1/fine_tuning/jobs} → the job's id (201, queued). */
+    private static String submit(String specJson) throws Exception {
+        HttpResponse<String> r = api.createJob(specJson, UUID.randomUUID().toString());
+        assertEquals(201, r.statusCode(), "POST /v1/fine_tuning/jobs: " + r.body());
+        JsonNode job = JSON.readTree(r.body());
+        assertEquals("queued", job.path("status").asText(), r.body());
+        return job.path("id").asText();
     }
 
     static void send(String topic, String key, String value) throws Exception {
         producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
-    }
-
-    private static void control(String jobId, ControlAction action) throws Exception {
-        send(Topics.JOBS_CONTROL, jobId, JSON.writeValueAsString(new JobControl(jobId, action)));
     }
 
     static long longOf(JobEvent e, String field) {
@@ -248,10 +265,31 @@ class JobPipelineIT {
     @Order(1)
     void happyPathAdapterPredictsAsTheWorkersFinalEval() throws Exception {
         int epochs = 3;
-        String jobId = submit(spec(epochs, 10));
+        String jobId = submit(specJson(epochs, 10));
+        // job-api's live stream replays from the first event and closes after the terminal status
+        List<JsonNode> streamed = api.streamEvents(jobId, JOB_TIMEOUT);
+        List<String> kinds = streamed.stream().map(e -> e.path("type").asText()
+                + (e.path("type").asText().equals("status") ? ":" + e.path("status").asText() : "")).toList();
+        int runningAt = kinds.indexOf("status:running");
+        int metricsAt = kinds.indexOf("metrics");
+        int succeededAt = kinds.indexOf("status:succeeded");
+        assertTrue(runningAt >= 0 && metricsAt > runningAt && succeededAt > metricsAt,
+                "running → metrics → succeeded over SSE: " + kinds);
+        assertEquals(kinds.size() - 1, succeededAt, "the stream ends with succeeded: " + kinds);
+        for (int i = 1; i < streamed.size(); i++) {
+            assertTrue(streamed.get(i).path("seq").asLong() > streamed.get(i - 1).path("seq").asLong(),
+                    "SSE seq increases: " + kinds);
+        }
+
+        long total = (long) epochs * STEPS_PER_EPOCH;
+        JsonNode job = api.awaitStatus(jobId, "succeeded", JOB_TIMEOUT);
+        succeededJobId = jobId;
+        assertEquals(1, job.path("attempt").asInt(), job.toString());
+        assertEquals(total, job.path("progress").path("step").asLong(), job.toString());
+        assertEquals(total, job.path("progress").path("total_steps").asLong(), job.toString());
+
         JobEvent end = events.awaitEnd(jobId, JOB_TIMEOUT);
         assertEquals("succeeded", end.status().wire(), events.summary(jobId));
-        long total = (long) epochs * STEPS_PER_EPOCH;
         assertEquals(total, longOf(end, "total_steps"));
         assertEquals(total, longOf(end, "step"));
 
@@ -280,8 +318,9 @@ class JobPipelineIT {
                 .map(e -> longOf(e, "step")).toList();
         assertEquals(List.of(10L, 20L, 30L), checkpointSteps);
 
-        String adapterId = (String) end.data().get("adapter");
-        assertNotNull(adapterId);
+        String adapterId = job.path("adapter").asText(null);
+        assertNotNull(adapterId, job.toString());
+        assertEquals(end.data().get("adapter"), adapterId, "job-api's adapter is the worker's");
         JsonNode meta = artifacts.getAdapter(adapterId);
         assertEquals(jobId, meta.path("lineage").path("job_id").asText(), meta.toString());
 
@@ -315,48 +354,80 @@ class JobPipelineIT {
 
     @Test
     @Order(2)
+    void anotherTenantSeesNeitherTheJobNorItsAdapter() throws Exception {
+        assertNotNull(succeededJobId, "needs the happy path's job");
+        String jobId = succeededJobId;
+        JsonNode finished = api.job(jobId);
+        HttpResponse<String> r = otherTenantApi.get("/v1/fine_tuning/jobs/" + jobId);
+        assertEquals(404, r.statusCode(), r.body());
+        assertEquals(404, otherTenantApi.get("/v1/fine_tuning/jobs/" + jobId + "/events").statusCode());
+        HttpResponse<String> cancel = otherTenantApi.post("/v1/fine_tuning/jobs/" + jobId + "/cancel", null);
+        assertEquals(404, cancel.statusCode(), cancel.body());
+        HttpResponse<String> list = otherTenantApi.get("/v1/fine_tuning/jobs?limit=100");
+        assertEquals(200, list.statusCode(), list.body());
+        assertFalse(list.body().contains(jobId), list.body());
+        // artifact-store resolves the other tenant's key through job-api's whoami: the adapter is not theirs
+        HttpResponse<String> adapter = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                        artifactStore.baseUrl() + "/v1/adapters/" + finished.path("adapter").asText()))
+                .header("Authorization", "Bearer " + otherTenantApi.key).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, adapter.statusCode(), adapter.body());
+    }
+
+    @Test
+    @Order(3)
     void cancelStopsTheJobWithinAStep() throws Exception {
         int epochs = 200;
-        String jobId = submit(spec(epochs, 1000));
-        events.await(jobId, e -> e.type() == JobEventType.METRICS, JOB_TIMEOUT, "first metrics");
-        control(jobId, ControlAction.CANCEL);
+        String jobId = submit(specJson(epochs, 1000));
+        api.awaitJob(jobId, j -> j.path("progress").path("step").asLong() > 0, JOB_TIMEOUT, "a first step");
+        api.control(jobId, "cancel");
+        JsonNode job = api.awaitStatus(jobId, "cancelled", JOB_TIMEOUT);
+        assertTrue(job.path("progress").path("step").asLong() < (long) epochs * STEPS_PER_EPOCH, job.toString());
+        assertTrue(job.path("adapter").isNull(), job.toString());
         JobEvent end = events.awaitEnd(jobId, JOB_TIMEOUT);
         assertEquals("cancelled", end.status().wire(), events.summary(jobId));
         assertTrue(longOf(end, "step") < (long) epochs * STEPS_PER_EPOCH);
+        // a finished job cannot be cancelled again
+        assertEquals(409, api.post("/v1/fine_tuning/jobs/" + jobId + "/cancel", null).statusCode());
         assertTrue(events.events(jobId).stream().noneMatch(e -> e.status() != null
                 && e.status().wire().equals("succeeded")));
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void pauseWritesACheckpointAndResumeContinuesFromIt() throws Exception {
-        int epochs = 200;
-        JobSpec spec = spec(epochs, 1000);
-        String jobId = submit(spec);
-        events.await(jobId, e -> e.type() == JobEventType.METRICS, JOB_TIMEOUT, "first metrics");
-        control(jobId, ControlAction.PAUSE);
+        // 20 epochs = 200 steps: long enough to pause within, short enough to finish after the resume
+        int epochs = 20;
+        String jobId = submit(specJson(epochs, 1000));
+        api.awaitJob(jobId, j -> j.path("progress").path("step").asLong() > 0, JOB_TIMEOUT, "a first step");
+        api.control(jobId, "pause");
+        JsonNode pausedJob = api.awaitStatus(jobId, "paused", JOB_TIMEOUT);
         JobEvent paused = events.awaitEnd(jobId, JOB_TIMEOUT);
         assertEquals("paused", paused.status().wire(), events.summary(jobId));
         String checkpointId = (String) paused.data().get("checkpoint_id");
         assertNotNull(checkpointId, "paused carries the checkpoint: " + paused.data());
+        assertEquals(checkpointId, pausedJob.path("checkpoint").asText(), pausedJob.toString());
         long pausedAt = longOf(paused, "step");
         assertTrue(pausedAt > 0 && pausedAt < (long) epochs * STEPS_PER_EPOCH);
 
-        // job-api's resume: the same job queued again with resume_from
-        send(Topics.JOBS_REQUESTED, jobId, JSON.writeValueAsString(new JobRequested(jobId, TENANT, 2, spec, checkpointId)));
+        // resume: job-api queues attempt 2 from the pause checkpoint
+        JsonNode resumed = api.control(jobId, "resume");
+        assertEquals(2, resumed.path("attempt").asInt(), resumed.toString());
         JobEvent resumedMetrics = events.await(jobId, e -> e.type() == JobEventType.METRICS && attemptOf(e) == 2
                 && e.data().containsKey("loss"), JOB_TIMEOUT, "metrics of attempt 2");
         assertEquals(pausedAt + 1, longOf(resumedMetrics, "step"), "the resumed run's first step follows the pause");
         assertTrue(events.events(jobId).stream().anyMatch(e -> e.type() == JobEventType.MESSAGE
                 && String.valueOf(e.data().get("message")).contains("resumes from checkpoint " + checkpointId)));
-        control(jobId, ControlAction.CANCEL);
-        JobEvent end = events.await(jobId, e -> e.type() == JobEventType.STATUS && e.status().isTerminal(),
-                JOB_TIMEOUT, "terminal status");
-        assertEquals("cancelled", end.status().wire());
+        JsonNode job = api.awaitJob(jobId, j -> !List.of("queued", "running").contains(j.path("status").asText()),
+                JOB_TIMEOUT, "the end of attempt 2");
+        assertEquals("succeeded", job.path("status").asText(), events.summary(jobId));
+        assertEquals(2, job.path("attempt").asInt(), job.toString());
+        assertEquals((long) epochs * STEPS_PER_EPOCH, job.path("progress").path("step").asLong(), job.toString());
+        assertFalse(job.path("adapter").isNull(), job.toString());
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void unreadableRequestGoesToTheDeadLetterTopicAndFailsItsJob() throws Exception {
         String jobId = "ftjob-" + UUID.randomUUID();
         send(Topics.JOBS_REQUESTED, jobId, "{\"job_id\": \"" + jobId + "\", \"attempt\": \"one\"");
@@ -388,10 +459,10 @@ class JobPipelineIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void killedWorkerJobIsResumedFromItsCheckpointByAnother() throws Exception {
         int epochs = 12;
-        String jobId = submit(spec(epochs, 10));
+        String jobId = submit(specJson(epochs, 10));
         JobEvent firstCheckpoint = events.await(jobId, e -> e.type() == JobEventType.CHECKPOINT, JOB_TIMEOUT,
                 "first checkpoint");
         assertEquals(1, attemptOf(firstCheckpoint));
@@ -419,9 +490,33 @@ class JobPipelineIT {
                         && String.valueOf(e.data().get("message")).contains("previous worker lost")),
                 events.summary(jobId));
 
+        JsonNode job = api.awaitJob(jobId, j -> !List.of("queued", "running").contains(j.path("status").asText()),
+                JOB_TIMEOUT, "the end of the job");
+        assertEquals("succeeded", job.path("status").asText(), events.summary(jobId));
+        assertTrue(job.path("attempt").asInt() >= 2, job.toString());
+        assertEquals((long) epochs * STEPS_PER_EPOCH, job.path("progress").path("step").asLong(), job.toString());
         JobEvent end = events.awaitEnd(jobId, JOB_TIMEOUT);
         assertEquals("succeeded", end.status().wire(), events.summary(jobId));
         assertTrue(attemptOf(end) >= 2);
-        assertEquals((long) epochs * STEPS_PER_EPOCH, longOf(end, "step"));
+    }
+
+    @Test
+    @Order(7)
+    void sameIdempotencyKeyAndBodyGiveTheSameJob() throws Exception {
+        String body = """
+                {"model": "%s", "training_file": "%s", "method": {"type": "lora"},
+                 "hyperparameters": {"epochs": 1, "batch_size": 16, "max_seq_length": 32, "max_steps": 1,
+                                     "eval_every_steps": 0, "checkpoint_every_steps": 0}}"""
+                .formatted(modelId, trainingFileId);
+        String key = UUID.randomUUID().toString();
+        HttpResponse<String> first = api.createJob(body, key);
+        assertEquals(201, first.statusCode(), first.body());
+        HttpResponse<String> again = api.createJob(body, key);
+        assertEquals(200, again.statusCode(), again.body());
+        String id = JSON.readTree(first.body()).path("id").asText();
+        assertEquals(id, JSON.readTree(again.body()).path("id").asText());
+        HttpResponse<String> otherBody = api.createJob(body.replace("\"max_steps\": 1", "\"max_steps\": 2"), key);
+        assertEquals(422, otherBody.statusCode(), otherBody.body());
+        api.awaitStatus(id, "succeeded", JOB_TIMEOUT);
     }
 }

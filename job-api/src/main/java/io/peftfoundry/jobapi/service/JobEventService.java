@@ -160,7 +160,8 @@ public class JobEventService {
             args.add(adapter);
             args.add(error);
             args.add(newStatus != JobStatus.RUNNING);
-        } else if (event.type() == JobEventType.METRICS) {
+        } else if (event.type() == JobEventType.METRICS && data.hasNonNull("total_steps")) {
+            // training progress; an evaluation's metrics event ({step, eval}) leaves progress as it is
             ObjectNode progress = mapper.createObjectNode();
             JsonNode step = data.get("step");
             JsonNode total = data.get("total_steps");
