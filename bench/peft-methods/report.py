@@ -12,6 +12,11 @@ from datetime import datetime, timezone
 
 work, report_path, settings = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [json.loads(l) for l in open(os.path.join(work, "results.jsonl")) if l.strip()]
+for r in rows:
+    # exit 137 = SIGKILL: the deadline's `timeout --signal=KILL` or the kernel's OOM killer; tell them apart
+    if r.get("rc") == 137 and r.get("time_max_rss_kb"):
+        r["status"] = (f"killed by SIGKILL after {r['process_wall_s']:.0f} s, max RSS "
+                       f"{r['time_max_rss_kb'] / 2**20:.1f} GiB (GNU time)")
 by = {r["name"]: r for r in rows}
 
 # engine defaults (platform-contracts Hyperparameters): what each spec leaves out
@@ -98,7 +103,7 @@ java = sh("java -version 2>&1 | head -1")
 lines.append(f"- Java: {java}; DJL 0.36.0, PyTorch 2.7.1 CPU")
 lines.append(f"- git HEAD when the report was written: {sh('git rev-parse --short HEAD')}; "
              f"the engine jar (`peft-engine/target/peft-engine.jar` as built by then) was copied into the work "
-             f"directory at {sh('date -u -r ' + work + '/engine/peft-engine.jar +%H:%MZ')} and every training ran from "
+             f"directory at the start of the run (jar built {sh('date -u -r ' + work + '/engine/peft-engine.jar +%H:%MZ')}); every training ran from "
              f"that copy")
 loads = [r.get("load_before") for r in rows if r.get("load_before")] + [r.get("load_after") for r in rows if r.get("load_after")]
 lines.append("- **shared machine, heavily loaded** (other engineers' builds): 1-minute load average during the runs "
