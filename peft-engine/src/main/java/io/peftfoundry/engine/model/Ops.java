@@ -1,6 +1,7 @@
 package io.peftfoundry.engine.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -18,6 +19,21 @@ public final class Ops {
     public static NDArray scale(NDArray x, double s) {
         try (NDArray c = x.getManager().full(new Shape(), (float) s, x.getDataType(), x.getDevice())) {
             return x.mul(c);
+        }
+    }
+
+    /**
+     * {@code parameter} as an array owned by {@code step} (same values, gradient flows back to the
+     * parameter). DJL attaches an op's result to its first operand's manager, so ops that start
+     * from a parameter's array would otherwise pile up in the parameter's long-lived manager and
+     * never be freed: one step's worth of activations leaked per step.
+     */
+    public static NDArray onStep(NDArray parameter, NDManager step) {
+        if (parameter.getManager() == step) {
+            return parameter;
+        }
+        try (NDArray zero = step.zeros(new Shape(), parameter.getDataType(), parameter.getDevice())) {
+            return zero.add(parameter);
         }
     }
 }

@@ -7,6 +7,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.Ops;
 
 /**
  * PEFT's PrefixEncoder: NDList(inputIds (B,T)) → NDList(k0, v0, k1, v1, …), each (B, P, H), the projected
@@ -43,7 +44,12 @@ public class PrefixEncoder extends HfModule {
 
     /** The final prefix table (P, L·2·H): what PEFT saves as {@code prompt_embeddings}. */
     public NDArray table(ParameterStore ps, boolean training) {
-        NDArray e = ps.getValue(embedding.weight, embedding.weight.getArray().getDevice(), training);
+        return table(ps, training, embedding.weight.getArray().getManager());
+    }
+
+    /** The table computed on {@code step}'s arrays, so a training step's intermediates are freed with it. */
+    NDArray table(ParameterStore ps, boolean training, ai.djl.ndarray.NDManager step) {
+        NDArray e = Ops.onStep(ps.getValue(embedding.weight, embedding.weight.getArray().getDevice(), training), step);
         if (transform == null) {
             return e;
         }
@@ -54,7 +60,7 @@ public class PrefixEncoder extends HfModule {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         long batch = inputs.head().getShape().get(0);
-        NDArray t = table(ps, training);
+        NDArray t = table(ps, training, inputs.head().getManager());
         NDArray perBatch = t.expandDims(0).broadcast(batch, t.getShape().get(0), t.getShape().get(1));
         return perBatch.split(2L * layers, 2);
     }

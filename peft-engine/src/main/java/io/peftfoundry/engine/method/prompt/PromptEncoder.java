@@ -6,6 +6,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.Ops;
 
 /**
  * PEFT's PromptEmbedding: a trainable (P, H) table {@code embedding.weight}. NDList(inputIds (B,T)) →
@@ -27,7 +28,8 @@ public class PromptEncoder extends HfModule {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         long batch = inputs.head().getShape().get(0);
-        NDArray w = ps.getValue(weight, weight.getArray().getDevice(), training);
+        // on the step's manager: results of ops on the parameter's own array would never be freed
+        NDArray w = Ops.onStep(ps.getValue(weight, weight.getArray().getDevice(), training), inputs.head().getManager());
         return new NDList(w.expandDims(0).broadcast(batch, w.getShape().get(0), w.getShape().get(1)));
     }
 
