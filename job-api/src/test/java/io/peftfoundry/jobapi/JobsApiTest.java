@@ -297,12 +297,16 @@ class JobsApiTest {
         JobEvent checkpoint = event(id, A1 + 3, JobEventType.CHECKPOINT, null, Map.of("checkpoint_id", "ckpt-x5", "step", 5));
         JobEvent metrics10 = event(id, A1 + 4, JobEventType.METRICS, null,
                 Map.of("step", 10, "total_steps", 20, "loss", 0.5, "eta_seconds", 30, "trained_tokens", 1280));
-        // out of order and duplicated: 1, 4, 2, 3, 4, 1
-        Fixtures.publishEvents(mapper, bootstrap, List.of(running, metrics10, metrics5, checkpoint, metrics10, running));
+        // the worker's evaluation at step 10 is a metrics event without progress fields: it must not erase progress
+        JobEvent eval10 = event(id, A1 + 5, JobEventType.METRICS, null, Map.of("step", 10, "eval", Map.of("accuracy", 0.5)));
+        // out of order and duplicated: 1, 4, 2, 3, 4, 5, 1
+        Fixtures.publishEvents(mapper, bootstrap,
+                List.of(running, metrics10, metrics5, checkpoint, metrics10, eval10, running));
         await().atMost(BOUND).untilAsserted(() -> given().header("Authorization", "Bearer " + TestTenants.KEY_A)
                 .get("/v1/fine_tuning/jobs/" + id + "/events").then().statusCode(200)
                 // every event stored once, listed oldest (lowest seq) first
-                .body("data.seq", equalTo(List.of((int) (A1 + 1), (int) (A1 + 2), (int) (A1 + 3), (int) (A1 + 4)))));
+                .body("data.seq", equalTo(List.of((int) (A1 + 1), (int) (A1 + 2), (int) (A1 + 3), (int) (A1 + 4),
+                        (int) (A1 + 5)))));
         // state follows the highest seq applied: step 10 of 20 = 50 %; the late step-5 metrics did not roll it back
         getJob(TestTenants.KEY_A, id).body("status", equalTo("running"))
                 .body("progress.step", equalTo(10)).body("progress.total_steps", equalTo(20))
@@ -322,12 +326,12 @@ class JobsApiTest {
                 .body("data.seq", equalTo(List.of((int) (A1 + 2), (int) (A1 + 3))));
 
         Fixtures.publishEvents(mapper, bootstrap, List.of(
-                event(id, A1 + 5, JobEventType.STATUS, JobStatus.SUCCEEDED, Map.of("adapter_id", "adapter-abc")),
-                event(id, A1 + 6, JobEventType.STATUS, JobStatus.RUNNING, Map.of())));
+                event(id, A1 + 6, JobEventType.STATUS, JobStatus.SUCCEEDED, Map.of("adapter_id", "adapter-abc")),
+                event(id, A1 + 7, JobEventType.STATUS, JobStatus.RUNNING, Map.of())));
         await().atMost(BOUND).untilAsserted(() -> getJob(TestTenants.KEY_A, id).body("status", equalTo("succeeded"))
                 .body("adapter", equalTo("adapter-abc")).body("finished_at", notNullValue()));
         await().atMost(BOUND).untilAsserted(() -> given().header("Authorization", "Bearer " + TestTenants.KEY_A)
-                .get("/v1/fine_tuning/jobs/" + id + "/events?limit=100").then().body("data.size()", equalTo(6)));
+                .get("/v1/fine_tuning/jobs/" + id + "/events?limit=100").then().body("data.size()", equalTo(7)));
         getJob(TestTenants.KEY_A, id).body("status", equalTo("succeeded"));
     }
 
