@@ -1,4 +1,4 @@
-package io.peftfoundry.jobapi.health;
+package io.peftfoundry.support.health;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
