@@ -12,6 +12,8 @@ Datasets (relative to --out, default: this script's folder):
   foldoc/              sft: {"prompt": "Define <term>:", "completion": " <definition>"}
   jargon/              continued_pretraining: {"text"} chunks of the Jargon File
   spdx/                continued_pretraining: {"text"} SPDX licence texts (needs npm; optional)
+  decoder/             the small decoder's corpora (demo/decoder): pretraining text, legal text and
+                       definition pairs, each split into train / held-out (built from the three above)
 
 Classification folders hold train.jsonl, validation.jsonl and smoke/{train,validation}.jsonl
 (the smoke split is a subset of the full split, for fast tests).
@@ -345,12 +347,114 @@ def build_spdx(out, seed):
     log(f"  {folder}: licence texts {len(rows)}, characters {sum(len(r['text']) for r in rows)}")
 
 
+# ---------------------------------------------------------------------------------------------
+# The small decoder's corpora (demo/decoder): derived from foldoc/, jargon/ and spdx/
+
+DECODER_HELDOUT_DEFINITIONS = 300       # FOLDOC pairs never seen in pretraining nor SFT
+DECODER_HELDOUT_JARGON_FRACTION = 0.05  # Jargon File chunks kept out of pretraining
+DECODER_HELDOUT_LEGAL_CHARS = 80_000    # SPDX licence groups held out until this many characters
+DECODER_LEGAL_GROUP_CHARS = 300         # licences sharing their first 300 characters are one group
+
+
+def _ensure_built(out, seed, name, path):
+    if not os.path.exists(path):
+        log(f"  decoder: {path} missing, building {name} first")
+        BUILDERS[name](out, seed)
+    if not os.path.exists(path):
+        raise SystemExit(f"decoder: {path} could not be built (see above)")
+    return [row for _, row in read_jsonl(path)]
+
+
+def definition_text(pair):
+    """A FOLDOC pair as running text for pretraining: 'term: definition'."""
+    term = pair["prompt"][len("Define "):-1]
+    return f"{term}:{pair['completion']}"
+
+
+def build_decoder(out, seed):
+    folder = os.path.join(out, "decoder")
+    pairs = _ensure_built(out, seed, "foldoc", os.path.join(out, "foldoc", "definitions.jsonl"))
+    jargon = _ensure_built(out, seed, "jargon", os.path.join(out, "jargon", "text.jsonl"))
+    legal = _ensure_built(out, seed, "spdx", os.path.join(out, "spdx", "licenses.jsonl"))
+    rng = random.Random(seed)
+
+    # Definitions: one shuffled order; the first N are held out of everything.
+    order = list(range(len(pairs)))
+    rng.shuffle(order)
+    held_def = [pairs[i] for i in sorted(order[:DECODER_HELDOUT_DEFINITIONS])]
+    train_def = [pairs[i] for i in sorted(order[DECODER_HELDOUT_DEFINITIONS:])]
+
+    # Jargon File: a fraction of the chunks held out of pretraining.
+    order = list(range(len(jargon)))
+    rng.shuffle(order)
+    n_held = max(1, int(len(jargon) * DECODER_HELDOUT_JARGON_FRACTION))
+    held_jargon = [jargon[i] for i in sorted(order[:n_held])]
+    train_jargon = [jargon[i] for i in sorted(order[n_held:])]
+
+    # Licences: exact and near duplicates (GPL-2.0-only / -or-later, variants sharing a preamble)
+    # are grouped by their first characters so a held-out text has no twin in the training side.
+    groups = collections.OrderedDict()
+    for row in legal:
+        key = collapse_whitespace(row["text"].lower())[:DECODER_LEGAL_GROUP_CHARS]
+        groups.setdefault(key, [])
+        if row["text"] not in groups[key]:
+            groups[key].append(row["text"])
+    keys = sorted(groups)
+    rng.shuffle(keys)
+    held_legal, train_legal, held_chars = [], [], 0
+    for key in keys:
+        texts = groups[key]
+        if held_chars < DECODER_HELDOUT_LEGAL_CHARS:
+            held_legal += texts
+            held_chars += sum(len(t) for t in texts)
+        else:
+            train_legal += texts
+
+    files = {
+        "pretrain-train.jsonl": [{"text": r["text"]} for r in train_jargon]
+                                + [{"text": definition_text(p)} for p in train_def],
+        "pretrain-heldout.jsonl": [{"text": r["text"]} for r in held_jargon]
+                                  + [{"text": definition_text(p)} for p in held_def],
+        "legal-train.jsonl": [{"text": t} for t in train_legal],
+        "legal-heldout.jsonl": [{"text": t} for t in held_legal],
+        "definitions-train.jsonl": train_def,
+        "definitions-heldout.jsonl": held_def,
+    }
+    rng.shuffle(files["pretrain-train.jsonl"])  # interleave jargon and definitions
+    for name, rows in files.items():
+        write_jsonl(os.path.join(folder, name), rows)
+        chars = sum(len(v) for r in rows for v in r.values())
+        log(f"  {folder}/{name}: {len(rows)} rows, {chars} characters")
+
+
+def check_decoder(folder, errors):
+    names = {"pretrain": ("text",), "legal": ("text",), "definitions": ("prompt", "completion")}
+    for stem, fields in names.items():
+        seen = {}
+        for split in ("train", "heldout"):
+            path = os.path.join(folder, f"{stem}-{split}.jsonl")
+            check_fields(path, fields, errors)
+            if os.path.exists(path):
+                seen[split] = {json.dumps(r, sort_keys=True) for _, r in read_jsonl(path)}
+        if seen.get("train", set()) & seen.get("heldout", set()):
+            errors.append(f"{folder}: {stem} train and heldout overlap")
+    # No held-out definition may reach pretraining.
+    held = os.path.join(folder, "definitions-heldout.jsonl")
+    pre = os.path.join(folder, "pretrain-train.jsonl")
+    if os.path.exists(held) and os.path.exists(pre):
+        texts = {r["text"] for _, r in read_jsonl(pre)}
+        leaked = [r for _, r in read_jsonl(held) if definition_text(r) in texts]
+        if leaked:
+            errors.append(f"{folder}: {len(leaked)} held-out definitions are in pretrain-train.jsonl")
+
+
 BUILDERS = {
     "wordnet-supersense": build_wordnet,
     "fortunes": build_fortunes,
     "foldoc": build_foldoc,
     "jargon": build_jargon,
     "spdx": build_spdx,
+    "decoder": build_decoder,
 }
 
 
@@ -425,6 +529,8 @@ def check(out, names):
         check_fields(os.path.join(out, "jargon", "text.jsonl"), ("text",), errors)
     if "spdx" in names:
         check_fields(os.path.join(out, "spdx", "licenses.jsonl"), ("text",), errors, required=False)
+    if "decoder" in names:
+        check_decoder(os.path.join(out, "decoder"), errors)
     for error in errors[:50]:
         log("ERROR " + error)
     if errors:
@@ -444,7 +550,7 @@ def main(argv):
     parser.add_argument("--no-spdx", action="store_true", help="skip the npm-based SPDX texts")
     parser.add_argument("--check", action="store_true", help="validate existing files, build nothing")
     args = parser.parse_args(argv)
-    names = args.only or [n for n in BUILDERS if not (n == "spdx" and args.no_spdx)]
+    names = args.only or [n for n in BUILDERS if not (n in ("spdx", "decoder") and args.no_spdx)]
     if args.check:
         return check(args.out, names)
     log(f"building {', '.join(names)} into {args.out} (seed {args.seed})")
