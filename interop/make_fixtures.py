@@ -12,7 +12,7 @@ import sys
 import torch
 from safetensors.torch import save_file
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-from transformers import GPT2Config, GPT2LMHeadModel
+from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "peft-engine/src/test/resources/decoders"
@@ -40,8 +40,13 @@ def tokenizer(vocab_size):
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
-    tok = tokenizer(320)
-    tok.save(str(OUT / "tokenizer.json"))
+    # the tokenizer is trained once: its corpus (this repository's docs) changes with every commit, so a
+    # committed tokenizer.json is reused unless --retrain-tokenizer is given
+    if (OUT / "tokenizer.json").exists() and "--retrain-tokenizer" not in sys.argv:
+        tok = Tokenizer.from_file(str(OUT / "tokenizer.json"))
+    else:
+        tok = tokenizer(320)
+        tok.save(str(OUT / "tokenizer.json"))
     texts = ["The adapter is trained on a frozen backbone.", "LoRA r=8, alpha 16 -> 2x", "naïve café ✓"]
     enc = [{"text": t, "ids": tok.encode(t).ids} for t in texts]
     (OUT / "tokenizer-cases.json").write_text(json.dumps(enc, ensure_ascii=False, indent=1))
@@ -59,7 +64,32 @@ def main():
         logits = model(input_ids=ids, attention_mask=mask).logits
     save_file({"input_ids": ids, "attention_mask": mask, "logits": logits.contiguous()},
               str(OUT / "gpt2-tiny-logits.safetensors"))
+    llama(tok, ids, mask)
     print("wrote", OUT, file=sys.stderr)
+
+
+def llama(tok, ids, mask):
+    """A tiny random LlamaForCausalLM with grouped-query attention (4 query heads share 2 key/value heads),
+    an untied head and a non-default rope_theta; weights drawn wider than LLaMA's 0.02 (and RMSNorm weights
+    away from 1) so that the logits are far from zero and every tensor matters to the comparison."""
+    torch.manual_seed(11)
+    eos = tok.token_to_id("<|endoftext|>")
+    cfg = LlamaConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32, rms_norm_eps=1e-6,
+                      rope_parameters={"rope_type": "default", "rope_theta": 500000.0}, tie_word_embeddings=False,
+                      bos_token_id=eos, eos_token_id=eos, pad_token_id=None)
+    model = LlamaForCausalLM(cfg).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("norm.weight"):
+                p.copy_(1.0 + 0.2 * torch.randn_like(p))
+            else:
+                p.copy_(0.3 * torch.randn_like(p))
+    model.save_pretrained(OUT / "llama-tiny", safe_serialization=True)
+    with torch.no_grad():
+        logits = model(input_ids=ids, attention_mask=mask).logits
+    save_file({"input_ids": ids, "attention_mask": mask, "logits": logits.contiguous()},
+              str(OUT / "llama-tiny-logits.safetensors"))
 
 
 if __name__ == "__main__":

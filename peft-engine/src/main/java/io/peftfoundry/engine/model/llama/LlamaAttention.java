@@ -1,0 +1,76 @@
+package io.peftfoundry.engine.model.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.peftfoundry.engine.model.HfLinear;
+import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.Ops;
+
+/**
+ * LLaMA self-attention with grouped-query attention: {@code q_proj} (H → heads·d), {@code k_proj} and
+ * {@code v_proj} (H → kv_heads·d), rotary embedding on q and k, each key/value head shared by
+ * {@code heads / kv_heads} consecutive query heads (transformers' repeat_kv), {@code o_proj} (heads·d → H).
+ *
+ * <p>Input: {@code NDList(h (B,T,H), maskAdd (B,1,T,P+T), cos, sin (1,1,T,d), pastKey, pastValue)}, past
+ * (B, kv_heads, P, d) or null (keys cached after the rotation, as transformers caches them).
+ * Output: {@code NDList(out (B,T,H), key (B,kv_heads,P+T,d), value (B,kv_heads,P+T,d))}.
+ */
+public class LlamaAttention extends HfModule {
+
+    private final LlamaConfig config;
+
+    public LlamaAttention(LlamaConfig c) {
+        this.config = c;
+        int d = c.headDim();
+        module("q_proj", new HfLinear(c.hiddenSize(), c.numAttentionHeads() * d, c.attentionBias()));
+        module("k_proj", new HfLinear(c.hiddenSize(), c.numKeyValueHeads() * d, c.attentionBias()));
+        module("v_proj", new HfLinear(c.hiddenSize(), c.numKeyValueHeads() * d, c.attentionBias()));
+        module("o_proj", new HfLinear(c.numAttentionHeads() * d, c.hiddenSize(), c.attentionBias()));
+    }
+
+    private NDArray heads(NDArray x, int n) {
+        long b = x.getShape().get(0);
+        long t = x.getShape().get(1);
+        return x.reshape(b, t, n, config.headDim()).transpose(0, 2, 1, 3);
+    }
+
+    /** (B, kv, S, d) → (B, kv·g, S, d): kv head j serves query heads j·g … j·g+g-1. */
+    private NDArray repeatKv(NDArray x) {
+        int g = config.groupSize();
+        if (g == 1) {
+            return x;
+        }
+        long b = x.getShape().get(0);
+        long kv = x.getShape().get(1);
+        long s = x.getShape().get(2);
+        long d = x.getShape().get(3);
+        return x.expandDims(2).broadcast(b, kv, g, s, d).reshape(b, kv * g, s, d);
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray h = inputs.get(0);
+        NDArray maskAdd = inputs.get(1);
+        NDArray cos = inputs.get(2);
+        NDArray sin = inputs.get(3);
+        NDArray q = heads(module("q_proj").forward(ps, new NDList(h), training).head(), config.numAttentionHeads());
+        NDArray k = heads(module("k_proj").forward(ps, new NDList(h), training).head(), config.numKeyValueHeads());
+        NDArray v = heads(module("v_proj").forward(ps, new NDList(h), training).head(), config.numKeyValueHeads());
+        q = LlamaRotary.apply(q, cos, sin);
+        k = LlamaRotary.apply(k, cos, sin);
+        if (inputs.size() > 5 && inputs.get(4) != null) {
+            k = inputs.get(4).concat(k, 2);
+            v = inputs.get(5).concat(v, 2);
+        }
+        NDArray scores = Ops.scale(q.matMul(repeatKv(k).transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(config.headDim()))
+                .add(maskAdd);
+        NDArray probs = scores.softmax(-1);
+        long b = h.getShape().get(0);
+        long t = h.getShape().get(1);
+        NDArray ctx = probs.matMul(repeatKv(v)).transpose(0, 2, 1, 3)
+                .reshape(b, t, (long) config.numAttentionHeads() * config.headDim());
+        return new NDList(module("o_proj").forward(ps, new NDList(ctx), training).head(), k, v);
+    }
+}

@@ -1,0 +1,56 @@
+package io.peftfoundry.engine.model.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.peftfoundry.engine.model.Backbone;
+import io.peftfoundry.engine.model.HfLinear;
+import io.peftfoundry.engine.model.HfModule;
+
+/**
+ * LLaMA with its language-model head: {@code lm_head} (H → V, no bias) of its own, or tied to
+ * {@code model.embed_tokens.weight} when {@code tie_word_embeddings} (then no {@code lm_head} parameter).
+ * Paths equal transformers' {@code LlamaForCausalLM} keys, so PEFT adapter keys
+ * ({@code model.layers.0.self_attn.q_proj.lora_A.weight}) line up.
+ *
+ * <p>Input: as {@link LlamaModel}. Output: {@code NDList(logits (B,T,V), k0, v0, …)}.
+ */
+public class LlamaForCausalLM extends HfModule implements Backbone {
+
+    private final LlamaModel model;
+
+    public LlamaForCausalLM(LlamaConfig config) {
+        model = module("model", new LlamaModel(config));
+        if (!config.tieWordEmbeddings()) {
+            module("lm_head", new HfLinear(config.hiddenSize(), config.vocabSize(), false));
+        }
+    }
+
+    public LlamaConfig config() {
+        return model.config();
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    @Override
+    public String architecture() {
+        return "llama";
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDList out = model.forward(ps, inputs, training);
+        NDArray h = out.get(0);
+        if (config().tieWordEmbeddings()) {
+            NDArray w = ps.getValue(model.embedTokens().weight(), h.getDevice(), training);
+            out.set(0, Linear.linear(h, w, null).head());
+        } else {
+            out.set(0, module("lm_head").forward(ps, new NDList(h), training).head());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,76 @@
+package io.peftfoundry.engine.model.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.peftfoundry.engine.model.CausalMask;
+import io.peftfoundry.engine.model.HfEmbedding;
+import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.HfModuleList;
+
+/**
+ * The LLaMA decoder ({@code model.*} in a {@code LlamaForCausalLM} checkpoint): {@code embed_tokens},
+ * {@code layers.N}, {@code norm}. No learned positions: rotary embeddings in every attention layer.
+ *
+ * <p>Input: {@code NDList(ids (B,T) int64, mask (B,P+T) or null, k0, v0, k1, v1, …)} with the optional
+ * key/value cache of P earlier positions, each (B, kv_heads, P, d). Positions are numbered P, P+1, …
+ * (transformers' cache_position without explicit position ids), so sequences are right-padded.
+ * Output: {@code NDList(hidden (B,T,H), k0', v0', …)} with the cache extended to P+T.
+ */
+public class LlamaModel extends HfModule {
+
+    private final LlamaConfig config;
+    private final HfModuleList<LlamaDecoderLayer> layers;
+
+    public LlamaModel(LlamaConfig c) {
+        this.config = c;
+        module("embed_tokens", new HfEmbedding(c.vocabSize(), c.hiddenSize()));
+        layers = module("layers", new HfModuleList<>());
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            layers.add(new LlamaDecoderLayer(c));
+        }
+        module("norm", new LlamaRmsNorm(c.hiddenSize(), c.rmsNormEps()));
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public HfEmbedding embedTokens() {
+        return (HfEmbedding) module("embed_tokens");
+    }
+
+    public int numLayers() {
+        return layers.size();
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray ids = inputs.get(0);
+        NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;
+        NDManager m = ids.getManager();
+        long batch = ids.getShape().get(0);
+        int t = (int) ids.getShape().get(1);
+        boolean cached = inputs.size() > 2 && inputs.get(2) != null;
+        int past = cached ? (int) inputs.get(2).getShape().get(2) : 0;
+        NDArray h = module("embed_tokens").forward(ps, new NDList(ids), training).head();
+        NDArray maskAdd = CausalMask.additive(m, mask, batch, t, past).toType(h.getDataType(), false);
+        NDList rot = LlamaRotary.cosSin(m, config, past, t);
+        NDArray cos = rot.get(0).toType(h.getDataType(), false);
+        NDArray sin = rot.get(1).toType(h.getDataType(), false);
+        NDList out = new NDList();
+        out.add(null);
+        for (int i = 0; i < layers.size(); i++) {
+            NDArray pk = cached ? inputs.get(2 + 2 * i) : null;
+            NDArray pv = cached ? inputs.get(3 + 2 * i) : null;
+            NDList r = layers.get(i).forward(ps, new NDList(h, maskAdd, cos, sin, pk, pv), training);
+            h = r.get(0);
+            out.add(r.get(1));
+            out.add(r.get(2));
+        }
+        out.set(0, module("norm").forward(ps, new NDList(h), training).head());
+        return out;
+    }
+}

@@ -1,0 +1,50 @@
+package io.peftfoundry.engine.model.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Rotary position embedding as transformers' LLaMA computes it (the rotate-half convention):
+ * {@code inv_freq[i] = 1 / theta^(2i/d)}, angle = position · inv_freq, {@code cos}/{@code sin} of
+ * {@code cat(angles, angles)}, and {@code x' = x·cos + rotate_half(x)·sin} with
+ * {@code rotate_half([x1, x2]) = [-x2, x1]} over the two halves of the head dimension.
+ */
+public final class LlamaRotary {
+
+    private LlamaRotary() {}
+
+    /** {@code NDList(cos, sin)}, each (1, 1, T, d), for positions {@code first … first+T-1}. */
+    public static NDList cosSin(NDManager m, LlamaConfig c, int first, int t) {
+        int d = c.headDim();
+        int half = d / 2;
+        float[] invFreq = new float[half];
+        for (int i = 0; i < half; i++) {
+            // float32 as transformers computes it: 1 / theta ** (arange(0, d, 2) / d)
+            invFreq[i] = (float) (1.0 / Math.pow(c.ropeTheta(), (float) (2 * i) / (float) d));
+        }
+        float[] cos = new float[t * d];
+        float[] sin = new float[t * d];
+        for (int p = 0; p < t; p++) {
+            for (int i = 0; i < half; i++) {
+                float angle = (float) (first + p) * invFreq[i];
+                float cv = (float) Math.cos(angle);
+                float sv = (float) Math.sin(angle);
+                cos[p * d + i] = cv;
+                cos[p * d + half + i] = cv;
+                sin[p * d + i] = sv;
+                sin[p * d + half + i] = sv;
+            }
+        }
+        // duplicate: owned memory rather than a view of a Java buffer (see HfModule.assign)
+        return new NDList(m.create(cos, new Shape(1, 1, t, d)).duplicate(), m.create(sin, new Shape(1, 1, t, d)).duplicate());
+    }
+
+    /** {@code x·cos + rotate_half(x)·sin} for x (B, heads, T, d) (the fourth axis is split). */
+    public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
+        NDList halves = x.split(2, 3);
+        NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
+        return x.mul(cos).add(rotated.mul(sin));
+    }
+}
