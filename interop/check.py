@@ -1,0 +1,188 @@
+"""peft-engine against Hugging Face transformers and PEFT: one PASS/FAIL line per check, exit 1 on any FAIL.
+
+Run through `interop/run check`. In a fresh work directory it
+  1. builds tiny random GPT-2, LLaMA (grouped-query attention) and BERT models with transformers and saves them
+     in Hugging Face layout, with two rows of token ids (the second right-padded) and transformers' outputs;
+  2. trains a LoRA adapter on the BERT model with peft-engine's CLI `train` (classification, CLS pooling);
+  3. runs peft-engine's InteropDriver (Java): it loads each model and computes its outputs, trains a LoRA adapter
+     on each decoder (causal-LM loss, a few AdamW steps) and saves it in PEFT's CAUSAL_LM layout, and computes the
+     logits of all three adapted models;
+  4. loads each adapter with PEFT's PeftModel.from_pretrained and compares.
+Tolerance 1e-4 (max abs difference, float32 on both sides), over the real (unpadded) tokens.
+"""
+import json
+import os
+import warnings
+
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+warnings.filterwarnings("ignore")
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import torch
+from peft import PeftModel
+from safetensors.torch import load_file, save_file
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import (AutoModelForCausalLM, BertConfig, BertForSequenceClassification, GPT2Config,
+                          GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM)
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TOL = 1e-4
+REAL = 7  # tokens of the second row that are not padding
+failures = []
+
+
+def report(ok, name, detail):
+    print(("PASS" if ok else "FAIL") + f"  {name}: {detail}", flush=True)
+    if not ok:
+        failures.append(name)
+
+
+def max_diff(a, b):
+    """Max abs difference over row 0 and the real tokens of row 1."""
+    return max((a[0] - b[0]).abs().max().item(), (a[1, :REAL] - b[1, :REAL]).abs().max().item())
+
+
+def widen(model, scale=0.3):
+    """Wider random weights than the 0.02 initialisers (norm weights near 1) so outputs are far from zero."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "norm" in name.lower() and name.endswith("weight"):
+                p.copy_(1.0 + 0.2 * torch.randn_like(p))
+            elif "norm" in name.lower():
+                p.copy_(0.1 * torch.randn_like(p))
+            else:
+                p.copy_(scale * torch.randn_like(p))
+
+
+def wordpiece(vocab_size):
+    corpus = [p.read_text(encoding="utf-8") for p in sorted(ROOT.glob("*.md"))]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size,
+                                        special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False)
+    tok.train_from_iterator(corpus, trainer)
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+                                                       special_tokens=[("[CLS]", tok.token_to_id("[CLS]")),
+                                                                       ("[SEP]", tok.token_to_id("[SEP]"))])
+    return tok
+
+
+def build(work):
+    torch.manual_seed(2024)
+    vocab = 200
+    ids = torch.randint(5, vocab, (2, 10))
+    mask = torch.ones_like(ids)
+    mask[1, REAL:] = 0
+    ids[1, REAL:] = 0
+    save_file({"input_ids": ids, "attention_mask": mask}, str(work / "inputs.safetensors"))
+    ref = {}
+
+    gpt2 = GPT2LMHeadModel(GPT2Config(vocab_size=vocab, n_positions=32, n_embd=32, n_layer=2, n_head=4,
+                                      resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+                                      bos_token_id=vocab - 1, eos_token_id=vocab - 1)).eval()
+    widen(gpt2, 0.15)
+    gpt2.save_pretrained(work / "gpt2")
+
+    llama = LlamaForCausalLM(LlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+                                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32,
+                                         rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+                                         bos_token_id=vocab - 1, eos_token_id=vocab - 1, pad_token_id=None)).eval()
+    widen(llama)
+    llama.save_pretrained(work / "llama")
+
+    tok = wordpiece(vocab)
+    bert = BertForSequenceClassification(BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2,
+                                                    num_attention_heads=4, intermediate_size=64, max_position_embeddings=64,
+                                                    hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+                                                    num_labels=2)).eval()
+    widen(bert, 0.1)
+    bert.save_pretrained(work / "bert")
+    tok.save(str(work / "bert" / "tokenizer.json"))
+    with torch.no_grad():
+        ref["gpt2"] = gpt2(input_ids=ids, attention_mask=mask).logits
+        ref["llama"] = llama(input_ids=ids, attention_mask=mask).logits
+        ref["bert"] = bert.bert(input_ids=ids, attention_mask=mask,
+                                token_type_ids=torch.zeros_like(ids)).last_hidden_state
+    return ids, mask, ref
+
+
+def bert_training_files(work):
+    """A toy sentiment set the classifier can fit: a few positive and negative words in templates."""
+    pos = ["adapter trains well", "the platform works", "tests pass", "the model learns fast", "a good result"]
+    neg = ["the job failed", "a broken build", "tests fail", "the loss went nan", "a bad result"]
+    rows = [{"text": t, "label": "pos"} for t in pos] + [{"text": t, "label": "neg"} for t in neg]
+    for name in ("train.jsonl", "valid.jsonl"):
+        (work / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    spec = {"model": str(work / "bert"), "task": "classification",
+            "training_file": str(work / "train.jsonl"), "validation_file": str(work / "valid.jsonl"),
+            "method": {"type": "lora", "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["query", "value"]}},
+            "hyperparameters": {"epochs": 2, "batch_size": 5, "learning_rate": 1e-2, "max_seq_length": 16,
+                                "warmup_ratio": 0.0, "eval_every_steps": 100, "checkpoint_every_steps": 100},
+            "seed": 5}
+    (work / "bert-spec.json").write_text(json.dumps(spec, indent=1))
+
+
+def java(args, log):
+    cp = os.environ["ENGINE_CP"]
+    cmd = [os.environ.get("JAVA", "java"), "-Xmx2g", "-cp", cp] + args
+    with open(log, "w") as f:
+        return subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT).returncode
+
+
+def main():
+    work = pathlib.Path(os.environ.get("INTEROP_WORK") or tempfile.mkdtemp(prefix="interop-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"work directory: {work}", flush=True)
+    ids, mask, ref = build(work)
+    bert_training_files(work)
+
+    rc = java(["io.peftfoundry.engine.cli.Main", "train", "--spec", str(work / "bert-spec.json"),
+               "--out", str(work / "bert-train"), "--pooling", "cls", "--threads", "1"], work / "bert-train.log")
+    report(rc == 0, "bert: peft-engine CLI train (LoRA on query/value)", f"exit {rc}, log {work / 'bert-train.log'}")
+    rc = java(["io.peftfoundry.engine.interop.InteropDriver", str(work)], work / "driver.log")
+    report(rc == 0, "peft-engine InteropDriver (load 3 models, train LoRA on gpt2 and llama)",
+           f"exit {rc}, log {work / 'driver.log'}")
+    if rc != 0:
+        sys.exit(1)
+    engine = load_file(str(work / "engine-logits.safetensors"))
+
+    for name, what in (("gpt2", "logits"), ("llama", "logits"), ("bert", "last hidden state")):
+        d = max_diff(engine[name], ref[name])
+        report(d <= TOL, f"{name}: peft-engine {what} equal transformers'", f"max abs diff {d:.2e} (tolerance {TOL:g})")
+
+    for name in ("gpt2", "llama"):
+        adapter = work / f"{name}-lora"
+        base = AutoModelForCausalLM.from_pretrained(work / name).eval()
+        model = PeftModel.from_pretrained(base, adapter).eval()
+        with torch.no_grad():
+            logits = model(input_ids=ids, attention_mask=mask).logits
+        change = max_diff(engine[f"{name}-lora"], engine[name])
+        report(change > 1e-3, f"{name}: LoRA trained by peft-engine changes the logits", f"max change {change:.2e}")
+        d = max_diff(engine[f"{name}-lora"], logits)
+        report(d <= TOL, f"{name}: PEFT PeftModel.from_pretrained(peft-engine's LoRA) logits equal peft-engine's",
+               f"max abs diff {d:.2e} (tolerance {TOL:g})")
+
+    labels = json.loads((work / "bert-train/adapter/labels.json").read_text())
+    base = BertForSequenceClassification.from_pretrained(work / "bert", num_labels=2).eval()
+    model = PeftModel.from_pretrained(base, work / "bert-train/adapter").eval()
+    inner = model.base_model.model
+    with torch.no_grad():
+        h = inner.bert(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).last_hidden_state
+        logits = inner.classifier(h[:, 0])  # peft-engine's CLS pooling: the classifier on [CLS], no pooler
+    change = max_diff(h, ref["bert"])
+    report(change > 1e-3, "bert: LoRA trained by the CLI changes the encoder's output", f"max change {change:.2e}")
+    d = (engine["bert-lora"] - logits).abs().max().item()
+    report(d <= TOL, "bert: PEFT PeftModel.from_pretrained(CLI-trained LoRA + classifier) logits equal peft-engine's",
+           f"max abs diff {d:.2e} (tolerance {TOL:g}; labels {labels.get('id2label', labels)})")
+
+    print(f"FAIL: {len(failures)} check(s) failed" if failures else "PASS: all checks", flush=True)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

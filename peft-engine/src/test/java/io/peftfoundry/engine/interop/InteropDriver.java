@@ -1,0 +1,156 @@
+package io.peftfoundry.engine.interop;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.engine.adapter.AdapterFiles;
+import io.peftfoundry.engine.io.SafeTensors;
+import io.peftfoundry.engine.io.Tensor;
+import io.peftfoundry.engine.method.InjectedMethod;
+import io.peftfoundry.engine.method.PeftMethods;
+import io.peftfoundry.engine.method.lora.LoraConfig;
+import io.peftfoundry.engine.model.BertCheckpoint;
+import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
+import io.peftfoundry.engine.model.llama.LlamaCheckpoint;
+import io.peftfoundry.engine.task.causal.CausalBatch;
+import io.peftfoundry.engine.task.causal.CausalLmLoss;
+import io.peftfoundry.engine.task.causal.TokenSequence;
+import io.peftfoundry.engine.task.classification.ClassificationModel;
+import io.peftfoundry.engine.training.AdamW;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Java half of {@code interop/run check} (not a test: {@code interop/check.py} runs it). In the work
+ * directory the Python half prepared ({@code gpt2/}, {@code llama/}, {@code bert/} saved by transformers,
+ * {@code inputs.safetensors} with {@code input_ids}/{@code attention_mask}, and {@code bert-lora/} trained by
+ * the CLI's {@code train} in {@code bert-train/adapter/}) it writes {@code engine-logits.safetensors}:
+ * <ul>
+ *   <li>{@code gpt2}, {@code llama}: peft-engine's logits of the loaded checkpoints; {@code bert}: the encoder's
+ *       last hidden state;</li>
+ *   <li>{@code gpt2-lora}, {@code llama-lora}: logits after training a LoRA adapter here (causal-LM loss on
+ *       the input rows, a few AdamW steps), which is written to {@code <name>-lora/} in PEFT's CAUSAL_LM layout;</li>
+ *   <li>{@code bert-lora}: the CLI-trained classifier's logits (LoRA + head loaded from {@code bert-train/adapter/}).</li>
+ * </ul>
+ * Usage: {@code InteropDriver WORKDIR}.
+ */
+public final class InteropDriver {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final int TRAIN_STEPS = 8;
+
+    private InteropDriver() {}
+
+    public static void main(String[] args) throws Exception {
+        Path work = Path.of(args[0]);
+        Map<String, Tensor> inputs = SafeTensors.read(work.resolve("inputs.safetensors"));
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray ids = inputs.get("input_ids").toNDArray(m, DataType.INT64);
+            NDArray mask = inputs.get("attention_mask").toNDArray(m, DataType.INT64);
+            ParameterStore ps = new ParameterStore(m, false);
+
+            var gpt2 = Gpt2Checkpoint.load(work.resolve("gpt2"), m);
+            out.put("gpt2", Tensor.of(gpt2.forward(ps, new NDList(ids, mask), false).head()));
+            out.put("gpt2-lora", Tensor.of(trainLora(gpt2, List.of("c_attn", "c_fc"), ids, mask, work.resolve("gpt2-lora"),
+                    work.resolve("gpt2"), m)));
+
+            var llama = LlamaCheckpoint.load(work.resolve("llama"), m);
+            out.put("llama", Tensor.of(llama.forward(ps, new NDList(ids, mask), false).head()));
+            out.put("llama-lora", Tensor.of(trainLora(llama, List.of("q_proj", "v_proj", "down_proj"), ids, mask,
+                    work.resolve("llama-lora"), work.resolve("llama"), m)));
+
+            NDArray types = m.zeros(ids.getShape(), DataType.INT64);
+            BertModel bert = BertCheckpoint.load(work.resolve("bert"), m);
+            out.put("bert", Tensor.of(bert.forward(ps, new NDList(ids, types, mask), false).head()));
+            ClassificationModel classifier = AdapterFiles.load(work.resolve("bert-train/adapter"),
+                    BertCheckpoint.load(work.resolve("bert"), m), m);
+            out.put("bert-lora", Tensor.of(classifier.logits(new NDList(ids, types, mask), false)));
+        }
+        SafeTensors.write(work.resolve("engine-logits.safetensors"), out, Map.of("format", "pt"));
+    }
+
+    /** Trains LoRA on the rows' real tokens (causal-LM loss), saves it in PEFT's layout and returns the new logits. */
+    static NDArray trainLora(HfModule model, List<String> targets, NDArray ids, NDArray mask, Path adapterDir,
+            Path baseModel, NDManager m) throws Exception {
+        LoraConfig config = new LoraConfig(4, 8, 0.0, targets, false);
+        InjectedMethod lora = PeftMethods.byType("lora").inject((io.peftfoundry.engine.model.Backbone) model, config, m, 17);
+        long[][] rows = toRows(ids);
+        long[][] keep = toRows(mask);
+        List<TokenSequence> seqs = new ArrayList<>();
+        for (int b = 0; b < rows.length; b++) {
+            int n = 0;
+            while (n < keep[b].length && keep[b][n] != 0) {
+                n++;
+            }
+            seqs.add(TokenSequence.allTargets(java.util.Arrays.copyOf(rows[b], n)));
+        }
+        CausalBatch batch = CausalBatch.of(seqs, 0);
+        Map<String, Parameter> params = lora.trainableParameters();
+        AdamW adam = new AdamW();
+        double first = 0;
+        double last = 0;
+        for (int step = 0; step < TRAIN_STEPS; step++) {
+            try (NDManager sub = m.newSubManager()) {
+                NDList in = new NDList(CausalBatch.create(sub, batch.ids()), CausalBatch.create(sub, batch.mask()));
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray logits = model.forward(new ParameterStore(sub, false), in, true).head();
+                    NDArray loss = CausalLmLoss.compute(logits, batch.ids(), batch.targets()).mean();
+                    last = loss.getFloat();
+                    first = step == 0 ? last : first;
+                    gc.backward(loss);
+                }
+            }
+            adam.step(params, 2e-2, 0.0, n -> true);
+            for (Parameter p : params.values()) {
+                try (NDArray g = p.getArray().getGradient()) {
+                    g.muli(0);
+                }
+            }
+        }
+        System.err.printf("%s: LoRA %d steps, loss %.4f -> %.4f%n", baseModel.getFileName(), TRAIN_STEPS, first, last);
+        saveCausalAdapter(lora, adapterDir, baseModel.toString());
+        return model.forward(new ParameterStore(m, false), new NDList(ids, mask), false).head();
+    }
+
+    /** PEFT's CAUSAL_LM layout: adapter_config.json + adapter_model.safetensors with {@code base_model.model.} keys. */
+    static void saveCausalAdapter(InjectedMethod method, Path dir, String baseModel) throws Exception {
+        Files.createDirectories(dir);
+        ObjectNode cfg = JSON.createObjectNode();
+        cfg.put("base_model_name_or_path", baseModel);
+        cfg.put("task_type", "CAUSAL_LM");
+        cfg.put("inference_mode", true);
+        cfg.putNull("revision");
+        cfg.setAll(method.adapterConfig());
+        JSON.writeValue(dir.resolve(AdapterFiles.ADAPTER_CONFIG).toFile(), cfg);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        method.stateDict().forEach((k, t) -> tensors.put((method.keysSavedVerbatim() ? "" : AdapterFiles.PREFIX) + k, t));
+        SafeTensors.write(dir.resolve(method.weightsFileName()), tensors, Map.of("format", "pt"));
+    }
+
+    private static long[][] toRows(NDArray a) {
+        int b = (int) a.getShape().get(0);
+        int t = (int) a.getShape().get(1);
+        long[] flat = a.toLongArray();
+        long[][] rows = new long[b][t];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(flat, i * t, rows[i], 0, t);
+        }
+        return rows;
+    }
+}
