@@ -20,7 +20,7 @@ for r in rows:
 by = {r["name"]: r for r in rows}
 
 # engine defaults (platform-contracts Hyperparameters): what each spec leaves out
-DEFAULT_LR = {"full": "2e-5", "lora": "5e-4", "adapter": "5e-4", "ia3": "3e-3", "prefix": "1e-2", "prompt": "3e-2"}
+DEFAULT_LR = {"full": "2e-5", "lora": "5e-4", "adapter": "5e-4", "ia3": "3e-3", "prefix": "1e-3", "prompt": "3e-2"}
 LABEL = {
     "lora": "LoRA r=8 α=16, query+value",
     "adapter": "bottleneck adapter, Pfeiffer (after FFN)",
@@ -88,7 +88,8 @@ lines.append("- model: `all-minilm-l6-v2` imported with `peft-engine import` (6 
              "task: `data/wordnet-supersense` (10 labels), mean pooling")
 lines.append("- every method: seed 42, batch 16, max_seq_length 128, warmup 6 %, linear decay, weight decay 0, "
              "max_grad_norm 1.0, the method's default learning rate ("
-             + ", ".join(f"{k} {v}" for k, v in DEFAULT_LR.items()) + "), evaluation once after the last step, "
+             + ", ".join(f"{k} {v}" for k, v in DEFAULT_LR.items()) + "), evaluation on the validation set at the "
+             "end of each epoch (with `--max-steps`: once, after the last step; the table shows the last one), "
              "a checkpoint at the end only")
 lines.append("- the engine pads each batch to its longest example (it has no pad-to-max option); glosses are short "
              "(~16 tokens), so the main table's steps are far below 16 × 128 tokens — the 16 × 128 comparison is "
@@ -133,10 +134,15 @@ for name in ["lora", "adapter", "houlsby", "prefix", "prompt", "ia3", "full"]:
     if full and acc is not None and (full["metrics"].get("eval") or {}).get("accuracy") is not None:
         delta = f"{100 * (acc - full['metrics']['eval']['accuracy']):+.1f} pt"
     cpu_s = r.get("cpu_user_s", 0) + r.get("cpu_sys_s", 0)
+    try:
+        ep = json.load(open(os.path.join(work, name, "spec.json")))["hyperparameters"]["epochs"]
+        steps_cell = f"{m['steps']} ({ep} ep)" if m.get("stop_reason") != "max_steps" else f"{m['steps']} (max_steps)"
+    except Exception:
+        steps_cell = f"{m['steps']}"
     lines.append(
         f"| {LABEL[name]} (lr {DEFAULT_LR[MTYPE.get(name, name)]}) | {m['trainable_parameters']:,} of "
         f"{m['total_parameters']:,} | {m['trainable_percent']:.3f} % | "
-        f"{acc:.3f} | {f1:.3f} | {delta} | {size(m.get('adapter_bytes'))} | {m['steps']} | "
+        f"{acc:.3f} | {f1:.3f} | {delta} | {size(m.get('adapter_bytes'))} | {steps_cell} | "
         f"{r.get('s_per_step_train_only', float('nan')):.2f} | {m['seconds_per_step']:.2f} | {cps(r)} | {cpu_s:.0f} | "
         f"{m['tokens_per_second']:.0f} | {m['peak_rss_bytes'] / 2**30:.2f} GiB | {r['load_before'].split()[0]}→"
         f"{r['load_after'].split()[0]} |"
@@ -227,7 +233,7 @@ if reduced:
                  "high-lr prompt/prefix methods are far from converged after so few steps, and the evaluation "
                  "set is a subset. The accuracy target must be judged on a full-length run "
                  "(`bench/peft-methods/run`, default: 1 epoch on all 3,000 examples, all 1,000 validation "
-                 "examples; `--epochs 3` for the spec default). The step-time ratio is a per-step measurement and "
+                 "examples; `--pair-epochs 3` for the spec default on LoRA and full). The step-time ratio is a per-step measurement and "
                  "does not need the full length, but it is sensitive to the load swings on this shared machine.")
 lines.append("")
 skipped = [r["name"] for r in rows if r.get("status") != "ok"]

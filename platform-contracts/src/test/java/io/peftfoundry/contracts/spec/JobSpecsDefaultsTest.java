@@ -80,7 +80,7 @@ class JobSpecsDefaultsTest {
         assertEquals(5e-4, hyperOf("lora").learningRate());
         assertEquals(5e-4, hyperOf("adapter").learningRate());
         assertEquals(3e-3, hyperOf("ia3").learningRate());
-        assertEquals(1e-2, hyperOf("prefix").learningRate());
+        assertEquals(1e-3, hyperOf("prefix").learningRate());
         assertEquals(3e-2, hyperOf("prompt").learningRate());
     }
 
