@@ -350,9 +350,9 @@ def build_spdx(out, seed):
 # ---------------------------------------------------------------------------------------------
 # The small decoder's corpora (demo/decoder): derived from foldoc/, jargon/ and spdx/
 
-DECODER_HELDOUT_DEFINITIONS = 300       # FOLDOC pairs never seen in pretraining nor SFT
-DECODER_HELDOUT_JARGON_FRACTION = 0.05  # Jargon File chunks kept out of pretraining
-DECODER_HELDOUT_LEGAL_CHARS = 80_000    # SPDX licence groups held out until this many characters
+DECODER_HELDOUT_DEFINITIONS = 200       # FOLDOC pairs never seen in pretraining nor SFT
+DECODER_HELDOUT_JARGON_FRACTION = 0.03  # Jargon File chunks kept out of pretraining
+DECODER_HELDOUT_LEGAL_CHARS = 40_000    # SPDX licence groups held out until this many characters
 DECODER_LEGAL_GROUP_CHARS = 300         # licences sharing their first 300 characters are one group
 
 
@@ -413,8 +413,7 @@ def build_decoder(out, seed):
     files = {
         "pretrain-train.jsonl": [{"text": r["text"]} for r in train_jargon]
                                 + [{"text": definition_text(p)} for p in train_def],
-        "pretrain-heldout.jsonl": [{"text": r["text"]} for r in held_jargon]
-                                  + [{"text": definition_text(p)} for p in held_def],
+        "pretrain-heldout.jsonl": [{"text": r["text"]} for r in held_jargon],
         "legal-train.jsonl": [{"text": t} for t in train_legal],
         "legal-heldout.jsonl": [{"text": t} for t in held_legal],
         "definitions-train.jsonl": train_def,
