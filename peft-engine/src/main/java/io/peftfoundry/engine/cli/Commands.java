@@ -63,14 +63,19 @@ final class Commands {
         if (!Files.isRegularFile(specFile)) {
             throw new Main.UsageException("--spec " + specFile + ": no such file");
         }
+        String specJson = Files.readString(specFile);
+        Path resume = a.opt("resume").map(Path::of).orElse(null);
         ClassificationTrainingJob job;
         try {
+            io.peftfoundry.contracts.spec.JobSpec spec = io.peftfoundry.contracts.spec.JobSpecs.parse(specJson);
+            if (io.peftfoundry.engine.job.CausalTrainingJob.handles(spec.task())) {
+                return CausalCommands.train(spec, specJson, out, resume);
+            }
             // relative paths in the spec are relative to the current directory, like the other arguments
-            job = ClassificationTrainingJob.fromSpecJson(Files.readString(specFile), null, pooling);
+            job = ClassificationTrainingJob.fromSpecJson(specJson, null, pooling);
         } catch (SpecValidationException | JobInputException e) {
             throw new Main.UsageException(e.getMessage());
         }
-        Path resume = a.opt("resume").map(Path::of).orElse(null);
         ProgressBar bar = new ProgressBar(System.err);
         TrainingListener listener = new TrainingListener() {
             @Override
@@ -155,6 +160,9 @@ final class Commands {
     }
 
     static int eval(Args a) throws IOException {
+        if (CausalCommands.isDecoder(a.path("model"))) {
+            return CausalCommands.eval(a);
+        }
         Path data = a.path("data");
         List<Example> examples;
         try {
@@ -175,6 +183,9 @@ final class Commands {
     }
 
     static int predict(Args a) throws IOException {
+        if (CausalCommands.isDecoder(a.path("model"))) {
+            return CausalCommands.predict(a);
+        }
         List<Example> inputs;
         if (a.opt("text").isPresent()) {
             inputs = List.of(new Example(a.required("text"), a.opt("text-pair").orElse(null), null));
@@ -212,6 +223,9 @@ final class Commands {
     }
 
     static int merge(Args a) throws IOException {
+        if (CausalCommands.isDecoder(a.path("model"))) {
+            return CausalCommands.merge(a);
+        }
         Path out = a.path("out");
         a.path("adapter");
         try (Loaded l = load(a, 128)) {

@@ -24,6 +24,17 @@ public final class Main {
               merge --model DIR --adapter DIR --out DIR
                                                      fold a LoRA/IA3 adapter into the backbone; writes an HF model
 
+            decoders (a GPT-2 model directory; spec task sft or continued_pretraining):
+              train --spec FILE --out DIR [--resume CHECKPOINT_DIR]
+                                                     also DIR/adapter/lineage.json (stages, data digests);
+                                                     init_adapter continues an earlier causal adapter
+              eval --model DIR [--adapter DIR] --data FILE [--task sft|continued_pretraining]
+                   [--max-seq-length N] [--exact-match-limit N] [--out FILE]
+                                                     loss, perplexity, token accuracy (+ exact match for sft)
+              predict --model DIR [--adapter DIR] (--prompt TEXT | --data FILE) [--max-new-tokens 64]
+                   [--temperature 0] [--top-p 1] [--stop TEXT] [--seed 0]
+                                                     one JSON line per prompt: completion, finish_reason
+
             common options: --threads N (PyTorch intra-op threads; 1 makes runs repeatable)
             """;
 

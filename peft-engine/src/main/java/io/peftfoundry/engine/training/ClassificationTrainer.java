@@ -175,7 +175,7 @@ public final class ClassificationTrainer {
                 microInStep++;
                 nextBatch++;
             }
-            clip(params, step);
+            clip(params, step, config.maxGradNorm());
             double rate = lr.at(step);
             adam.step(params, rate, config.weightDecay(), ClassificationTrainer::decays);
             zeroGradients(params);
@@ -259,7 +259,7 @@ public final class ClassificationTrainer {
     }
 
     /** Scales gradients so their global L2 norm is at most max_grad_norm; returns the norm before clipping. */
-    private double clip(Map<String, Parameter> params, long step) {
+    static double clip(Map<String, Parameter> params, long step, double maxGradNorm) {
         double sq = 0;
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
             try (NDArray g = e.getValue().getArray().getGradient(); NDArray s = g.square(); NDArray sum = s.sum()) {
@@ -272,8 +272,8 @@ public final class ClassificationTrainer {
             }
         }
         double norm = Math.sqrt(sq);
-        if (config.maxGradNorm() > 0 && norm > config.maxGradNorm()) {
-            double scale = config.maxGradNorm() / (norm + 1e-6);
+        if (maxGradNorm > 0 && norm > maxGradNorm) {
+            double scale = maxGradNorm / (norm + 1e-6);
             for (Parameter p : params.values()) {
                 try (NDArray g = p.getArray().getGradient()) {
                     g.muli(scale);
@@ -283,7 +283,7 @@ public final class ClassificationTrainer {
         return norm;
     }
 
-    private static void zeroGradients(Map<String, Parameter> params) {
+    static void zeroGradients(Map<String, Parameter> params) {
         for (Parameter p : params.values()) {
             try (NDArray g = p.getArray().getGradient()) {
                 g.muli(0);

@@ -13,6 +13,10 @@ public interface TrainingListener {
     default void onEval(long step, EvalResult result) {
     }
 
+    /** Evaluation of a causal-LM job (loss, perplexity, token accuracy on the validation file). */
+    default void onCausalEval(long step, io.peftfoundry.engine.task.causal.CausalEvaluator.Metrics result) {
+    }
+
     default void onCheckpoint(long step, Path directory) {
     }
 

@@ -15,7 +15,25 @@ import java.util.List;
  */
 public final class CausalEvaluator {
 
-    public record Metrics(double loss, double perplexity, double tokenAccuracy, long targets) {}
+    public record Metrics(double loss, double perplexity, double tokenAccuracy, long targets) {
+        /** {@code {"loss", "perplexity", "token_accuracy", "target_tokens"}} (NaN as null). */
+        public com.fasterxml.jackson.databind.node.ObjectNode toJson() {
+            var n = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+            putFinite(n, "loss", loss);
+            putFinite(n, "perplexity", perplexity);
+            putFinite(n, "token_accuracy", tokenAccuracy);
+            n.put("target_tokens", targets);
+            return n;
+        }
+    }
+
+    static void putFinite(com.fasterxml.jackson.databind.node.ObjectNode n, String field, double v) {
+        if (Double.isFinite(v)) {
+            n.put(field, v);
+        } else {
+            n.putNull(field);
+        }
+    }
 
     private CausalEvaluator() {}
 

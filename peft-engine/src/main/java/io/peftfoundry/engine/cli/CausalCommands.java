@@ -1,0 +1,298 @@
+package io.peftfoundry.engine.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.contracts.spec.JobSpec;
+import io.peftfoundry.contracts.spec.SpecValidationException;
+import io.peftfoundry.engine.adapter.CausalAdapterFiles;
+import io.peftfoundry.engine.job.CausalTrainingJob;
+import io.peftfoundry.engine.job.JobInputException;
+import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
+import io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel;
+import io.peftfoundry.engine.task.causal.CausalData;
+import io.peftfoundry.engine.task.causal.CausalEvaluator;
+import io.peftfoundry.engine.task.causal.CausalModel;
+import io.peftfoundry.engine.task.causal.CausalTokenizer;
+import io.peftfoundry.engine.task.causal.GenerationConfig;
+import io.peftfoundry.engine.task.causal.Generator;
+import io.peftfoundry.engine.task.causal.Packing;
+import io.peftfoundry.engine.task.causal.SftEncoder;
+import io.peftfoundry.engine.task.causal.TokenSequence;
+import io.peftfoundry.engine.training.TrainingListener;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/** train / eval / predict / merge for decoders (tasks sft and continued_pretraining). */
+final class CausalCommands {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper COMPACT = new ObjectMapper();
+
+    private CausalCommands() {}
+
+    /** True when {@code modelDir}'s config.json describes a decoder (model_type gpt2). */
+    static boolean isDecoder(Path modelDir) {
+        Path cfg = modelDir.resolve(Gpt2Checkpoint.CONFIG);
+        if (!Files.isRegularFile(cfg)) {
+            return false;
+        }
+        try {
+            return "gpt2".equals(JSON.readTree(cfg.toFile()).path("model_type").asText());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    static int train(JobSpec spec, String specJson, Path out, Path resume) throws IOException {
+        CausalTrainingJob job;
+        try {
+            job = CausalTrainingJob.fromSpecJson(specJson, null);
+        } catch (SpecValidationException | JobInputException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
+        if (job.randomInit()) {
+            System.err.println("note: " + spec.model() + " has no model.safetensors: the decoder is initialised randomly"
+                    + " from seed " + spec.seed() + " (method full, pretraining from scratch)");
+        }
+        if (job.rejectedExamples() > 0) {
+            System.err.println("note: " + job.rejectedExamples() + " training pairs left out: their prompt alone has"
+                    + " max_seq_length tokens or more");
+        }
+        ProgressBar bar = new ProgressBar(System.err);
+        TrainingListener listener = new TrainingListener() {
+            @Override
+            public void onStep(long step, long total, int epoch, double loss, double lr, double tps, double eta) {
+                bar.update(step, total, String.format("step %d/%d epoch %d loss %.4f lr %.2e %.0f tok/s ETA %s",
+                        step, total, epoch + (step < total ? 1 : 0), loss, lr, tps, ProgressBar.duration(eta)));
+            }
+
+            @Override
+            public void onCausalEval(long step, CausalEvaluator.Metrics r) {
+                System.err.printf("%n[eval @ step %d] loss %.4f perplexity %.3f token accuracy %.4f%n", step, r.loss(),
+                        r.perplexity(), r.tokenAccuracy());
+            }
+        };
+        CausalTrainingJob.Outcome outcome = job.run(out, resume, listener);
+        System.err.println();
+        ObjectNode m = outcome.metrics();
+        System.out.printf("trained %s (%s, %s): %d of %d parameters trainable (%.3f%%), %d steps in %.1f s (%.3f s/step)%n",
+                m.get("model").asText(), m.get("task").asText(), m.get("method").asText(), m.get("trainable_parameters").asLong(),
+                m.get("total_parameters").asLong(), m.get("trainable_percent").asDouble(), m.get("steps").asLong(),
+                m.get("train_seconds").asDouble(), m.get("seconds_per_step").asDouble());
+        if (m.hasNonNull("eval")) {
+            JsonNode e = m.get("eval");
+            System.out.printf("eval: perplexity %.3f loss %.4f token accuracy %.4f%s%n", e.path("perplexity").asDouble(),
+                    e.path("loss").asDouble(), e.path("token_accuracy").asDouble(),
+                    e.has("exact_match") ? String.format(" exact match %.4f", e.get("exact_match").asDouble()) : "");
+        }
+        System.out.println("wrote " + outcome.adapterDir() + " and " + out.resolve("metrics.json"));
+        return 0;
+    }
+
+    /** Decoder + method + tokenizer for eval/predict/merge. */
+    private record Loaded(NDManager manager, CausalModel model, CausalTokenizer tokenizer) implements AutoCloseable {
+        @Override
+        public void close() {
+            tokenizer.close();
+            manager.close();
+        }
+    }
+
+    private static Loaded load(Args a) throws IOException {
+        Path modelDir = a.path("model");
+        Path adapter = a.opt("adapter").map(Path::of).orElse(null);
+        if (adapter != null && !Files.isDirectory(adapter)) {
+            throw new Main.UsageException("--adapter " + adapter + ": not a directory");
+        }
+        Path tok = adapter != null && Files.isRegularFile(adapter.resolve("tokenizer.json")) ? adapter.resolve("tokenizer.json")
+                : modelDir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(tok)) {
+            throw new Main.UsageException("--model " + modelDir + ": no tokenizer.json");
+        }
+        NDManager manager = NDManager.newBaseManager();
+        try {
+            CausalModel model;
+            if (adapter == null) {
+                model = CausalAdapterFiles.load(modelDir, null, manager);
+            } else if (CausalAdapterFiles.isFullModel(adapter)) {
+                model = CausalAdapterFiles.load(adapter, null, manager);
+            } else {
+                Gpt2LmHeadModel decoder = Gpt2Checkpoint.load(modelDir, manager);
+                model = CausalAdapterFiles.load(adapter, decoder, manager);
+            }
+            return new Loaded(manager, model, new CausalTokenizer(tok));
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Loss, perplexity and token accuracy on --data (sft JSON Lines: completions only, plus exact match of greedy
+     * completions; otherwise text packed into --max-seq-length blocks).
+     */
+    static int eval(Args a) throws IOException {
+        Path data = a.path("data");
+        String task = a.opt("task").orElseGet(() -> looksLikeSft(data) ? "sft" : "continued_pretraining");
+        if (!task.equals("sft") && !task.equals("continued_pretraining")) {
+            throw new Main.UsageException("--task must be sft or continued_pretraining, got '" + task + "'");
+        }
+        try (Loaded l = load(a)) {
+            int maxLen = intOpt(a, "max-seq-length", Math.min(1024, l.model().maxPositions()));
+            if (maxLen > l.model().maxPositions()) {
+                throw new Main.UsageException("--max-seq-length " + maxLen + " exceeds the model's " + l.model().maxPositions()
+                        + " positions");
+            }
+            List<TokenSequence> seqs = new ArrayList<>();
+            List<CausalData.SftPair> pairs = null;
+            try {
+                if (task.equals("sft")) {
+                    pairs = CausalData.readSft(data);
+                    for (CausalData.SftPair p : pairs) {
+                        TokenSequence s = SftEncoder.encode(l.tokenizer().encode(p.prompt()), l.tokenizer().encode(p.completion()),
+                                l.model().eosId(), maxLen);
+                        if (s != null) {
+                            seqs.add(s);
+                        }
+                    }
+                } else {
+                    List<long[]> docs = new ArrayList<>();
+                    CausalData.readDocuments(data).forEach(d -> docs.add(l.tokenizer().encode(d)));
+                    seqs = Packing.pack(docs, l.model().eosId(), maxLen);
+                }
+            } catch (IOException e) {
+                throw new Main.UsageException("--data " + e.getMessage());
+            }
+            CausalEvaluator.Metrics m = CausalEvaluator.evaluate(l.model().decoder(), seqs, 8, l.model().padId(), l.manager());
+            ObjectNode out = m.toJson();
+            out.put("task", task);
+            if (pairs != null) {
+                int limit = intOpt(a, "exact-match-limit", CausalTrainingJob.EXACT_MATCH_LIMIT);
+                List<CausalData.SftPair> em = pairs.subList(0, Math.min(limit, pairs.size()));
+                int longest = 1;
+                for (CausalData.SftPair p : em) {
+                    longest = Math.max(longest, l.tokenizer().encode(p.completion()).length + 1);
+                }
+                out.put("exact_match", CausalEvaluator.exactMatch(l.model().generator(l.tokenizer()),
+                        em.stream().map(CausalData.SftPair::prompt).toList(),
+                        em.stream().map(CausalData.SftPair::completion).toList(), longest, l.manager()));
+                out.put("exact_match_examples", em.size());
+            }
+            String json = JSON.writeValueAsString(out);
+            System.out.println(json);
+            if (a.opt("out").isPresent()) {
+                Files.writeString(Path.of(a.required("out")), json);
+            }
+        }
+        return 0;
+    }
+
+    private static boolean looksLikeSft(Path data) {
+        try (var lines = Files.lines(data)) {
+            return lines.filter(s -> !s.isBlank()).findFirst().map(s -> {
+                try {
+                    return COMPACT.readTree(s).has("prompt");
+                } catch (IOException e) {
+                    return false;
+                }
+            }).orElse(false);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Generates a completion per prompt (--prompt TEXT, or --data FILE of JSON Lines with "prompt"): greedy by default,
+     * temperature/top-p sampling when --temperature &gt; 0; --max-new-tokens, --stop, --seed.
+     */
+    static int predict(Args a) throws IOException {
+        List<String> prompts = new ArrayList<>();
+        if (a.opt("prompt").isPresent() || a.opt("text").isPresent()) {
+            prompts.add(a.opt("prompt").orElseGet(() -> a.required("text")));
+        } else if (a.opt("data").isPresent()) {
+            Path data = a.path("data");
+            int lineNo = 0;
+            for (String line : Files.readAllLines(data)) {
+                lineNo++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode p;
+                try {
+                    p = COMPACT.readTree(line).get("prompt");
+                } catch (IOException e) {
+                    p = null;
+                }
+                if (p == null || !p.isTextual()) {
+                    throw new Main.UsageException("--data " + data + " line " + lineNo + ": needs a JSON object with a string \"prompt\"");
+                }
+                prompts.add(p.asText());
+            }
+        } else {
+            throw new Main.UsageException("predict on a decoder needs --prompt TEXT or --data FILE (JSON Lines with \"prompt\")");
+        }
+        GenerationConfig gen;
+        try {
+            String stop = a.opt("stop").map(s -> s.replace("\\n", "\n")).orElse(null);
+            gen = new GenerationConfig(intOpt(a, "max-new-tokens", 64), doubleOpt(a, "temperature", 0), doubleOpt(a, "top-p", 1),
+                    stop == null ? List.of() : List.of(stop), intOpt(a, "seed", 0));
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
+        try (Loaded l = load(a)) {
+            Generator g = l.model().generator(l.tokenizer());
+            for (String p : prompts) {
+                Generator.Generation out = g.generate(l.manager(), p, gen);
+                ObjectNode n = COMPACT.createObjectNode();
+                n.put("prompt", p);
+                n.put("completion", out.text());
+                n.put("finish_reason", out.finishReason());
+                n.put("new_tokens", out.tokens().length);
+                System.out.println(COMPACT.writeValueAsString(n));
+            }
+        }
+        return 0;
+    }
+
+    /** Folds a LoRA/IA3 adapter into the decoder and writes a Hugging Face GPT-2 directory (+ tokenizer.json). */
+    static int merge(Args a) throws IOException {
+        Path out = a.path("out");
+        a.path("adapter");
+        try (Loaded l = load(a)) {
+            if (!l.model().method().supportsMerge()) {
+                throw new Main.UsageException("a " + l.model().method().config().methodType()
+                        + " adapter cannot be merged into the decoder (LoRA and IA3 can)");
+            }
+            l.model().method().merge();
+            Gpt2Checkpoint.save(l.model().decoder(), out);
+            Files.copy(a.path("model").resolve("tokenizer.json"), out.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+            System.out.println("merged " + a.required("adapter") + " into " + a.required("model") + " → " + out
+                    + " (config.json, model.safetensors, tokenizer.json)");
+        }
+        return 0;
+    }
+
+    private static int intOpt(Args a, String name, int def) {
+        try {
+            return a.opt(name).map(Integer::parseInt).orElse(def);
+        } catch (NumberFormatException e) {
+            throw new Main.UsageException("--" + name + " must be an integer");
+        }
+    }
+
+    private static double doubleOpt(Args a, String name, double def) {
+        try {
+            return a.opt(name).map(Double::parseDouble).orElse(def);
+        } catch (NumberFormatException e) {
+            throw new Main.UsageException("--" + name + " must be a number");
+        }
+    }
+}

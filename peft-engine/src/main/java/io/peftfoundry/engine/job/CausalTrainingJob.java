@@ -1,0 +1,465 @@
+package io.peftfoundry.engine.job;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.contracts.spec.Hyperparameters;
+import io.peftfoundry.contracts.spec.Ia3Spec;
+import io.peftfoundry.contracts.spec.JobSpec;
+import io.peftfoundry.contracts.spec.JobSpecs;
+import io.peftfoundry.contracts.spec.LoraSpec;
+import io.peftfoundry.contracts.spec.Scheduler;
+import io.peftfoundry.contracts.spec.Task;
+import io.peftfoundry.engine.adapter.AdapterFiles;
+import io.peftfoundry.engine.adapter.CausalAdapterFiles;
+import io.peftfoundry.engine.method.MethodConfig;
+import io.peftfoundry.engine.method.PeftMethods;
+import io.peftfoundry.engine.method.full.FullFineTune;
+import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
+import io.peftfoundry.engine.model.gpt2.Gpt2Config;
+import io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel;
+import io.peftfoundry.engine.task.causal.CausalData;
+import io.peftfoundry.engine.task.causal.CausalEvaluator;
+import io.peftfoundry.engine.task.causal.CausalModel;
+import io.peftfoundry.engine.task.causal.CausalTokenizer;
+import io.peftfoundry.engine.task.causal.Packing;
+import io.peftfoundry.engine.task.causal.SftEncoder;
+import io.peftfoundry.engine.task.causal.TokenSequence;
+import io.peftfoundry.engine.training.CausalTrainer;
+import io.peftfoundry.engine.training.Checkpoint;
+import io.peftfoundry.engine.training.TrainingConfig;
+import io.peftfoundry.engine.training.TrainingListener;
+import io.peftfoundry.engine.training.TrainingResult;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * One causal-LM job ({@code sft} or {@code continued_pretraining}) on a GPT-2 decoder from a job spec and local
+ * files — what {@code peft-engine train} and the trainer worker run for those tasks. {@link #prepare} checks every
+ * input (spec fields, model directory, method on this decoder, data files and their format, sequence lengths,
+ * init_adapter) and tokenizes the data before any training, failing with the field named; {@link #run} trains and
+ * writes {@code out/adapter/} (with {@code lineage.json}), {@code out/metrics.json} and {@code out/checkpoints/}.
+ *
+ * <p>Pretraining from scratch: a model directory with {@code config.json} and {@code tokenizer.json} but no
+ * {@code model.safetensors} is initialised randomly from the spec's seed (normal(0, 0.02), as transformers does) —
+ * only with method {@code full}, since a frozen random backbone is useless; {@link #randomInit()} says so.
+ *
+ * <p>Two stages: {@code init_adapter} (an adapter directory written by an earlier causal job, same method) is loaded
+ * and trained on; the new adapter's {@code lineage.json} lists the earlier stages (from the init adapter's own
+ * lineage.json) and this one, each with its task, files and their SHA-256 digests.
+ */
+public final class CausalTrainingJob {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    public static final String LINEAGE = "lineage.json";
+    /** Validation pairs whose greedy completion is compared with the reference (exact match); generation is slow. */
+    public static final int EXACT_MATCH_LIMIT = 100;
+
+    private final JobSpec spec;
+    private final Path modelDir;
+    private final Gpt2Config decoderConfig;
+    private final boolean randomInit;
+    private final MethodConfig method;
+    private final TrainingConfig training;
+    private final List<TokenSequence> trainData;
+    private final List<TokenSequence> validationData;
+    private final List<CausalData.SftPair> validationPairs;
+    private final int rejected;
+    private final Path trainingFile;
+    private final Path validationFile;
+    private final Path initAdapter;
+
+    private CausalTrainingJob(JobSpec spec, Path modelDir, Gpt2Config decoderConfig, boolean randomInit, MethodConfig method,
+            TrainingConfig training, List<TokenSequence> trainData, List<TokenSequence> validationData,
+            List<CausalData.SftPair> validationPairs, int rejected, Path trainingFile, Path validationFile, Path initAdapter) {
+        this.spec = spec;
+        this.modelDir = modelDir;
+        this.decoderConfig = decoderConfig;
+        this.randomInit = randomInit;
+        this.method = method;
+        this.training = training;
+        this.trainData = trainData;
+        this.validationData = validationData;
+        this.validationPairs = validationPairs;
+        this.rejected = rejected;
+        this.trainingFile = trainingFile;
+        this.validationFile = validationFile;
+        this.initAdapter = initAdapter;
+    }
+
+    /** True for the tasks this job runs. */
+    public static boolean handles(Task task) {
+        return task == Task.SFT || task == Task.CONTINUED_PRETRAINING;
+    }
+
+    /** Parses the spec JSON (strictly, via platform-contracts) with its paths taken as local files. */
+    public static CausalTrainingJob fromSpecJson(String json, Path baseDir) throws IOException {
+        JobSpec spec = JobSpecs.parse(json); // SpecValidationException names every bad field
+        Path valid = spec.validationFile() == null ? null : resolve(baseDir, spec.validationFile());
+        Path init = spec.initAdapter() == null ? null : resolve(baseDir, spec.initAdapter());
+        return prepare(spec, resolve(baseDir, spec.model()), resolve(baseDir, spec.trainingFile()), valid, init);
+    }
+
+    private static Path resolve(Path base, String p) {
+        Path path = Path.of(p);
+        return path.isAbsolute() || base == null ? path : base.resolve(path);
+    }
+
+    /** Validates and tokenizes everything before training. */
+    public static CausalTrainingJob prepare(JobSpec rawSpec, Path modelDir, Path trainingFile, Path validationFile,
+            Path initAdapter) throws IOException {
+        JobSpec spec = JobSpecs.requireValid(rawSpec);
+        if (!handles(spec.task())) {
+            throw new JobInputException("task", "'" + spec.task().wire() + "' is not a causal task (sft, continued_pretraining)");
+        }
+        Path cfgFile = modelDir.resolve(Gpt2Checkpoint.CONFIG);
+        if (!Files.isRegularFile(cfgFile) || !Files.isRegularFile(modelDir.resolve("tokenizer.json"))) {
+            throw new JobInputException("model", "'" + modelDir + "' is not a decoder model directory with config.json,"
+                    + " tokenizer.json and model.safetensors");
+        }
+        Gpt2Config config;
+        try {
+            config = Gpt2Config.read(cfgFile);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new JobInputException("model", e.getMessage() + " (tasks sft and continued_pretraining need a decoder)");
+        }
+        MethodConfig method;
+        try {
+            method = PeftMethods.parseSpec(decoderDefaults((ObjectNode) JobSpecs.toTree(spec).get("method")));
+        } catch (IllegalArgumentException e) {
+            throw new JobInputException("method", e.getMessage());
+        }
+        boolean randomInit = !Files.isRegularFile(modelDir.resolve(Gpt2Checkpoint.WEIGHTS));
+        if (randomInit && !(method instanceof FullFineTune.Config)) {
+            throw new JobInputException("model", "'" + modelDir + "' has no model.safetensors: a decoder without weights is"
+                    + " initialised randomly only for method 'full' (pretraining from scratch), not for '" + method.methodType() + "'");
+        }
+        checkMethodFits(config, method);
+        Hyperparameters h = spec.hyperparameters();
+        if (h.maxSeqLength() > config.nPositions()) {
+            throw new JobInputException("hyperparameters.max_seq_length", h.maxSeqLength() + " exceeds the model's "
+                    + config.nPositions() + " positions (n_positions)");
+        }
+        if (initAdapter != null) {
+            checkInitAdapter(initAdapter, method);
+        }
+        List<TokenSequence> train;
+        List<TokenSequence> valid = null;
+        List<CausalData.SftPair> validPairs = null;
+        int[] rejected = new int[1];
+        try (CausalTokenizer tok = new CausalTokenizer(modelDir.resolve("tokenizer.json"))) {
+            long eos = config.eosTokenId();
+            if (spec.task() == Task.SFT) {
+                List<CausalData.SftPair> pairs = readSft(trainingFile, "training_file");
+                train = encodeSft(tok, pairs, eos, h.maxSeqLength(), rejected);
+                if (train.isEmpty()) {
+                    throw new JobInputException("training_file", "every prompt has " + h.maxSeqLength()
+                            + " tokens or more (max_seq_length): nothing left to learn");
+                }
+                if (validationFile != null) {
+                    validPairs = readSft(validationFile, "validation_file");
+                    valid = encodeSft(tok, validPairs, eos, h.maxSeqLength(), new int[1]);
+                }
+            } else {
+                train = Packing.pack(tokenize(tok, readDocuments(trainingFile, "training_file")), eos, h.maxSeqLength());
+                if (validationFile != null) {
+                    valid = Packing.pack(tokenize(tok, readDocuments(validationFile, "validation_file")), eos, h.maxSeqLength());
+                }
+            }
+        }
+        TrainingConfig tc = new TrainingConfig(h.epochs(), h.batchSize(), h.learningRate(), h.maxSeqLength(), h.warmupRatio(),
+                h.weightDecay(), h.gradientAccumulationSteps(), h.maxSteps(), h.evalEverySteps(), h.checkpointEverySteps(),
+                h.scheduler() == Scheduler.COSINE, h.maxGradNorm(), h.earlyStoppingPatience(), spec.seed());
+        return new CausalTrainingJob(spec, modelDir, config, randomInit, method, tc, train, valid, validPairs, rejected[0],
+                trainingFile, validationFile, initAdapter);
+    }
+
+    /**
+     * The spec's method defaults name BERT's layers ({@code query}, {@code value}); on a decoder the same defaults mean
+     * PEFT's choices for GPT-2: LoRA on {@code c_attn}, IA3 on {@code c_attn} + {@code mlp.c_proj}.
+     */
+    static ObjectNode decoderDefaults(ObjectNode method) {
+        ObjectNode m = method.deepCopy();
+        JsonNode lora = m.get("lora");
+        if ("lora".equals(m.path("type").asText()) && lora instanceof ObjectNode l
+                && sameList(l.get("target_modules"), LoraSpec.DEFAULT_TARGET_MODULES)) {
+            l.putArray("target_modules").add("c_attn");
+        }
+        JsonNode ia3 = m.get("ia3");
+        if ("ia3".equals(m.path("type").asText()) && ia3 instanceof ObjectNode i
+                && sameList(i.get("target_modules"), Ia3Spec.DEFAULT_TARGET_MODULES)) {
+            i.putArray("target_modules").add("c_attn").add("mlp.c_proj");
+            i.putArray("feedforward_modules").add("mlp.c_proj");
+        }
+        return m;
+    }
+
+    private static boolean sameList(JsonNode n, List<String> list) {
+        if (n == null || !n.isArray() || n.size() != list.size()) {
+            return false;
+        }
+        for (int i = 0; i < list.size(); i++) {
+            if (!list.get(i).equals(n.get(i).asText())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Installs the method on a tiny decoder of the same layout: a target that matches nothing fails here, not after loading. */
+    private static void checkMethodFits(Gpt2Config c, MethodConfig method) {
+        Gpt2Config shape = new Gpt2Config(16, 8, 2 * c.nHead(), c.nLayer(), c.nHead(), 4 * c.nHead(), c.activationFunction(),
+                0f, 0f, 0f, c.layerNormEpsilon(), 15, 15);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Gpt2LmHeadModel probe = Gpt2Checkpoint.random(shape, m, 0, DataType.FLOAT32);
+            PeftMethods.byType(method.methodType()).inject(probe, method, m, 0);
+        } catch (IllegalArgumentException e) {
+            throw new JobInputException("method", e.getMessage());
+        }
+    }
+
+    private static void checkInitAdapter(Path dir, MethodConfig method) {
+        if (!Files.isDirectory(dir)) {
+            throw new JobInputException("init_adapter", "'" + dir + "' is not an adapter directory");
+        }
+        if (method instanceof FullFineTune.Config) {
+            if (!CausalAdapterFiles.isFullModel(dir)) {
+                throw new JobInputException("init_adapter", "method 'full' continues from a fine-tuned decoder directory"
+                        + " (config.json + model.safetensors); '" + dir + "' is not one");
+            }
+            return;
+        }
+        if (!CausalAdapterFiles.isCausalAdapter(dir)) {
+            throw new JobInputException("init_adapter", "'" + dir + "' is not a causal-LM adapter (adapter_config.json with"
+                    + " task_type CAUSAL_LM)");
+        }
+        try {
+            MethodConfig saved = PeftMethods.parseAdapterConfig((ObjectNode) JSON.readTree(dir.resolve(AdapterFiles.ADAPTER_CONFIG).toFile()));
+            if (!saved.methodType().equals(method.methodType())) {
+                throw new JobInputException("init_adapter", "holds a " + saved.methodType() + " adapter but method.type is "
+                        + method.methodType());
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            if (e instanceof JobInputException j) {
+                throw j;
+            }
+            throw new JobInputException("init_adapter", e.getMessage());
+        }
+    }
+
+    private static List<CausalData.SftPair> readSft(Path file, String field) {
+        try {
+            return CausalData.readSft(file);
+        } catch (IOException e) {
+            throw new JobInputException(field, e.getMessage() + " (task sft needs JSON Lines of {\"prompt\", \"completion\"})");
+        }
+    }
+
+    private static List<String> readDocuments(Path file, String field) {
+        try {
+            return CausalData.readDocuments(file);
+        } catch (IOException e) {
+            throw new JobInputException(field, e.getMessage()
+                    + " (task continued_pretraining needs plain text or JSON Lines of {\"text\"})");
+        }
+    }
+
+    private static List<TokenSequence> encodeSft(CausalTokenizer tok, List<CausalData.SftPair> pairs, long eos, int max,
+            int[] rejected) {
+        List<TokenSequence> out = new ArrayList<>(pairs.size());
+        for (CausalData.SftPair p : pairs) {
+            TokenSequence s = SftEncoder.encode(tok.encode(p.prompt()), tok.encode(p.completion()), eos, max);
+            if (s == null) {
+                rejected[0]++;
+            } else {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private static List<long[]> tokenize(CausalTokenizer tok, List<String> docs) {
+        List<long[]> out = new ArrayList<>(docs.size());
+        docs.forEach(d -> out.add(tok.encode(d)));
+        return out;
+    }
+
+    public JobSpec spec() {
+        return spec;
+    }
+
+    public TrainingConfig trainingConfig() {
+        return training;
+    }
+
+    /** True when the model directory had no weights and the decoder starts from random values (method full). */
+    public boolean randomInit() {
+        return randomInit;
+    }
+
+    public int trainingSequences() {
+        return trainData.size();
+    }
+
+    /** SFT pairs left out because the prompt alone fills max_seq_length. */
+    public int rejectedExamples() {
+        return rejected;
+    }
+
+    /** Result of {@link #run}: the adapter directory, metrics.json content and the training result. */
+    public record Outcome(Path adapterDir, ObjectNode metrics, TrainingResult training) {}
+
+    /** Trains; {@code resume} continues from a checkpoint directory of an earlier run of the same spec (or null). */
+    public Outcome run(Path out, Path resume, TrainingListener listener) throws IOException {
+        Files.createDirectories(out);
+        try (NDManager manager = NDManager.newBaseManager();
+                CausalTokenizer tokenizer = new CausalTokenizer(modelDir.resolve("tokenizer.json"))) {
+            CausalModel model = loadModel(manager);
+            CausalTrainer trainer = new CausalTrainer(model, training, manager);
+            Checkpoint from = resume == null ? null : Checkpoint.read(resume);
+            CausalTrainer.Result result = trainer.train(trainData, validationData, out.resolve("checkpoints"), from, listener);
+            TrainingResult tr = result.training();
+
+            Path adapterDir = out.resolve("adapter");
+            CausalAdapterFiles.save(model, adapterDir, spec.model());
+            if (CausalAdapterFiles.isFullModel(adapterDir)) {
+                Files.copy(modelDir.resolve("tokenizer.json"), adapterDir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+            }
+            ArrayNode lineage = lineage(tr.steps());
+            ObjectNode lineageJson = JSON.createObjectNode();
+            lineageJson.set("stages", lineage);
+            JSON.writeValue(adapterDir.resolve(LINEAGE).toFile(), lineageJson);
+
+            ObjectNode metrics = JSON.createObjectNode();
+            metrics.put("model", spec.model());
+            metrics.put("task", spec.task().wire());
+            metrics.put("method", method.methodType());
+            metrics.put("backbone_init", randomInit ? "random" : "pretrained");
+            metrics.put("trainable_parameters", model.trainableParameterCount());
+            metrics.put("total_parameters", model.totalParameterCount());
+            metrics.put("trainable_percent", 100.0 * model.trainableParameterCount() / model.totalParameterCount());
+            metrics.put("training_sequences", trainData.size());
+            metrics.put("rejected_examples", rejected);
+            metrics.put("steps", tr.steps());
+            metrics.put("total_steps", tr.totalSteps());
+            metrics.put("train_seconds", tr.trainSeconds());
+            metrics.put("seconds_per_step", tr.losses().isEmpty() ? 0 : tr.trainSeconds() / tr.losses().size());
+            metrics.put("tokens_per_second", tr.tokensPerSecond());
+            metrics.put("trained_tokens", tr.tokens());
+            metrics.put("peak_rss_bytes", ResourceUsage.peakRssBytes());
+            metrics.put("adapter_bytes", ResourceUsage.directoryBytes(adapterDir));
+            metrics.put("final_train_loss", tr.losses().isEmpty() ? Double.NaN : tr.losses().get(tr.losses().size() - 1));
+            metrics.put("stop_reason", tr.stopReason());
+            metrics.put("seed", training.seed());
+            if (result.lastEval() != null) {
+                ObjectNode eval = result.lastEval().toJson();
+                if (validationPairs != null) {
+                    List<CausalData.SftPair> em = validationPairs.subList(0, Math.min(EXACT_MATCH_LIMIT, validationPairs.size()));
+                    eval.put("exact_match", exactMatch(model, tokenizer, em, manager));
+                    eval.put("exact_match_examples", em.size());
+                }
+                metrics.set("eval", eval);
+            } else {
+                metrics.putNull("eval");
+            }
+            metrics.set("lineage", lineage);
+            JSON.writeValue(out.resolve("metrics.json").toFile(), metrics);
+            return new Outcome(adapterDir, metrics, tr);
+        }
+    }
+
+    private CausalModel loadModel(NDManager manager) throws IOException {
+        if (method instanceof FullFineTune.Config) {
+            Gpt2LmHeadModel decoder;
+            if (initAdapter != null) {
+                decoder = Gpt2Checkpoint.load(initAdapter, manager);
+            } else if (randomInit) {
+                decoder = Gpt2Checkpoint.random(decoderConfig, manager, training.seed(), DataType.FLOAT32);
+            } else {
+                decoder = Gpt2Checkpoint.load(modelDir, manager);
+            }
+            return CausalModel.create(decoder, method, manager, training.seed());
+        }
+        Gpt2LmHeadModel decoder = Gpt2Checkpoint.load(modelDir, manager);
+        if (initAdapter == null) {
+            return CausalModel.create(decoder, method, manager, training.seed());
+        }
+        CausalModel model = CausalAdapterFiles.load(initAdapter, decoder, manager);
+        model.trainableParameters().values().forEach(p -> p.freeze(false));
+        return model;
+    }
+
+    /** Greedy completions of up to max(reference tokens) + 1 new tokens, compared stripped (CausalEvaluator.exactMatch). */
+    private static double exactMatch(CausalModel model, CausalTokenizer tok, List<CausalData.SftPair> pairs, NDManager m) {
+        int longest = 1;
+        for (CausalData.SftPair p : pairs) {
+            longest = Math.max(longest, tok.encode(p.completion()).length + 1);
+        }
+        return CausalEvaluator.exactMatch(model.generator(tok), pairs.stream().map(CausalData.SftPair::prompt).toList(),
+                pairs.stream().map(CausalData.SftPair::completion).toList(), longest, m);
+    }
+
+    /** Earlier stages (from init_adapter's lineage.json, or one entry for an init adapter without one) + this stage. */
+    private ArrayNode lineage(long steps) throws IOException {
+        ArrayNode stages = JSON.createArrayNode();
+        if (initAdapter != null) {
+            Path earlier = initAdapter.resolve(LINEAGE);
+            if (Files.isRegularFile(earlier) && JSON.readTree(earlier.toFile()).get("stages") instanceof ArrayNode a) {
+                stages.addAll(a);
+            } else {
+                ObjectNode s = stages.addObject();
+                s.put("stage", 1);
+                s.put("source", "init_adapter without lineage.json");
+                s.put("adapter", initAdapter.getFileName().toString());
+            }
+        }
+        ObjectNode s = stages.addObject();
+        s.put("stage", stages.size());
+        s.put("task", spec.task().wire());
+        s.put("model", spec.model());
+        s.put("method", method.methodType());
+        s.put("training_file", spec.trainingFile());
+        s.put("training_file_sha256", sha256(trainingFile));
+        if (validationFile != null) {
+            s.put("validation_file", spec.validationFile());
+            s.put("validation_file_sha256", sha256(validationFile));
+        }
+        if (spec.initAdapter() != null) {
+            s.put("init_adapter", spec.initAdapter());
+        } else {
+            s.putNull("init_adapter");
+        }
+        s.put("backbone_init", randomInit ? "random" : "pretrained");
+        s.put("steps", steps);
+        s.put("seed", training.seed());
+        s.put("max_seq_length", training.maxSeqLength());
+        s.put("learning_rate", training.learningRate());
+        return stages;
+    }
+
+    static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                d.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(d.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.peftfoundry.engine.task.causal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import io.peftfoundry.engine.method.InjectedMethod;
+import io.peftfoundry.engine.method.MethodConfig;
+import io.peftfoundry.engine.method.PeftMethods;
+import io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel;
+
+import java.util.Map;
+
+/**
+ * A decoder with one PEFT method installed: what causal training, evaluation, generation and saving work on.
+ * Trainable = the method's parameters (keyed by their path in the decoder, {@code transformer.h.0.attn.c_attn.lora_A.weight}).
+ * Padding uses the EOS id (GPT-2 has no pad token); padded positions are masked and never targets.
+ */
+public final class CausalModel {
+
+    private final Gpt2LmHeadModel decoder;
+    private final InjectedMethod method;
+    private final ParameterStore parameterStore;
+
+    private CausalModel(Gpt2LmHeadModel decoder, InjectedMethod method, NDManager manager) {
+        this.decoder = decoder;
+        this.method = method;
+        this.parameterStore = new ParameterStore(manager, false);
+    }
+
+    /** Installs {@code config} on a frozen decoder; new method parameters are drawn from {@code seed}. */
+    public static CausalModel create(Gpt2LmHeadModel decoder, MethodConfig config, NDManager manager, long seed) {
+        InjectedMethod method = PeftMethods.byType(config.methodType()).inject(decoder, config, manager, seed);
+        return new CausalModel(decoder, method, manager);
+    }
+
+    public Gpt2LmHeadModel decoder() {
+        return decoder;
+    }
+
+    public InjectedMethod method() {
+        return method;
+    }
+
+    public long eosId() {
+        return decoder.config().eosTokenId();
+    }
+
+    public long padId() {
+        return eosId();
+    }
+
+    public int maxPositions() {
+        return decoder.config().nPositions();
+    }
+
+    public Map<String, Parameter> trainableParameters() {
+        return method.trainableParameters();
+    }
+
+    public long trainableParameterCount() {
+        return trainableParameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
+    }
+
+    /** Every parameter of the decoder, method included (PEFT's "all params"). */
+    public long totalParameterCount() {
+        return decoder.namedParameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
+    }
+
+    /** logits (B, T, V) for NDList(ids, mask). */
+    public NDArray logits(NDList inputs, boolean training) {
+        return decoder.forward(parameterStore, inputs, training).head();
+    }
+
+    public Generator generator(CausalTokenizer tokenizer) {
+        return new Generator(decoder, tokenizer, eosId(), maxPositions());
+    }
+}
