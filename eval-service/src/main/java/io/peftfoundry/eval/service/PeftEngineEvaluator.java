@@ -5,7 +5,10 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftfoundry.artifacts.client.ArtifactStoreException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.engine.adapter.AdapterFiles;
+import io.peftfoundry.engine.job.CausalEvaluation;
+import io.peftfoundry.engine.job.CausalTrainingJob;
 import io.peftfoundry.engine.model.BertCheckpoint;
 import io.peftfoundry.engine.model.BertConfig;
 import io.peftfoundry.engine.model.BertModel;
@@ -41,9 +44,10 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
 
     @Override
     public Outcome evaluate(JobInfo job, String adapterId) throws EvaluationFailure {
-        if (!"classification".equals(job.task())) {
-            throw new EvaluationFailure("task '" + job.task() + "' cannot be evaluated yet: peft-engine scores"
-                    + " classification adapters only");
+        boolean causal = "sft".equals(job.task()) || "continued_pretraining".equals(job.task());
+        if (!causal && !"classification".equals(job.task())) {
+            throw new EvaluationFailure("task '" + job.task() + "' cannot be evaluated: peft-engine scores"
+                    + " classification, sft and continued_pretraining adapters");
         }
         if (job.validationFile() == null) {
             throw new EvaluationFailure("job " + job.jobId() + " has no validation_file: nothing to evaluate on"
@@ -73,6 +77,19 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
             throw new EvaluationFailure("downloading the inputs of job " + job.jobId() + " failed: " + e.getMessage(), e);
         }
         long started = System.nanoTime();
+        if (causal) {
+            try {
+                ObjectNode r = CausalEvaluation.run(modelDir, adapterDir, validation, job.task(), job.maxSeqLength(),
+                        CausalTrainingJob.EXACT_MATCH_LIMIT);
+                Map<String, Object> metrics = json.convertValue(r, new TypeReference<Map<String, Object>>() {});
+                LOG.infof("job %s: adapter %s scored perplexity %.4f, token accuracy %.4f on %s (%s) in %.1f s", job.jobId(),
+                        adapterId, r.path("perplexity").asDouble(), r.path("token_accuracy").asDouble(), job.validationFile(),
+                        job.task(), (System.nanoTime() - started) / 1e9);
+                return new Outcome(metrics, adapterMeta.path("bytes").asLong(0));
+            } catch (IOException | RuntimeException e) {
+                throw new EvaluationFailure("evaluating adapter " + adapterId + " failed: " + e.getMessage(), e);
+            }
+        }
         try (NDManager manager = NDManager.newBaseManager();
              TextTokenizer tokenizer = new TextTokenizer(modelDir.resolve("tokenizer.json"), job.maxSeqLength(),
                      BertConfig.read(modelDir.resolve(BertCheckpoint.CONFIG)).padTokenId())) {

@@ -202,9 +202,12 @@ public class JobService {
     /** The model, files and init adapter named by the spec, looked up with the caller's key. */
     private List<FieldError> checkArtifacts(JobSpec spec, String bearerKey) throws IOException {
         List<FieldError> errors = new ArrayList<>();
-        if (artifacts.model(spec.model(), bearerKey).isEmpty()) {
+        Optional<JsonNode> model = artifacts.model(spec.model(), bearerKey);
+        if (model.isEmpty()) {
             errors.add(new FieldError("model", "no model '" + spec.model()
                     + "' in artifact-store; GET /v1/models lists the backbones (id or name)"));
+        } else {
+            checkArchitecture(spec, model.get().path("model_type").asText(null), errors);
         }
         checkFile(spec.trainingFile(), "training_file", spec, bearerKey, errors);
         if (spec.validationFile() != null) {
@@ -215,6 +218,26 @@ public class JobService {
                     + "' in artifact-store; GET /v1/adapters lists yours"));
         }
         return errors;
+    }
+
+    /** Decoder architectures: the ones peft-engine trains sft / continued_pretraining on. */
+    static final java.util.Set<String> DECODER_TYPES = java.util.Set.of("gpt2");
+
+    /** Causal tasks need a decoder, classification an encoder. */
+    static void checkArchitecture(JobSpec spec, String modelType, List<FieldError> errors) {
+        if (modelType == null) {
+            return;
+        }
+        boolean causal = spec.task() == io.peftfoundry.contracts.spec.Task.SFT
+                || spec.task() == io.peftfoundry.contracts.spec.Task.CONTINUED_PRETRAINING;
+        boolean decoder = DECODER_TYPES.contains(modelType);
+        if (causal && !decoder) {
+            errors.add(new FieldError("model", "task '" + spec.task().wire() + "' needs a decoder model ("
+                    + String.join(", ", DECODER_TYPES) + "); '" + spec.model() + "' is a '" + modelType + "' model"));
+        } else if (!causal && decoder) {
+            errors.add(new FieldError("model", "task '" + spec.task().wire() + "' needs an encoder model; '"
+                    + spec.model() + "' is a '" + modelType + "' decoder (use task sft or continued_pretraining)"));
+        }
     }
 
     private void checkFile(String id, String field, JobSpec spec, String bearerKey, List<FieldError> errors)

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.contracts.spec.SpecValidationException;
 import io.peftfoundry.engine.adapter.CausalAdapterFiles;
+import io.peftfoundry.engine.job.CausalEvaluation;
 import io.peftfoundry.engine.job.CausalTrainingJob;
 import io.peftfoundry.engine.job.JobInputException;
 import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
@@ -137,7 +138,7 @@ final class CausalCommands {
 
     /**
      * Loss, perplexity and token accuracy on --data (sft JSON Lines: completions only, plus exact match of greedy
-     * completions; otherwise text packed into --max-seq-length blocks).
+     * completions; otherwise text packed into --max-seq-length blocks, default 1024 or the model's context).
      */
     static int eval(Args a) throws IOException {
         Path data = a.path("data");
@@ -145,52 +146,22 @@ final class CausalCommands {
         if (!task.equals("sft") && !task.equals("continued_pretraining")) {
             throw new Main.UsageException("--task must be sft or continued_pretraining, got '" + task + "'");
         }
-        try (Loaded l = load(a)) {
-            int maxLen = intOpt(a, "max-seq-length", Math.min(1024, l.model().maxPositions()));
-            if (maxLen > l.model().maxPositions()) {
-                throw new Main.UsageException("--max-seq-length " + maxLen + " exceeds the model's " + l.model().maxPositions()
-                        + " positions");
-            }
-            List<TokenSequence> seqs = new ArrayList<>();
-            List<CausalData.SftPair> pairs = null;
-            try {
-                if (task.equals("sft")) {
-                    pairs = CausalData.readSft(data);
-                    for (CausalData.SftPair p : pairs) {
-                        TokenSequence s = SftEncoder.encode(l.tokenizer().encode(p.prompt()), l.tokenizer().encode(p.completion()),
-                                l.model().eosId(), maxLen);
-                        if (s != null) {
-                            seqs.add(s);
-                        }
-                    }
-                } else {
-                    List<long[]> docs = new ArrayList<>();
-                    CausalData.readDocuments(data).forEach(d -> docs.add(l.tokenizer().encode(d)));
-                    seqs = Packing.pack(docs, l.model().eosId(), maxLen);
-                }
-            } catch (IOException e) {
-                throw new Main.UsageException("--data " + e.getMessage());
-            }
-            CausalEvaluator.Metrics m = CausalEvaluator.evaluate(l.model().decoder(), seqs, 8, l.model().padId(), l.manager());
-            ObjectNode out = m.toJson();
-            out.put("task", task);
-            if (pairs != null) {
-                int limit = intOpt(a, "exact-match-limit", CausalTrainingJob.EXACT_MATCH_LIMIT);
-                List<CausalData.SftPair> em = pairs.subList(0, Math.min(limit, pairs.size()));
-                int longest = 1;
-                for (CausalData.SftPair p : em) {
-                    longest = Math.max(longest, l.tokenizer().encode(p.completion()).length + 1);
-                }
-                out.put("exact_match", CausalEvaluator.exactMatch(l.model().generator(l.tokenizer()),
-                        em.stream().map(CausalData.SftPair::prompt).toList(),
-                        em.stream().map(CausalData.SftPair::completion).toList(), longest, l.manager()));
-                out.put("exact_match_examples", em.size());
-            }
-            String json = JSON.writeValueAsString(out);
-            System.out.println(json);
-            if (a.opt("out").isPresent()) {
-                Files.writeString(Path.of(a.required("out")), json);
-            }
+        Path model = a.path("model");
+        Path adapter = a.opt("adapter").map(Path::of).orElse(null);
+        if (adapter != null && !Files.isDirectory(adapter)) {
+            throw new Main.UsageException("--adapter " + adapter + ": not a directory");
+        }
+        ObjectNode out;
+        try {
+            out = CausalEvaluation.run(model, adapter, data, task, intOpt(a, "max-seq-length", 1024),
+                    intOpt(a, "exact-match-limit", CausalTrainingJob.EXACT_MATCH_LIMIT));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new Main.UsageException("no such file: " + e.getMessage());
+        }
+        String json = JSON.writeValueAsString(out);
+        System.out.println(json);
+        if (a.opt("out").isPresent()) {
+            Files.writeString(Path.of(a.required("out")), json);
         }
         return 0;
     }

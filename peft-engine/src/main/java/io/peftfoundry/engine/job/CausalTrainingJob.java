@@ -366,7 +366,7 @@ public final class CausalTrainingJob {
             metrics.put("seed", training.seed());
             if (result.lastEval() != null) {
                 ObjectNode eval = result.lastEval().toJson();
-                if (validationPairs != null) {
+                if (validationPairs != null && !"requested".equals(tr.stopReason())) {
                     List<CausalData.SftPair> em = validationPairs.subList(0, Math.min(EXACT_MATCH_LIMIT, validationPairs.size()));
                     eval.put("exact_match", exactMatch(model, tokenizer, em, manager));
                     eval.put("exact_match_examples", em.size());

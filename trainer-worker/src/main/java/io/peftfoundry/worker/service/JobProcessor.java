@@ -289,9 +289,8 @@ public class JobProcessor {
             if (!outcome.result().losses().isEmpty()) {
                 data.put("final_loss", outcome.result().losses().get(outcome.result().losses().size() - 1));
             }
-            EvalResult eval = outcome.eval();
-            if (eval != null) {
-                data.put("eval", TrainingRun.evalData(eval));
+            if (outcome.evalData() != null) {
+                data.put("eval", outcome.evalData());
             }
             outcomes.record(jobId, JobStatus.SUCCEEDED, events.attempt(), workerId, adapterId, null);
             events.status(JobStatus.SUCCEEDED, data);
@@ -374,6 +373,14 @@ public class JobProcessor {
 
         @Override
         public void onEval(long step, EvalResult result) {
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("step", step);
+            data.put("eval", TrainingRun.evalData(result));
+            events.metrics(data);
+        }
+
+        @Override
+        public void onCausalEval(long step, io.peftfoundry.engine.task.causal.CausalEvaluator.Metrics result) {
             Map<String, Object> data = new LinkedHashMap<>();
             data.put("step", step);
             data.put("eval", TrainingRun.evalData(result));

@@ -10,6 +10,7 @@ import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.contracts.spec.Scheduler;
 import io.peftfoundry.contracts.spec.Task;
 import io.peftfoundry.engine.adapter.AdapterFiles;
+import io.peftfoundry.engine.job.CausalTrainingJob;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.PeftMethods;
 import io.peftfoundry.engine.model.BertCheckpoint;
@@ -28,6 +29,7 @@ import io.peftfoundry.engine.training.TrainingListener;
 import io.peftfoundry.engine.training.TrainingResult;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +44,16 @@ public final class TrainingRun {
 
     /** What a run produced: the loop's result, the final evaluation (null without validation data), sizes. */
     public record Outcome(TrainingResult result, EvalResult eval, long trainableParameters, long totalParameters,
-                          boolean stoppedByRequest) {
+                          boolean stoppedByRequest, Map<String, Object> causalEval) {
+        public Outcome(TrainingResult result, EvalResult eval, long trainableParameters, long totalParameters,
+                       boolean stoppedByRequest) {
+            this(result, eval, trainableParameters, totalParameters, stoppedByRequest, null);
+        }
+
+        /** The final metrics as event data: classification's or a causal job's (loss, perplexity, token_accuracy …). */
+        public Map<String, Object> evalData() {
+            return eval != null ? TrainingRun.evalData(eval) : causalEval;
+        }
     }
 
     /** The dataset could not be used (bad line, unknown label): the job fails without retries. */
@@ -74,9 +85,12 @@ public final class TrainingRun {
     public Outcome run(Path modelDir, Path trainingFile, Path validationFile, Path initAdapterDir, Path resumeDir,
                        Path checkpointRoot, Path adapterDir, String baseModelName, TrainingListener listener)
             throws IOException {
+        if (CausalTrainingJob.handles(spec.task())) {
+            return runCausal(modelDir, trainingFile, validationFile, initAdapterDir, resumeDir, checkpointRoot, adapterDir,
+                    listener);
+        }
         if (spec.task() != Task.CLASSIFICATION) {
-            throw new UnsupportedOperationException("task '" + spec.task().wire()
-                    + "' is not trained by this worker yet (only classification)");
+            throw new UnsupportedOperationException("task '" + spec.task().wire() + "' is not trained by this worker");
         }
         List<Example> train = readDataset(trainingFile, "training_file");
         List<Example> valid = validationFile == null ? null : readDataset(validationFile, "validation_file");
@@ -117,6 +131,35 @@ public final class TrainingRun {
         }
     }
 
+    /**
+     * sft / continued_pretraining with peft-engine's {@link CausalTrainingJob}: it checks and tokenizes the inputs
+     * first (a {@link io.peftfoundry.engine.job.JobInputException} names the field), trains and writes the adapter with
+     * its lineage.json (the init adapter's stages + this one) into {@code adapterDir}.
+     */
+    private Outcome runCausal(Path modelDir, Path trainingFile, Path validationFile, Path initAdapterDir, Path resumeDir,
+                              Path checkpointRoot, Path adapterDir, TrainingListener listener) throws IOException {
+        CausalTrainingJob job;
+        try {
+            job = CausalTrainingJob.prepare(spec, modelDir, trainingFile, validationFile, initAdapterDir);
+        } catch (io.peftfoundry.engine.job.JobInputException e) {
+            if (e.field().equals("training_file") || e.field().equals("validation_file")) {
+                throw new InvalidDatasetException(e.getMessage());
+            }
+            throw e;
+        }
+        // the job writes <out>/adapter and <out>/checkpoints (each checkpoint is reported through the listener)
+        Path out = Files.createTempDirectory(adapterDir.getParent(), "causal-");
+        CausalTrainingJob.Outcome o = job.run(out, resumeDir, listener);
+        boolean stopped = "requested".equals(o.training().stopReason());
+        if (!stopped) {
+            Files.move(o.adapterDir(), adapterDir);
+        }
+        JsonNode m = o.metrics();
+        Map<String, Object> eval = m.hasNonNull("eval") ? JSON.convertValue(m.get("eval"), Map.class) : null;
+        return new Outcome(o.training(), null, m.path("trainable_parameters").asLong(), m.path("total_parameters").asLong(),
+                stopped, eval);
+    }
+
     private static List<Example> readDataset(Path file, String field) throws IOException {
         try {
             return ClassificationData.read(file, true);
@@ -124,6 +167,11 @@ public final class TrainingRun {
             // the engine names the local cache path; the user knows the file by the spec field
             throw new InvalidDatasetException(field + ": " + e.getMessage());
         }
+    }
+
+    /** A causal evaluation as event data (loss, perplexity, token_accuracy, target_tokens). */
+    public static Map<String, Object> evalData(io.peftfoundry.engine.task.causal.CausalEvaluator.Metrics eval) {
+        return eval == null ? null : JSON.convertValue(eval.toJson(), Map.class);
     }
 
     /** The final metrics as event data (accuracy, macro_f1, loss, examples …). */
