@@ -27,6 +27,6 @@ public interface Backbone {
             return bert;
         }
         throw new IllegalArgumentException("method.type: '" + method + "' is not supported on "
-                + backbone.architecture() + " backbones yet (lora, ia3 and full are)");
+                + backbone.architecture() + " backbones");
     }
 }

@@ -16,6 +16,8 @@ import io.peftfoundry.engine.method.MethodInjector;
 import io.peftfoundry.engine.method.MethodTensors;
 import io.peftfoundry.engine.model.BertLayer;
 import io.peftfoundry.engine.model.Backbone;
+import io.peftfoundry.engine.model.CausalDecoder;
+import io.peftfoundry.engine.model.DecoderBlock;
 import io.peftfoundry.engine.model.BertModel;
 import io.peftfoundry.engine.model.BertSublayerOutput;
 import io.peftfoundry.engine.model.HfModule;
@@ -28,7 +30,7 @@ import java.util.Random;
 /**
  * Installs bottleneck adapters in every layer: Houlsby after {@code attention.output} and {@code output},
  * Pfeiffer and parallel at {@code output} only, each under AdapterHub's path
- * {@code <sublayer>.adapters.<name>}. Initialised as AdapterHub's "mam_adapter": down-projection
+ * {@code <sublayer>.adapters.<name>}; in decoder blocks at {@code attention_adapters}/{@code output_adapters}. Initialised as AdapterHub's "mam_adapter": down-projection
  * kaiming-uniform (bound 1/√hidden, zero bias), up-projection all zeros — so the adapted model starts
  * exactly equal to the backbone.
  */
@@ -41,6 +43,9 @@ public class AdapterInjector implements MethodInjector<AdapterConfig> {
 
     @Override
     public InjectedMethod inject(Backbone target, AdapterConfig config, NDManager manager, long seed) {
+        if (target instanceof CausalDecoder decoder) {
+            return injectDecoder(decoder, config, manager, seed);
+        }
         BertModel backbone = Backbone.requireBert(target, "adapter");
         int hidden = backbone.config().hiddenSize();
         int bottleneck = config.bottleneck(hidden);
@@ -50,23 +55,55 @@ public class AdapterInjector implements MethodInjector<AdapterConfig> {
         for (int i = 0; i < backbone.numLayers(); i++) {
             BertLayer layer = backbone.layer(i);
             if (config.variant() == AdapterConfig.Variant.HOULSBY) {
-                install(layer.attention().output(), "encoder.layer." + i + ".attention.output", hidden, bottleneck, config,
-                        manager, rnd, adapters, ref);
+                BertSublayerOutput out = layer.attention().output();
+                BottleneckAdapter a = create(hidden, bottleneck, config, out.module("LayerNorm"), manager, rnd, ref);
+                out.setAdapter("adapters", new Adapters(config.name(), a));
+                adapters.put("encoder.layer." + i + ".attention.output.adapters." + config.name(), a);
             }
-            install(layer.output(), "encoder.layer." + i + ".output", hidden, bottleneck, config, manager, rnd, adapters, ref);
+            BertSublayerOutput out = layer.output();
+            BottleneckAdapter a = create(hidden, bottleneck, config, out.module("LayerNorm"), manager, rnd, ref);
+            out.setAdapter("adapters", new Adapters(config.name(), a));
+            adapters.put("encoder.layer." + i + ".output.adapters." + config.name(), a);
         }
-        return new Injected(config, adapters);
+        return new Injected(config, adapters, KEY_PREFIX, "bert", "BertAdapterModel");
     }
 
-    private static void install(BertSublayerOutput sublayer, String path, int hidden, int bottleneck, AdapterConfig config,
-            NDManager manager, Random rnd, Map<String, BottleneckAdapter> out, NDArray ref) {
-        BottleneckAdapter adapter = new BottleneckAdapter(hidden, bottleneck, config, sublayer.module("LayerNorm"));
+    /**
+     * Decoder blocks (pre-norm): Houlsby at {@code attention_adapters} and {@code output_adapters}, Pfeiffer and
+     * parallel at {@code output_adapters} only (AdapterHub's module names); keys are the backbone's own paths
+     * ({@code transformer.h.0.output_adapters.adapters.<name>…}, {@code model.layers.0…}).
+     */
+    private static InjectedMethod injectDecoder(CausalDecoder decoder, AdapterConfig config, NDManager manager, long seed) {
+        int hidden = decoder.hiddenSize();
+        int bottleneck = config.bottleneck(hidden);
+        Random rnd = new Random(seed);
+        Map<String, BottleneckAdapter> adapters = new LinkedHashMap<>();
+        NDArray ref = decoder.tokenEmbedding().weight().getArray();
+        for (int i = 0; i < decoder.numLayers(); i++) {
+            DecoderBlock block = decoder.layer(i);
+            String path = decoder.layerPath(i) + ".";
+            if (config.variant() == AdapterConfig.Variant.HOULSBY) {
+                BottleneckAdapter a = create(hidden, bottleneck, config, null, manager, rnd, ref);
+                block.setAttentionAdapter(new Adapters(config.name(), a));
+                adapters.put(path + DecoderBlock.ATTENTION_ADAPTERS + ".adapters." + config.name(), a);
+            }
+            BottleneckAdapter a = create(hidden, bottleneck, config, null, manager, rnd, ref);
+            block.setOutputAdapter(new Adapters(config.name(), a));
+            adapters.put(path + DecoderBlock.OUTPUT_ADAPTERS + ".adapters." + config.name(), a);
+        }
+        String type = decoder.architecture();
+        String modelClass = type.equals("llama") ? "LlamaAdapterModel" : "GPT2AdapterModel";
+        return new Injected(config, adapters, "", type, modelClass);
+    }
+
+    private static BottleneckAdapter create(int hidden, int bottleneck, AdapterConfig config, HfModule sublayerNorm,
+            NDManager manager, Random rnd, NDArray ref) {
+        BottleneckAdapter adapter = new BottleneckAdapter(hidden, bottleneck, config, sublayerNorm);
         MethodTensors.assignNew(adapter.down().weight(), MethodTensors.uniform(manager, rnd, 1.0 / Math.sqrt(hidden), bottleneck, hidden), ref);
         MethodTensors.assignNew(adapter.down().bias(), manager.zeros(new Shape(bottleneck)), ref);
         MethodTensors.assignNew(adapter.up().weight(), manager.zeros(new Shape(hidden, bottleneck)), ref);
         MethodTensors.assignNew(adapter.up().bias(), manager.zeros(new Shape(hidden)), ref);
-        sublayer.setAdapter("adapters", new Adapters(config.name(), adapter));
-        out.put(path + ".adapters." + config.name(), adapter);
+        return adapter;
     }
 
     /** AdapterHub's {@code adapters} ModuleDict holding one named adapter; forwards to it. */
@@ -87,10 +124,17 @@ public class AdapterInjector implements MethodInjector<AdapterConfig> {
     public static final class Injected implements InjectedMethod {
         private final AdapterConfig config;
         private final Map<String, BottleneckAdapter> adapters;
+        private final String keyPrefix;
+        private final String modelType;
+        private final String modelClass;
 
-        Injected(AdapterConfig config, Map<String, BottleneckAdapter> adapters) {
+        Injected(AdapterConfig config, Map<String, BottleneckAdapter> adapters, String keyPrefix, String modelType,
+                String modelClass) {
             this.config = config;
             this.adapters = adapters;
+            this.keyPrefix = keyPrefix;
+            this.modelType = modelType;
+            this.modelClass = modelClass;
         }
 
         /** Adapters by their path in the backbone ({@code encoder.layer.0.output.adapters.default}). */
@@ -123,8 +167,8 @@ public class AdapterInjector implements MethodInjector<AdapterConfig> {
             config.writeBnConfig(n.putObject("config"));
             n.put("name", config.name());
             n.put("type", "text_task");
-            n.put("model_type", "bert");
-            n.put("model_class", "BertAdapterModel");
+            n.put("model_type", modelType);
+            n.put("model_class", modelClass);
             Parameter any = adapters.values().iterator().next().up().weight();
             n.put("hidden_size", any.getArray().getShape().get(0));
             n.put("version", "adapters.1.0.0");
@@ -134,7 +178,7 @@ public class AdapterInjector implements MethodInjector<AdapterConfig> {
         @Override
         public Map<String, Tensor> stateDict() {
             Map<String, Tensor> out = new LinkedHashMap<>();
-            MethodTensors.snapshot(trainableParameters()).forEach((k, t) -> out.put(KEY_PREFIX + k, t));
+            MethodTensors.snapshot(trainableParameters()).forEach((k, t) -> out.put(keyPrefix + k, t));
             return out;
         }
 
@@ -143,7 +187,7 @@ public class AdapterInjector implements MethodInjector<AdapterConfig> {
             Map<String, Tensor> byPath = new LinkedHashMap<>();
             for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
                 String k = e.getKey();
-                byPath.put(k.startsWith(KEY_PREFIX) ? k.substring(KEY_PREFIX.length()) : k, e.getValue());
+                byPath.put(!keyPrefix.isEmpty() && k.startsWith(keyPrefix) ? k.substring(keyPrefix.length()) : k, e.getValue());
             }
             MethodTensors.load(trainableParameters(), byPath, manager, "bottleneck adapter");
         }

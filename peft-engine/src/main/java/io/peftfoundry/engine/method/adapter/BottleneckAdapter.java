@@ -23,16 +23,16 @@ public class BottleneckAdapter extends HfModule {
     private final double scaling;
     private final HfLinear down;
     private final HfLinear up;
-    /** Pfeiffer reads LN(p + r) through the sublayer's own (frozen) LayerNorm; not a child, so not a parameter of the adapter. */
+    /**
+     * Pfeiffer reads LN(p + r) through the sublayer's own (frozen) LayerNorm (post-norm encoders); not a child, so not
+     * a parameter of the adapter. Null in pre-norm decoder blocks, where it reads p.
+     */
     private final HfModule sublayerNorm;
 
     public BottleneckAdapter(int hidden, int bottleneck, AdapterConfig config, HfModule sublayerNorm) {
         this.variant = config.variant();
         this.activation = config.activation();
         this.scaling = config.scaling();
-        if (variant == AdapterConfig.Variant.PFEIFFER && sublayerNorm == null) {
-            throw new IllegalArgumentException("a pfeiffer adapter needs the sublayer's LayerNorm");
-        }
         this.sublayerNorm = sublayerNorm;
         // Type OTHER: no global WEIGHT initializer may overwrite the zero up-projection
         this.down = module("adapter_down", new Sequential()).add(new HfLinear(hidden, bottleneck, true, Parameter.Type.OTHER));
@@ -67,7 +67,8 @@ public class BottleneckAdapter extends HfModule {
         NDArray r = inputs.get(1);
         NDArray x = switch (variant) {
             case HOULSBY -> p;
-            case PFEIFFER -> sublayerNorm.forward(ps, new NDList(p.add(r)), training).head();
+            // pre-norm decoder blocks have no LayerNorm after the residual: the adapter reads p there
+            case PFEIFFER -> sublayerNorm == null ? p : sublayerNorm.forward(ps, new NDList(p.add(r)), training).head();
             case PARALLEL -> r;
         };
         return new NDList(p.add(bottleneck(ps, x, training)));

@@ -14,6 +14,7 @@ import io.peftfoundry.engine.method.MethodInjector;
 import io.peftfoundry.engine.method.MethodTensors;
 import io.peftfoundry.engine.model.BertConfig;
 import io.peftfoundry.engine.model.Backbone;
+import io.peftfoundry.engine.model.CausalDecoder;
 import io.peftfoundry.engine.model.BertModel;
 import io.peftfoundry.engine.model.HfLinear;
 
@@ -24,7 +25,8 @@ import java.util.Random;
 
 /**
  * Installs a {@link PrefixEncoder} as the backbone's prefix encoder (child {@code prompt_encoder}, PEFT's
- * name); the backbone extends the attention mask with P ones. Initialisation as PyTorch's defaults in
+ * name); the backbone extends the attention mask with P ones. On a decoder the prefix is the key/value cache of
+ * an uncached call (PEFT's past_key_values), sized for the key/value heads as PEFT does for grouped-query attention. Initialisation as PyTorch's defaults in
  * PEFT: embedding normal(0, 1), each MLP linear weight and bias uniform(±1/√in).
  */
 public class PrefixInjector implements MethodInjector<PrefixConfig> {
@@ -35,13 +37,25 @@ public class PrefixInjector implements MethodInjector<PrefixConfig> {
 
     @Override
     public InjectedMethod inject(Backbone target, PrefixConfig config, NDManager manager, long seed) {
+        if (target instanceof CausalDecoder decoder) {
+            // PEFT with grouped-query attention: token_dim = kv_heads · head_dim, num_attention_heads = kv_heads
+            int tokenDim = decoder.numKeyValueHeads() * decoder.headDim();
+            PrefixEncoder encoder = create(config, tokenDim, decoder.numLayers(), manager,
+                    decoder.tokenEmbedding().weight().getArray(), seed);
+            decoder.setPrefixEncoder(MODULE_NAME, encoder);
+            return new Injected(config, encoder, tokenDim, decoder.numKeyValueHeads(), decoder.numLayers(), manager);
+        }
         BertModel backbone = Backbone.requireBert(target, "prefix");
         BertConfig bc = backbone.config();
-        int h = bc.hiddenSize();
-        int layers = backbone.numLayers();
+        PrefixEncoder encoder = create(config, bc.hiddenSize(), backbone.numLayers(), manager,
+                backbone.embeddings().wordEmbeddings().weight().getArray(), seed);
+        backbone.setPrefixEncoder(MODULE_NAME, encoder);
+        return new Injected(config, encoder, bc.hiddenSize(), bc.numAttentionHeads(), backbone.numLayers(), manager);
+    }
+
+    private static PrefixEncoder create(PrefixConfig config, int h, int layers, NDManager manager, NDArray ref, long seed) {
         int p = config.numVirtualTokens();
         PrefixEncoder encoder = new PrefixEncoder(p, h, layers, config.prefixProjection() ? config.projectionHiddenSize() : 0);
-        NDArray ref = backbone.embeddings().wordEmbeddings().weight().getArray();
         Random rnd = new Random(seed);
         if (config.prefixProjection()) {
             MethodTensors.assignNew(encoder.embedding(), MethodTensors.normal(manager, rnd, 1.0, p, h), ref);
@@ -54,22 +68,24 @@ public class PrefixInjector implements MethodInjector<PrefixConfig> {
             // the final vectors trained directly: start at a small scale, comparable to projected keys/values
             MethodTensors.assignNew(encoder.embedding(), MethodTensors.normal(manager, rnd, 0.02, p, (long) layers * 2 * h), ref);
         }
-        backbone.setPrefixEncoder(MODULE_NAME, encoder);
-        return new Injected(config, encoder, bc, layers, manager);
+        return encoder;
     }
 
     /** Prefix tuning installed on a backbone. */
     public static final class Injected implements InjectedMethod {
         private final PrefixConfig config;
         private final PrefixEncoder encoder;
-        private final BertConfig backboneConfig;
+        private final int tokenDim;
+        private final int heads;
         private final int layers;
         private final ParameterStore ps;
 
-        Injected(PrefixConfig config, PrefixEncoder encoder, BertConfig backboneConfig, int layers, NDManager manager) {
+        /** {@code tokenDim}, {@code heads}: PEFT's token_dim and num_attention_heads (the key/value heads on a GQA decoder). */
+        Injected(PrefixConfig config, PrefixEncoder encoder, int tokenDim, int heads, int layers, NDManager manager) {
             this.config = config;
             this.encoder = encoder;
-            this.backboneConfig = backboneConfig;
+            this.tokenDim = tokenDim;
+            this.heads = heads;
             this.layers = layers;
             this.ps = new ParameterStore(manager, false);
         }
@@ -96,12 +112,12 @@ public class PrefixInjector implements MethodInjector<PrefixConfig> {
             ObjectNode n = JsonNodeFactory.instance.objectNode();
             n.put("peft_type", "PREFIX_TUNING");
             n.put("num_virtual_tokens", config.numVirtualTokens());
-            n.put("token_dim", backboneConfig.hiddenSize());
+            n.put("token_dim", tokenDim);
             n.put("num_transformer_submodules", 1);
-            n.put("num_attention_heads", backboneConfig.numAttentionHeads());
+            n.put("num_attention_heads", heads);
             n.put("num_layers", layers);
             // PEFT fills a missing encoder_hidden_size with token_dim; only read when prefix_projection is true
-            n.put("encoder_hidden_size", config.prefixProjection() ? config.projectionHiddenSize() : backboneConfig.hiddenSize());
+            n.put("encoder_hidden_size", config.prefixProjection() ? config.projectionHiddenSize() : tokenDim);
             n.put("prefix_projection", config.prefixProjection());
             n.put("inference_mode", true);
             return n;

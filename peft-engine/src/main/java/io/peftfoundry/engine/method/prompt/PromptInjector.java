@@ -12,6 +12,7 @@ import io.peftfoundry.engine.method.MethodInjector;
 import io.peftfoundry.engine.method.MethodTensors;
 import io.peftfoundry.engine.model.BertConfig;
 import io.peftfoundry.engine.model.Backbone;
+import io.peftfoundry.engine.model.CausalDecoder;
 import io.peftfoundry.engine.model.BertModel;
 
 import java.io.IOException;
@@ -19,7 +20,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 
-/** Installs a {@link PromptEncoder} as the backbone's prompt encoder (child {@code prompt_encoder}, PEFT's name). */
+/**
+ * Installs a {@link PromptEncoder} as the backbone's prompt encoder (child {@code prompt_encoder}, PEFT's name): on
+ * an encoder, and on a decoder, where the soft tokens go in front of an uncached call's token embeddings.
+ */
 public class PromptInjector implements MethodInjector<PromptConfig> {
 
     /** PEFT's key for the saved soft prompt. */
@@ -28,17 +32,28 @@ public class PromptInjector implements MethodInjector<PromptConfig> {
 
     @Override
     public InjectedMethod inject(Backbone target, PromptConfig config, NDManager manager, long seed) {
+        if (target instanceof CausalDecoder decoder) {
+            PromptEncoder encoder = create(config, decoder.tokenEmbedding().weight().getArray(), decoder.vocabSize(),
+                    decoder.hiddenSize(), manager, seed);
+            decoder.setPromptEncoder(MODULE_NAME, encoder);
+            return new Injected(config, encoder, decoder.hiddenSize(), decoder.numAttentionHeads(), decoder.numLayers());
+        }
         BertModel backbone = Backbone.requireBert(target, "prompt");
         BertConfig bc = backbone.config();
+        PromptEncoder encoder = create(config, backbone.embeddings().wordEmbeddings().weight().getArray(), bc.vocabSize(),
+                bc.hiddenSize(), manager, seed);
+        backbone.setPromptEncoder(MODULE_NAME, encoder);
+        return new Injected(config, encoder, bc.hiddenSize(), bc.numAttentionHeads(), bc.numHiddenLayers());
+    }
+
+    private static PromptEncoder create(PromptConfig config, NDArray words, int vocab, int h, NDManager manager, long seed) {
         int p = config.numVirtualTokens();
-        int h = bc.hiddenSize();
-        NDArray words = backbone.embeddings().wordEmbeddings().weight().getArray();
         Random rnd = new Random(seed);
         NDArray init;
         if (config.init() == PromptConfig.Init.VOCAB) {
             long[] ids = new long[p];
             for (int i = 0; i < p; i++) {
-                ids[i] = rnd.nextInt(bc.vocabSize());
+                ids[i] = rnd.nextInt(vocab);
             }
             init = words.get(manager.create(ids)).duplicate(); // a copy: the word embeddings stay frozen and untouched
         } else {
@@ -46,20 +61,23 @@ public class PromptInjector implements MethodInjector<PromptConfig> {
         }
         PromptEncoder encoder = new PromptEncoder();
         MethodTensors.assignNew(encoder.embedding(), init, words);
-        backbone.setPromptEncoder(MODULE_NAME, encoder);
-        return new Injected(config, encoder, bc);
+        return encoder;
     }
 
     /** Prompt tuning installed on a backbone. */
     public static final class Injected implements InjectedMethod {
         private final PromptConfig config;
         private final PromptEncoder encoder;
-        private final BertConfig backboneConfig;
+        private final int tokenDim;
+        private final int heads;
+        private final int layers;
 
-        Injected(PromptConfig config, PromptEncoder encoder, BertConfig backboneConfig) {
+        Injected(PromptConfig config, PromptEncoder encoder, int tokenDim, int heads, int layers) {
             this.config = config;
             this.encoder = encoder;
-            this.backboneConfig = backboneConfig;
+            this.tokenDim = tokenDim;
+            this.heads = heads;
+            this.layers = layers;
         }
 
         public PromptEncoder encoder() {
@@ -84,10 +102,10 @@ public class PromptInjector implements MethodInjector<PromptConfig> {
             ObjectNode n = JsonNodeFactory.instance.objectNode();
             n.put("peft_type", "PROMPT_TUNING");
             n.put("num_virtual_tokens", config.numVirtualTokens());
-            n.put("token_dim", backboneConfig.hiddenSize());
+            n.put("token_dim", tokenDim);
             n.put("num_transformer_submodules", 1);
-            n.put("num_attention_heads", backboneConfig.numAttentionHeads());
-            n.put("num_layers", backboneConfig.numHiddenLayers());
+            n.put("num_attention_heads", heads);
+            n.put("num_layers", layers);
             n.put("prompt_tuning_init", config.init().peftName());
             n.putNull("prompt_tuning_init_text");
             n.putNull("tokenizer_name_or_path");

@@ -4,14 +4,19 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.peftfoundry.engine.model.DecoderBlock;
 import io.peftfoundry.engine.model.HfLayerNorm;
 import io.peftfoundry.engine.model.HfModule;
 
 /**
  * Pre-LN decoder block {@code h.N}: {@code h + attn(ln_1(h))}, then {@code h + mlp(ln_2(h))}.
- * Input/output as {@link Gpt2Attention}: {@code NDList(h, maskAdd, pastK, pastV) → NDList(h', k, v)}.
+ * Bottleneck adapters, when installed ({@link DecoderBlock}), adjust the attention and MLP outputs before they
+ * join the residual stream. Input/output as {@link Gpt2Attention}: {@code NDList(h, maskAdd, pastK, pastV) → NDList(h', k, v)}.
  */
-public class Gpt2Block extends HfModule {
+public class Gpt2Block extends HfModule implements DecoderBlock {
+
+    private HfModule attentionAdapter;
+    private HfModule outputAdapter;
 
     public Gpt2Block(Gpt2Config c) {
         module("ln_1", new HfLayerNorm(c.nEmbd(), c.layerNormEpsilon()));
@@ -21,15 +26,33 @@ public class Gpt2Block extends HfModule {
     }
 
     @Override
+    public void setAttentionAdapter(HfModule adapter) {
+        attentionAdapter = attachModule(ATTENTION_ADAPTERS, adapter);
+    }
+
+    @Override
+    public void setOutputAdapter(HfModule adapter) {
+        outputAdapter = attachModule(OUTPUT_ADAPTERS, adapter);
+    }
+
+    @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray h = inputs.get(0);
         NDArray x = module("ln_1").forward(ps, new NDList(h), training).head();
         NDList attn = module("attn").forward(ps,
                 new NDList(x, inputs.get(1), inputs.size() > 2 ? inputs.get(2) : null, inputs.size() > 3 ? inputs.get(3) : null),
                 training);
-        h = h.add(attn.get(0));
+        NDArray a = attn.get(0);
+        if (attentionAdapter != null) {
+            a = attentionAdapter.forward(ps, new NDList(a, h), training).head();
+        }
+        h = h.add(a);
         x = module("ln_2").forward(ps, new NDList(h), training).head();
-        h = h.add(module("mlp").forward(ps, new NDList(x), training).head());
+        NDArray f = module("mlp").forward(ps, new NDList(x), training).head();
+        if (outputAdapter != null) {
+            f = outputAdapter.forward(ps, new NDList(f, h), training).head();
+        }
+        h = h.add(f);
         return new NDList(h, attn.get(1), attn.get(2));
     }
 }

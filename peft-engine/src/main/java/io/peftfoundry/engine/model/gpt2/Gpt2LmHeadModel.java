@@ -5,6 +5,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.peftfoundry.engine.model.CausalDecoder;
+import io.peftfoundry.engine.model.DecoderBlock;
+import io.peftfoundry.engine.model.HfEmbedding;
 import io.peftfoundry.engine.model.HfModule;
 
 /**
@@ -16,7 +19,7 @@ import io.peftfoundry.engine.model.HfModule;
  * <p>Input: as {@link Gpt2Model}. Output: {@code NDList(logits (B,T,V), k0, v0, …)} — the logits and the
  * extended key/value cache.
  */
-public class Gpt2LmHeadModel extends HfModule implements io.peftfoundry.engine.model.Backbone {
+public class Gpt2LmHeadModel extends HfModule implements CausalDecoder {
 
     private final Gpt2Model transformer;
 
@@ -35,6 +38,66 @@ public class Gpt2LmHeadModel extends HfModule implements io.peftfoundry.engine.m
 
     public Gpt2Model transformer() {
         return transformer;
+    }
+
+    @Override
+    public int numLayers() {
+        return transformer.numLayers();
+    }
+
+    @Override
+    public int hiddenSize() {
+        return config().nEmbd();
+    }
+
+    @Override
+    public int numAttentionHeads() {
+        return config().nHead();
+    }
+
+    @Override
+    public int numKeyValueHeads() {
+        return config().nHead();
+    }
+
+    @Override
+    public int headDim() {
+        return config().headSize();
+    }
+
+    @Override
+    public int vocabSize() {
+        return config().vocabSize();
+    }
+
+    @Override
+    public int maxPositions() {
+        return config().nPositions();
+    }
+
+    @Override
+    public HfEmbedding tokenEmbedding() {
+        return transformer.wte();
+    }
+
+    @Override
+    public DecoderBlock layer(int i) {
+        return transformer.block(i);
+    }
+
+    @Override
+    public String layerPath(int i) {
+        return "transformer.h." + i;
+    }
+
+    @Override
+    public void setPromptEncoder(String name, HfModule encoder) {
+        transformer.setPromptEncoder(name, encoder);
+    }
+
+    @Override
+    public void setPrefixEncoder(String name, HfModule encoder) {
+        transformer.setPrefixEncoder(name, encoder);
     }
 
     @Override

@@ -4,13 +4,18 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.peftfoundry.engine.model.DecoderBlock;
 import io.peftfoundry.engine.model.HfModule;
 
 /**
  * Pre-norm block {@code layers.N}: {@code h + self_attn(input_layernorm(h))}, then
- * {@code h + mlp(post_attention_layernorm(h))}. Input/output as {@link LlamaAttention}.
+ * {@code h + mlp(post_attention_layernorm(h))}; bottleneck adapters, when installed ({@link DecoderBlock}), adjust
+ * the attention and MLP outputs before they join the residual stream. Input/output as {@link LlamaAttention}.
  */
-public class LlamaDecoderLayer extends HfModule {
+public class LlamaDecoderLayer extends HfModule implements DecoderBlock {
+
+    private HfModule attentionAdapter;
+    private HfModule outputAdapter;
 
     public LlamaDecoderLayer(LlamaConfig c) {
         module("self_attn", new LlamaAttention(c));
@@ -20,15 +25,33 @@ public class LlamaDecoderLayer extends HfModule {
     }
 
     @Override
+    public void setAttentionAdapter(HfModule adapter) {
+        attentionAdapter = attachModule(ATTENTION_ADAPTERS, adapter);
+    }
+
+    @Override
+    public void setOutputAdapter(HfModule adapter) {
+        outputAdapter = attachModule(OUTPUT_ADAPTERS, adapter);
+    }
+
+    @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray h = inputs.get(0);
         NDArray x = module("input_layernorm").forward(ps, new NDList(h), training).head();
         NDList in = new NDList(x, inputs.get(1), inputs.get(2), inputs.get(3),
                 inputs.size() > 4 ? inputs.get(4) : null, inputs.size() > 5 ? inputs.get(5) : null);
         NDList attn = module("self_attn").forward(ps, in, training);
-        h = h.add(attn.get(0));
+        NDArray a = attn.get(0);
+        if (attentionAdapter != null) {
+            a = attentionAdapter.forward(ps, new NDList(a, h), training).head();
+        }
+        h = h.add(a);
         x = module("post_attention_layernorm").forward(ps, new NDList(h), training).head();
-        h = h.add(module("mlp").forward(ps, new NDList(x), training).head());
+        NDArray f = module("mlp").forward(ps, new NDList(x), training).head();
+        if (outputAdapter != null) {
+            f = outputAdapter.forward(ps, new NDList(f, h), training).head();
+        }
+        h = h.add(f);
         return new NDList(h, attn.get(1), attn.get(2));
     }
 }

@@ -5,7 +5,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.peftfoundry.engine.model.Backbone;
+import io.peftfoundry.engine.model.CausalDecoder;
+import io.peftfoundry.engine.model.DecoderBlock;
+import io.peftfoundry.engine.model.HfEmbedding;
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
 
@@ -17,7 +19,7 @@ import io.peftfoundry.engine.model.HfModule;
  *
  * <p>Input: as {@link LlamaModel}. Output: {@code NDList(logits (B,T,V), k0, v0, …)}.
  */
-public class LlamaForCausalLM extends HfModule implements Backbone {
+public class LlamaForCausalLM extends HfModule implements CausalDecoder {
 
     private final LlamaModel model;
 
@@ -34,6 +36,66 @@ public class LlamaForCausalLM extends HfModule implements Backbone {
 
     public LlamaModel model() {
         return model;
+    }
+
+    @Override
+    public int numLayers() {
+        return model.numLayers();
+    }
+
+    @Override
+    public int hiddenSize() {
+        return config().hiddenSize();
+    }
+
+    @Override
+    public int numAttentionHeads() {
+        return config().numAttentionHeads();
+    }
+
+    @Override
+    public int numKeyValueHeads() {
+        return config().numKeyValueHeads();
+    }
+
+    @Override
+    public int headDim() {
+        return config().headDim();
+    }
+
+    @Override
+    public int vocabSize() {
+        return config().vocabSize();
+    }
+
+    @Override
+    public int maxPositions() {
+        return config().maxPositionEmbeddings();
+    }
+
+    @Override
+    public HfEmbedding tokenEmbedding() {
+        return model.embedTokens();
+    }
+
+    @Override
+    public DecoderBlock layer(int i) {
+        return model.layer(i);
+    }
+
+    @Override
+    public String layerPath(int i) {
+        return "model.layers." + i;
+    }
+
+    @Override
+    public void setPromptEncoder(String name, HfModule encoder) {
+        model.setPromptEncoder(name, encoder);
+    }
+
+    @Override
+    public void setPrefixEncoder(String name, HfModule encoder) {
+        model.setPrefixEncoder(name, encoder);
     }
 
     @Override

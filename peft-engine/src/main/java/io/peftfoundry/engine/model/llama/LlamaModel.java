@@ -9,6 +9,7 @@ import io.peftfoundry.engine.model.CausalMask;
 import io.peftfoundry.engine.model.HfEmbedding;
 import io.peftfoundry.engine.model.HfModule;
 import io.peftfoundry.engine.model.HfModuleList;
+import io.peftfoundry.engine.model.VirtualTokens;
 
 /**
  * The LLaMA decoder ({@code model.*} in a {@code LlamaForCausalLM} checkpoint): {@code embed_tokens},
@@ -17,12 +18,15 @@ import io.peftfoundry.engine.model.HfModuleList;
  * <p>Input: {@code NDList(ids (B,T) int64, mask (B,P+T) or null, k0, v0, k1, v1, …)} with the optional
  * key/value cache of P earlier positions, each (B, kv_heads, P, d). Positions are numbered P, P+1, …
  * (transformers' cache_position without explicit position ids), so sequences are right-padded.
- * Output: {@code NDList(hidden (B,T,H), k0', v0', …)} with the cache extended to P+T.
+ * Output: {@code NDList(hidden (B,T,H), k0', v0', …)} with the cache extended to P+T. Prompt and prefix
+ * encoders, when a method installed one, act on calls without a cache (see {@link io.peftfoundry.engine.model.CausalDecoder}).
  */
 public class LlamaModel extends HfModule {
 
     private final LlamaConfig config;
     private final HfModuleList<LlamaDecoderLayer> layers;
+    private HfModule promptEncoder;
+    private HfModule prefixEncoder;
 
     public LlamaModel(LlamaConfig c) {
         this.config = c;
@@ -46,16 +50,43 @@ public class LlamaModel extends HfModule {
         return layers.size();
     }
 
+    public LlamaDecoderLayer layer(int i) {
+        return layers.get(i);
+    }
+
+    public void setPromptEncoder(String name, HfModule encoder) {
+        promptEncoder = attachModule(name, encoder);
+    }
+
+    public void setPrefixEncoder(String name, HfModule encoder) {
+        prefixEncoder = attachModule(name, encoder);
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray ids = inputs.get(0);
         NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;
         NDManager m = ids.getManager();
         long batch = ids.getShape().get(0);
-        int t = (int) ids.getShape().get(1);
-        boolean cached = inputs.size() > 2 && inputs.get(2) != null;
-        int past = cached ? (int) inputs.get(2).getShape().get(2) : 0;
+        boolean given = inputs.size() > 2 && inputs.get(2) != null;
+        NDList cache = given ? new NDList(inputs.subList(2, inputs.size())) : null;
         NDArray h = module("embed_tokens").forward(ps, new NDList(ids), training).head();
+        if (!given && prefixEncoder != null) {
+            // prefix tuning: the prefix is the cache of a call without one (PEFT's past_key_values, kv heads)
+            cache = VirtualTokens.prefixCache(prefixEncoder, ps, ids, training, config.numKeyValueHeads(),
+                    config.headDim(), h.getDataType());
+            mask = VirtualTokens.extendMask(mask, cache.get(0).getShape().get(2));
+        }
+        long promptLength = 0;
+        if (!given && promptEncoder != null) {
+            // prompt tuning: soft tokens in front of the token embeddings; positions count them
+            NDArray prompt = promptEncoder.forward(ps, new NDList(ids), training).head().toType(h.getDataType(), false);
+            promptLength = prompt.getShape().get(1);
+            h = prompt.concat(h, 1);
+            mask = VirtualTokens.extendMask(mask, promptLength);
+        }
+        int t = (int) h.getShape().get(1);
+        int past = cache != null ? (int) cache.get(0).getShape().get(2) : 0;
         NDArray maskAdd = CausalMask.additive(m, mask, batch, t, past).toType(h.getDataType(), false);
         NDList rot = LlamaRotary.cosSin(m, config, past, t);
         NDArray cos = rot.get(0).toType(h.getDataType(), false);
@@ -63,14 +94,15 @@ public class LlamaModel extends HfModule {
         NDList out = new NDList();
         out.add(null);
         for (int i = 0; i < layers.size(); i++) {
-            NDArray pk = cached ? inputs.get(2 + 2 * i) : null;
-            NDArray pv = cached ? inputs.get(3 + 2 * i) : null;
+            NDArray pk = cache != null ? cache.get(2 * i) : null;
+            NDArray pv = cache != null ? cache.get(2 * i + 1) : null;
             NDList r = layers.get(i).forward(ps, new NDList(h, maskAdd, cos, sin, pk, pv), training);
             h = r.get(0);
             out.add(r.get(1));
             out.add(r.get(2));
         }
-        out.set(0, module("norm").forward(ps, new NDList(h), training).head());
+        h = module("norm").forward(ps, new NDList(h), training).head();
+        out.set(0, promptLength > 0 ? h.get(":, " + promptLength + ":, :") : h);
         return out;
     }
 }

@@ -104,15 +104,4 @@ class DecoderMethodsTest {
                     Gpt2Checkpoint.backboneTensors(model).get("transformer.h.0.attn.c_attn.weight")));
         }
     }
-
-    @Test
-    void encoderOnlyMethodsSayTheyNeedAnEncoder() {
-        try (NDManager m = NDManager.newBaseManager()) {
-            Gpt2LmHeadModel model = Gpt2Checkpoint.random(C, m, 5, DataType.FLOAT32);
-            var spec = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("type", "prompt");
-            var e = assertThrows(IllegalArgumentException.class,
-                    () -> PeftMethods.byType("prompt").inject(model, PeftMethods.parseSpec(spec), m, 3));
-            assertTrue(e.getMessage().contains("gpt2"), e.getMessage());
-        }
-    }
 }

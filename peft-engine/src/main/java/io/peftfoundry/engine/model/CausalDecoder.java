@@ -1,0 +1,57 @@
+package io.peftfoundry.engine.model;
+
+import ai.djl.ndarray.NDManager;
+import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
+import io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel;
+import io.peftfoundry.engine.model.llama.LlamaCheckpoint;
+import io.peftfoundry.engine.model.llama.LlamaForCausalLM;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A decoder-only language model ({@link Gpt2LmHeadModel}, {@link LlamaForCausalLM}) as PEFT methods see it.
+ * Forward convention: {@code NDList(ids (B,T), mask (B,P+T) | null, k0, v0, …) → NDList(logits (B,T,V), k0', v0', …)},
+ * cache arrays (B, kv_heads, P, head_dim).
+ *
+ * <p>Extension points: a prompt encoder ({@code NDList(ids) → NDList(soft prompt (B,S,H))}) whose vectors go in
+ * front of the token embeddings on a call without cache (positions count them, the mask is extended, their
+ * logits are dropped, the returned cache keeps them); a prefix encoder ({@code NDList(ids) → NDList(k0, v0, …)},
+ * each (B, S, kv_heads·head_dim)) whose vectors become the key/value cache of a call without one (PEFT's
+ * past_key_values; positions start at S, the mask is extended); and per-block bottleneck adapters
+ * ({@link DecoderBlock}).
+ */
+public interface CausalDecoder extends Backbone {
+
+    int numLayers();
+
+    int hiddenSize();
+
+    int numAttentionHeads();
+
+    int numKeyValueHeads();
+
+    int headDim();
+
+    int vocabSize();
+
+    /** Longest sequence (cache included) the model takes. */
+    int maxPositions();
+
+    /** The token embedding table (prompt tuning's "vocab" initialisation reads it). */
+    HfEmbedding tokenEmbedding();
+
+    /** Block {@code i} and its path ({@code transformer.h.i}, {@code model.layers.i}). */
+    DecoderBlock layer(int i);
+
+    String layerPath(int i);
+
+    void setPromptEncoder(String name, HfModule encoder);
+
+    void setPrefixEncoder(String name, HfModule encoder);
+
+    /** Loads a Hugging Face layout directory by its config.json's {@code model_type} (gpt2, llama). */
+    static CausalDecoder load(Path dir, NDManager manager) throws IOException {
+        return LlamaCheckpoint.isLlama(dir) ? LlamaCheckpoint.load(dir, manager) : Gpt2Checkpoint.load(dir, manager);
+    }
+}
