@@ -353,20 +353,20 @@ class JobsApiTest {
         HttpResponse<java.io.InputStream> response = HttpClient.newHttpClient()
                 .send(request, HttpResponse.BodyHandlers.ofInputStream());
         assertEquals(200, response.statusCode());
-        List<String> ids = new ArrayList<>();
-        List<String> data = new ArrayList<>();
+        // each SSE frame (lines up to a blank line), exactly as it came over the wire
+        List<List<String>> frames = new ArrayList<>();
         CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+                List<String> frame = new ArrayList<>();
                 String line;
                 while ((line = in.readLine()) != null) {
-                    if (line.startsWith("id:")) {
-                        synchronized (ids) {
-                            ids.add(line.substring(3).trim());
+                    if (!line.isEmpty()) {
+                        frame.add(line);
+                    } else if (!frame.isEmpty()) {
+                        synchronized (frames) {
+                            frames.add(frame);
                         }
-                    } else if (line.startsWith("data:")) {
-                        synchronized (data) {
-                            data.add(line.substring(5).trim());
-                        }
+                        frame = new ArrayList<>();
                     }
                 }
             } catch (Exception e) {
@@ -375,18 +375,29 @@ class JobsApiTest {
         });
         // replay: only what came after seq A1+1
         await().atMost(BOUND).until(() -> {
-            synchronized (ids) {
-                return ids.size() >= 2;
+            synchronized (frames) {
+                return frames.size() >= 2;
             }
         });
         // live: a new event reaches the open stream; the terminal status ends it
         Fixtures.publishEvents(mapper, bootstrap, List.of(
                 event(id, A1 + 4, JobEventType.STATUS, JobStatus.SUCCEEDED, Map.of("adapter_id", "adapter-sse"))));
         reader.get(60, TimeUnit.SECONDS); // the server closed the stream
-        assertEquals(List.of(Long.toString(A1 + 2), Long.toString(A1 + 3), Long.toString(A1 + 4)), ids);
-        JsonNode last = mapper.readTree(data.get(data.size() - 1));
+        assertEquals(3, frames.size(), "frames: " + frames);
+        long[] seqs = {A1 + 2, A1 + 3, A1 + 4};
+        String[] types = {"message", "metrics", "status"};
+        for (int i = 0; i < frames.size(); i++) {
+            List<String> frame = frames.get(i);
+            // exactly: the id (the seq, for Last-Event-ID), the event name and one data line holding the event JSON
+            assertEquals(3, frame.size(), "frame " + i + ": " + frame);
+            assertEquals("id:" + seqs[i], frame.get(0), "frame " + i + ": " + frame);
+            assertEquals("event:message", frame.get(1), "frame " + i + ": " + frame);
+            assertTrue(frame.get(2).startsWith("data:"), "frame " + i + ": " + frame);
+            JsonNode event = mapper.readTree(frame.get(2).substring(5));
+            assertEquals(types[i], event.path("type").asText(), "frame " + i + ": " + frame);
+        }
+        JsonNode last = mapper.readTree(frames.get(2).get(2).substring(5));
         assertEquals("succeeded", last.path("status").asText());
-        assertEquals("status", last.path("type").asText());
     }
 
     @Test

@@ -238,7 +238,7 @@ class JobPipelineIT {
     }
 
     /** {@code POST /v1/fine_tuning/jobs} → the job's id (201, queued). */
-    private static String submit(String specJson) throws Exception {
+    static String submit(String specJson) throws Exception {
         HttpResponse<String> r = api.createJob(specJson, UUID.randomUUID().toString());
         assertEquals(201, r.statusCode(), "POST /v1/fine_tuning/jobs: " + r.body());
         JsonNode job = JSON.readTree(r.body());

@@ -60,5 +60,13 @@ public interface JobApiConfig {
         /** How long the relay waits for the broker to acknowledge a batch before retrying it. */
         @WithDefault("30s")
         Duration ackTimeout();
+
+        /** How long a published row is kept (for inspection) before the relay deletes it. */
+        @WithDefault("1h")
+        Duration retention();
+
+        /** How often the relay deletes published rows older than {@link #retention()}. */
+        @WithDefault("1m")
+        Duration cleanupEvery();
     }
 }

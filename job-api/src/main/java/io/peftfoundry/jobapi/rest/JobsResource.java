@@ -174,8 +174,8 @@ public class JobsResource {
     }
 
     private void send(SseEventSink sink, Sse sse, EventRow e) throws Exception {
+        // the data is already JSON text: no media type on the event, or each frame carries a content-type line
         sink.send(sse.newEventBuilder().id(Long.toString(e.seq())).name("message")
-                        .mediaType(MediaType.APPLICATION_JSON_TYPE)
                         .data(views.json(views.event(e))).build())
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
     }

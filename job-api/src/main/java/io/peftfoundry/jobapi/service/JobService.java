@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.peftfoundry.contracts.FieldError;
 import io.peftfoundry.contracts.Problem;
@@ -34,7 +35,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Job lifecycle on the API side: create (validate, idempotency, job row + outbox row), read, list, cancel, pause,
@@ -53,6 +56,8 @@ public class JobService {
     private final ArtifactStoreClient artifacts;
     private final OutboxRelay relay;
     private final MeterRegistry registry;
+    private final Map<String, Counter> createdCounters = new ConcurrentHashMap<>();
+    private final Map<JobStatus, Counter> transitionCounters = new ConcurrentHashMap<>();
 
     /** A job and whether this request created it (201) or found it through its Idempotency-Key (200). */
     public record Created(JobRow job, boolean created) {
@@ -80,6 +85,12 @@ public class JobService {
 
     // ---------------------------------------------------------------- create
 
+    /**
+     * Validates the spec and the artifacts it names (artifact-store answers are cached per key), then writes the job
+     * row, its idempotency row and its {@code JobRequested} outbox row in one transaction. The job is
+     * {@code validating_files} while this runs; what commits is the job as {@code queued}, so a failed validation leaves
+     * nothing behind and an accepted POST costs one commit.
+     */
     public Created create(Caller caller, String bearerKey, String body, String idempotencyKey) throws SQLException {
         JobSpec spec;
         try {
@@ -87,7 +98,7 @@ public class JobService {
         } catch (SpecValidationException e) {
             throw ProblemException.invalidSpec(e.errors());
         }
-        String requestHash = canonicalHash(body);
+        String requestHash = idempotencyKey == null ? null : canonicalHash(body);
         if (idempotencyKey != null) {
             Optional<JobRow> earlier = findByIdempotencyKey(caller.tenant(), idempotencyKey, requestHash);
             if (earlier.isPresent()) {
@@ -95,13 +106,27 @@ public class JobService {
             }
         }
         String jobId = newJobId();
-        String specJson = JobSpecs.toJson(spec);
+        List<FieldError> errors;
         try {
-            Db.inTransaction(dataSource, c -> {
-                insertJob(c, jobId, caller.tenant(), spec, specJson);
+            errors = checkArtifacts(spec, bearerKey);
+        } catch (IOException e) {
+            LOG.warnf("job %s: artifact-store could not be asked (%s); nothing queued", jobId, e.getMessage());
+            throw new ProblemException(503, Problem.ABOUT_BLANK, "Service unavailable",
+                    "artifact-store could not check the job's model and files (" + e.getMessage()
+                            + "); nothing was queued, try again", null);
+        }
+        if (!errors.isEmpty()) {
+            throw ProblemException.invalidSpec(errors);
+        }
+
+        String specJson = JobSpecs.toJson(spec);
+        String requested = json(new JobRequested(jobId, caller.tenant(), 1, spec, null));
+        JobRow job;
+        try {
+            job = Db.inTransaction(dataSource, c -> {
+                Instant createdAt = insertQueuedJob(c, jobId, caller.tenant(), spec, specJson);
                 if (idempotencyKey != null) {
-                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO idempotency_keys "
-                            + "(tenant_id, idempotency_key, request_hash, job_id) VALUES (?, ?, ?, ?)")) {
+                    try (PreparedStatement ps = c.prepareStatement(INSERT_IDEMPOTENCY_KEY)) {
                         ps.setString(1, caller.tenant());
                         ps.setString(2, idempotencyKey);
                         ps.setString(3, requestHash);
@@ -109,7 +134,9 @@ public class JobService {
                         ps.executeUpdate();
                     }
                 }
-                return null;
+                Outbox.add(c, Topics.JOBS_REQUESTED, jobId, requested);
+                return new JobRow(jobId, caller.tenant(), JobStatus.QUEUED.wire(), specJson, 1, null, null, null,
+                        null, null, 0, createdAt, null, null, null);
             });
         } catch (SQLException e) {
             if (idempotencyKey != null && UNIQUE_VIOLATION.equals(e.getSQLState())) {
@@ -119,45 +146,24 @@ public class JobService {
             }
             throw e;
         }
-
-        List<FieldError> errors;
-        try {
-            errors = checkArtifacts(spec, bearerKey);
-        } catch (IOException e) {
-            deleteJob(jobId);
-            LOG.warnf("job %s: artifact-store could not be asked (%s); nothing queued", jobId, e.getMessage());
-            throw new ProblemException(503, Problem.ABOUT_BLANK, "Service unavailable",
-                    "artifact-store could not check the job's model and files (" + e.getMessage()
-                            + "); nothing was queued, try again", null);
-        }
-        if (!errors.isEmpty()) {
-            deleteJob(jobId);
-            throw ProblemException.invalidSpec(errors);
-        }
-
-        String requested = json(new JobRequested(jobId, caller.tenant(), 1, spec, null));
-        JobRow job = Db.inTransaction(dataSource, c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET status = 'queued', updated_at = now() "
-                    + "WHERE id = ? AND status = 'validating_files'")) {
-                ps.setString(1, jobId);
-                ps.executeUpdate();
-            }
-            Outbox.add(c, Topics.JOBS_REQUESTED, jobId, requested);
-            return load(c, jobId, false).orElseThrow();
-        });
         relay.wakeUp();
-        registry.counter("foundry.jobs.created", "method", spec.method().type().wire()).increment();
+        createdCounter(spec.method().type().wire()).increment();
         transitioned(JobStatus.QUEUED);
         LOG.infof("job %s created for tenant %s: %s on %s, training file %s", jobId, caller.tenant(),
                 spec.method().type().wire(), spec.model(), spec.trainingFile());
         return new Created(job, true);
     }
 
-    private void insertJob(Connection c, String jobId, String tenant, JobSpec spec, String specJson)
+    private static final String INSERT_QUEUED_JOB = "INSERT INTO jobs (id, tenant_id, status, spec, model, task, "
+            + "method_type, training_file, validation_file, created_at) "
+            + "VALUES (?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?, clock_timestamp()) RETURNING created_at";
+    private static final String INSERT_IDEMPOTENCY_KEY = "INSERT INTO idempotency_keys "
+            + "(tenant_id, idempotency_key, request_hash, job_id) VALUES (?, ?, ?, ?)";
+
+    /** Inserts the validated job as {@code queued}; returns its {@code created_at}. */
+    private static Instant insertQueuedJob(Connection c, String jobId, String tenant, JobSpec spec, String specJson)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO jobs (id, tenant_id, status, spec, model, task, "
-                + "method_type, training_file, validation_file, created_at) "
-                + "VALUES (?, ?, 'validating_files', ?::jsonb, ?, ?, ?, ?, ?, clock_timestamp())")) {
+        try (PreparedStatement ps = c.prepareStatement(INSERT_QUEUED_JOB)) {
             ps.setString(1, jobId);
             ps.setString(2, tenant);
             ps.setString(3, specJson);
@@ -166,17 +172,15 @@ public class JobService {
             ps.setString(6, spec.method().type().wire());
             ps.setString(7, spec.trainingFile());
             ps.setString(8, spec.validationFile());
-            ps.executeUpdate();
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getTimestamp(1).toInstant();
+            }
         }
     }
 
-    private void deleteJob(String jobId) throws SQLException {
-        Db.inTransaction(dataSource, c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM jobs WHERE id = ?")) {
-                ps.setString(1, jobId);
-                return ps.executeUpdate();
-            }
-        });
+    private Counter createdCounter(String method) {
+        return createdCounters.computeIfAbsent(method, m -> registry.counter("foundry.jobs.created", "method", m));
     }
 
     private Optional<JobRow> findByIdempotencyKey(String tenant, String key, String requestHash) throws SQLException {
@@ -412,7 +416,8 @@ public class JobService {
     }
 
     void transitioned(JobStatus status) {
-        registry.counter("foundry.jobs.transitions", "status", status.wire()).increment();
+        transitionCounters.computeIfAbsent(status,
+                st -> registry.counter("foundry.jobs.transitions", "status", st.wire())).increment();
     }
 
     private String json(Object value) {

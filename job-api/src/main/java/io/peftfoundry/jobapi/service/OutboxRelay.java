@@ -36,12 +36,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * full batch runs again at once; otherwise the relay sleeps {@code foundry.outbox.interval} or until
  * {@link #wakeUp()} (called after every insert). While Kafka is away the rows wait, and the relay retries with a
  * back-off up to 5 s. The producer is idempotent (acks=all), so a retried send does not duplicate within a session.
+ * Published rows are kept for {@code foundry.outbox.retention}, then deleted by the relay in batches.
  */
 @ApplicationScoped
 public class OutboxRelay {
 
     private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
     private static final long MAX_BACKOFF_MILLIS = 5_000;
+    private static final int DELETE_BATCH = 5_000;
 
     private final DataSource dataSource;
     private final JobApiConfig.Outbox config;
@@ -117,11 +119,20 @@ public class OutboxRelay {
     private void loop() {
         long backoff = 0;
         long lastLagCheck = 0;
+        long lastCleanup = System.nanoTime();
         while (running) {
             try {
                 if (System.nanoTime() - lastLagCheck > 1_000_000_000L) {
                     measureLag();
                     lastLagCheck = System.nanoTime();
+                }
+                if (System.nanoTime() - lastCleanup > config.cleanupEvery().toNanos()) {
+                    lastCleanup = System.nanoTime();
+                    int deleted = deletePublished(config.retention());
+                    if (deleted > 0) {
+                        LOG.infof("outbox relay: deleted %d rows published more than %s ago", deleted,
+                                config.retention());
+                    }
                 }
                 int published = publishBatch();
                 backoff = 0;
@@ -214,6 +225,26 @@ public class OutboxRelay {
             ps.setArray(1, array);
             ps.executeUpdate();
         }
+    }
+
+    /**
+     * Deletes rows published more than {@code retention} ago, at most {@value #DELETE_BATCH} per statement so a long
+     * backlog does not hold one huge transaction; unsent rows are never deleted. Returns the number of rows deleted.
+     */
+    public int deletePublished(java.time.Duration retention) throws SQLException {
+        int total = 0;
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
+                     + "WHERE published_at IS NOT NULL AND published_at < now() - ? * interval '1 millisecond' LIMIT ?)")) {
+            ps.setLong(1, retention.toMillis());
+            ps.setInt(2, DELETE_BATCH);
+            int n;
+            do {
+                n = ps.executeUpdate();
+                total += n;
+            } while (n == DELETE_BATCH && running);
+        }
+        return total;
     }
 
     private void measureLag() throws SQLException {
