@@ -11,6 +11,7 @@ import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.engine.training.EvalResult;
 import io.peftfoundry.engine.training.TrainingListener;
 import io.peftfoundry.worker.config.WorkerConfig;
+import io.peftfoundry.worker.lease.CancellationRepository;
 import io.peftfoundry.worker.lease.LeaseRepository;
 import io.peftfoundry.worker.lease.OutcomeRepository;
 import io.peftfoundry.worker.messaging.JobEventPublisher;
@@ -58,6 +59,7 @@ public class JobProcessor {
     private final WorkerConfig config;
     private final LeaseRepository leases;
     private final OutcomeRepository outcomes;
+    private final CancellationRepository cancellations;
     private final JobEventPublisher publisher;
     private final ControlRequests controls;
     private final WorkerMetrics metrics;
@@ -74,10 +76,12 @@ public class JobProcessor {
     private final java.util.Set<String> releasing = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public JobProcessor(WorkerConfig config, LeaseRepository leases, OutcomeRepository outcomes,
-                        JobEventPublisher publisher, ControlRequests controls, WorkerMetrics metrics) {
+                        CancellationRepository cancellations, JobEventPublisher publisher, ControlRequests controls,
+                        WorkerMetrics metrics) {
         this.config = config;
         this.leases = leases;
         this.outcomes = outcomes;
+        this.cancellations = cancellations;
         this.publisher = publisher;
         this.controls = controls;
         this.metrics = metrics;
@@ -102,6 +106,9 @@ public class JobProcessor {
         if (done.isPresent()) {
             LOG.infof("job %s: already %s, request of attempt %d skipped", jobId, done.get().wire(), request.attempt());
             return Disposition.COMMIT;
+        }
+        if (controls.requested(jobId) == ControlAction.CANCEL || cancellations.isCancelled(jobId)) {
+            return cancelledBeforeStart(request);
         }
         long deadline = System.nanoTime() + config.leaseWait().toNanos();
         Optional<LeaseRepository.Taken> taken = leases.tryAcquire(jobId, workerId, request.attempt(), config.leaseTtl());
@@ -300,6 +307,19 @@ public class JobProcessor {
         } finally {
             deleteTree(work);
         }
+    }
+
+    /**
+     * The job was cancelled while its request waited (queued): it is not started, no lease is taken and no
+     * {@code running} event goes out; the outcome is recorded so any later delivery is skipped as well.
+     */
+    private Disposition cancelledBeforeStart(JobRequested request) throws SQLException {
+        outcomes.record(request.jobId(), JobStatus.CANCELLED, request.attempt(), workerId, null, null);
+        new JobEvents(publisher, request.jobId(), request.attempt()).status(JobStatus.CANCELLED,
+                Map.of("step", 0, "message", "cancelled before it started; the request was skipped"));
+        controls.clear(request.jobId());
+        LOG.infof("job %s: cancelled while queued, request of attempt %d skipped", request.jobId(), request.attempt());
+        return Disposition.COMMIT;
     }
 
     private Disposition cancelled(JobRequested request, JobEvents events, long step) throws SQLException {
