@@ -4,9 +4,9 @@ Run through `interop/run check`. In a fresh work directory it
   1. builds tiny random GPT-2, LLaMA (grouped-query attention) and BERT models with transformers and saves them
      in Hugging Face layout, with two rows of token ids (the second right-padded) and transformers' outputs;
   2. trains a LoRA adapter on the BERT model with peft-engine's CLI `train` (classification, CLS pooling);
-  3. runs peft-engine's InteropDriver (Java): it loads each model and computes its outputs, trains a LoRA adapter
-     on each decoder (causal-LM loss, a few AdamW steps) and saves it in PEFT's CAUSAL_LM layout, and computes the
-     logits of all three adapted models;
+  3. runs peft-engine's InteropDriver (Java): it loads each model and computes its outputs, trains LoRA, prefix
+     tuning and prompt tuning on each decoder (causal-LM loss, a few AdamW steps), saves each in PEFT's CAUSAL_LM
+     layout, and computes the logits of every adapted model;
   4. loads each adapter with PEFT's PeftModel.from_pretrained and compares.
 Tolerance 1e-4 (max abs difference, float32 on both sides), over the real (unpadded) tokens.
 """
@@ -145,7 +145,7 @@ def main():
                "--out", str(work / "bert-train"), "--pooling", "cls", "--threads", "1"], work / "bert-train.log")
     report(rc == 0, "bert: peft-engine CLI train (LoRA on query/value)", f"exit {rc}, log {work / 'bert-train.log'}")
     rc = java(["io.peftfoundry.engine.interop.InteropDriver", str(work)], work / "driver.log")
-    report(rc == 0, "peft-engine InteropDriver (load 3 models, train LoRA on gpt2 and llama)",
+    report(rc == 0, "peft-engine InteropDriver (load 3 models; train LoRA, prefix, prompt on gpt2 and llama)",
            f"exit {rc}, log {work / 'driver.log'}")
     if rc != 0:
         sys.exit(1)
@@ -156,16 +156,20 @@ def main():
         report(d <= TOL, f"{name}: peft-engine {what} equal transformers'", f"max abs diff {d:.2e} (tolerance {TOL:g})")
 
     for name in ("gpt2", "llama"):
-        adapter = work / f"{name}-lora"
-        base = AutoModelForCausalLM.from_pretrained(work / name).eval()
-        model = PeftModel.from_pretrained(base, adapter).eval()
-        with torch.no_grad():
-            logits = model(input_ids=ids, attention_mask=mask).logits
-        change = max_diff(engine[f"{name}-lora"], engine[name])
-        report(change > 1e-3, f"{name}: LoRA trained by peft-engine changes the logits", f"max change {change:.2e}")
-        d = max_diff(engine[f"{name}-lora"], logits)
-        report(d <= TOL, f"{name}: PEFT PeftModel.from_pretrained(peft-engine's LoRA) logits equal peft-engine's",
-               f"max abs diff {d:.2e} (tolerance {TOL:g})")
+        for method in ("lora", "prefix", "prompt"):
+            adapter = work / f"{name}-{method}"
+            base = AutoModelForCausalLM.from_pretrained(work / name).eval()
+            model = PeftModel.from_pretrained(base, adapter).eval()
+            with torch.no_grad():
+                logits = model(input_ids=ids, attention_mask=mask).logits
+            if method == "prompt":
+                logits = logits[:, logits.shape[1] - ids.shape[1]:]  # PEFT returns the virtual tokens' logits too
+            key = f"{name}-{method}"
+            change = max_diff(engine[key], engine[name])
+            report(change > 1e-3, f"{name}: {method} trained by peft-engine changes the logits", f"max change {change:.2e}")
+            d = max_diff(engine[key], logits)
+            report(d <= TOL, f"{name}: PEFT PeftModel.from_pretrained(peft-engine's {method}) logits equal peft-engine's",
+                   f"max abs diff {d:.2e} (tolerance {TOL:g})")
 
     labels = json.loads((work / "bert-train/adapter/labels.json").read_text())
     base = BertForSequenceClassification.from_pretrained(work / "bert", num_labels=2).eval()

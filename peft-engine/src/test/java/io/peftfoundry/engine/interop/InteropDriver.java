@@ -16,12 +16,14 @@ import io.peftfoundry.engine.io.SafeTensors;
 import io.peftfoundry.engine.io.Tensor;
 import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.PeftMethods;
+import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.lora.LoraConfig;
+import io.peftfoundry.engine.method.prefix.PrefixConfig;
+import io.peftfoundry.engine.method.prompt.PromptConfig;
 import io.peftfoundry.engine.model.BertCheckpoint;
 import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.CausalDecoder;
 import io.peftfoundry.engine.model.HfModule;
-import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
-import io.peftfoundry.engine.model.llama.LlamaCheckpoint;
 import io.peftfoundry.engine.task.causal.CausalBatch;
 import io.peftfoundry.engine.task.causal.CausalLmLoss;
 import io.peftfoundry.engine.task.causal.TokenSequence;
@@ -43,8 +45,9 @@ import java.util.Map;
  * <ul>
  *   <li>{@code gpt2}, {@code llama}: peft-engine's logits of the loaded checkpoints; {@code bert}: the encoder's
  *       last hidden state;</li>
- *   <li>{@code gpt2-lora}, {@code llama-lora}: logits after training a LoRA adapter here (causal-LM loss on
- *       the input rows, a few AdamW steps), which is written to {@code <name>-lora/} in PEFT's CAUSAL_LM layout;</li>
+ *   <li>{@code <arch>-lora}, {@code <arch>-prefix}, {@code <arch>-prompt} (arch gpt2, llama): logits after training
+ *       that method here (causal-LM loss on the input rows, a few AdamW steps); the adapter is written to the
+ *       directory of the same name in PEFT's CAUSAL_LM layout;</li>
  *   <li>{@code bert-lora}: the CLI-trained classifier's logits (LoRA + head loaded from {@code bert-train/adapter/}).</li>
  * </ul>
  * Usage: {@code InteropDriver WORKDIR}.
@@ -65,15 +68,20 @@ public final class InteropDriver {
             NDArray mask = inputs.get("attention_mask").toNDArray(m, DataType.INT64);
             ParameterStore ps = new ParameterStore(m, false);
 
-            var gpt2 = Gpt2Checkpoint.load(work.resolve("gpt2"), m);
-            out.put("gpt2", Tensor.of(gpt2.forward(ps, new NDList(ids, mask), false).head()));
-            out.put("gpt2-lora", Tensor.of(trainLora(gpt2, List.of("c_attn", "c_fc"), ids, mask, work.resolve("gpt2-lora"),
-                    work.resolve("gpt2"), m)));
-
-            var llama = LlamaCheckpoint.load(work.resolve("llama"), m);
-            out.put("llama", Tensor.of(llama.forward(ps, new NDList(ids, mask), false).head()));
-            out.put("llama-lora", Tensor.of(trainLora(llama, List.of("q_proj", "v_proj", "down_proj"), ids, mask,
-                    work.resolve("llama-lora"), work.resolve("llama"), m)));
+            for (String arch : List.of("gpt2", "llama")) {
+                Path dir = work.resolve(arch);
+                CausalDecoder base = CausalDecoder.load(dir, m);
+                out.put(arch, Tensor.of(((HfModule) base).forward(ps, new NDList(ids, mask), false).head()));
+                List<String> targets = arch.equals("gpt2") ? List.of("c_attn", "c_fc") : List.of("q_proj", "v_proj", "down_proj");
+                Map<String, MethodConfig> methods = new LinkedHashMap<>();
+                methods.put("lora", new LoraConfig(4, 8, 0.0, targets, false));
+                methods.put("prefix", new PrefixConfig(3, 0, false));
+                methods.put("prompt", new PromptConfig(3, PromptConfig.Init.VOCAB));
+                for (Map.Entry<String, MethodConfig> e : methods.entrySet()) {
+                    String name = arch + "-" + e.getKey();
+                    out.put(name, Tensor.of(train(CausalDecoder.load(dir, m), e.getValue(), ids, mask, work.resolve(name), dir, m)));
+                }
+            }
 
             NDArray types = m.zeros(ids.getShape(), DataType.INT64);
             BertModel bert = BertCheckpoint.load(work.resolve("bert"), m);
@@ -85,11 +93,11 @@ public final class InteropDriver {
         SafeTensors.write(work.resolve("engine-logits.safetensors"), out, Map.of("format", "pt"));
     }
 
-    /** Trains LoRA on the rows' real tokens (causal-LM loss), saves it in PEFT's layout and returns the new logits. */
-    static NDArray trainLora(HfModule model, List<String> targets, NDArray ids, NDArray mask, Path adapterDir,
+    /** Trains a method on the rows' real tokens (causal-LM loss), saves it in PEFT's layout and returns the new logits. */
+    static NDArray train(CausalDecoder decoder, MethodConfig config, NDArray ids, NDArray mask, Path adapterDir,
             Path baseModel, NDManager m) throws Exception {
-        LoraConfig config = new LoraConfig(4, 8, 0.0, targets, false);
-        InjectedMethod lora = PeftMethods.byType("lora").inject((io.peftfoundry.engine.model.Backbone) model, config, m, 17);
+        HfModule model = (HfModule) decoder;
+        InjectedMethod method = PeftMethods.byType(config.methodType()).inject(decoder, config, m, 17);
         long[][] rows = toRows(ids);
         long[][] keep = toRows(mask);
         List<TokenSequence> seqs = new ArrayList<>();
@@ -101,7 +109,7 @@ public final class InteropDriver {
             seqs.add(TokenSequence.allTargets(java.util.Arrays.copyOf(rows[b], n)));
         }
         CausalBatch batch = CausalBatch.of(seqs, 0);
-        Map<String, Parameter> params = lora.trainableParameters();
+        Map<String, Parameter> params = method.trainableParameters();
         AdamW adam = new AdamW();
         double first = 0;
         double last = 0;
@@ -123,8 +131,9 @@ public final class InteropDriver {
                 }
             }
         }
-        System.err.printf("%s: LoRA %d steps, loss %.4f -> %.4f%n", baseModel.getFileName(), TRAIN_STEPS, first, last);
-        saveCausalAdapter(lora, adapterDir, baseModel.toString());
+        System.err.printf("%s: %s %d steps, loss %.4f -> %.4f%n", baseModel.getFileName(), config.methodType(), TRAIN_STEPS,
+                first, last);
+        saveCausalAdapter(method, adapterDir, baseModel.toString());
         return model.forward(new ParameterStore(m, false), new NDList(ids, mask), false).head();
     }
 
