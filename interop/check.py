@@ -3,7 +3,8 @@
 Run through `interop/run check`. In a fresh work directory it
   1. builds tiny random GPT-2, LLaMA (grouped-query attention) and BERT models with transformers and saves them
      in Hugging Face layout, with two rows of token ids (the second right-padded) and transformers' outputs;
-  2. trains a LoRA adapter on the BERT model with peft-engine's CLI `train` (classification, CLS pooling);
+  2. trains LoRA adapters with peft-engine's CLI `train`: on the BERT model (classification, CLS pooling) and on
+     the GPT-2 model (sft on a toy term -> definition set, GPT-2 getting the committed byte-level BPE tokenizer);
   3. runs peft-engine's InteropDriver (Java): it loads each model and computes its outputs, trains LoRA, prefix
      tuning and prompt tuning on each decoder (causal-LM loss, a few AdamW steps), saves each in PEFT's CAUSAL_LM
      layout, and computes the logits of every adapted model;
@@ -32,6 +33,7 @@ from transformers import (AutoModelForCausalLM, BertConfig, BertForSequenceClass
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TOL = 1e-4
 REAL = 7  # tokens of the second row that are not padding
+BPE = ROOT / "peft-engine/src/test/resources/decoders/tokenizer.json"
 failures = []
 
 
@@ -82,11 +84,15 @@ def build(work):
     save_file({"input_ids": ids, "attention_mask": mask}, str(work / "inputs.safetensors"))
     ref = {}
 
-    gpt2 = GPT2LMHeadModel(GPT2Config(vocab_size=vocab, n_positions=32, n_embd=32, n_layer=2, n_head=4,
+    # GPT-2 gets the committed byte-level BPE tokenizer (320 tokens) so that the causal CLI can train it
+    bpe = Tokenizer.from_file(str(BPE))
+    eos = bpe.token_to_id("<|endoftext|>")
+    gpt2 = GPT2LMHeadModel(GPT2Config(vocab_size=bpe.get_vocab_size(), n_positions=32, n_embd=32, n_layer=2, n_head=4,
                                       resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
-                                      bos_token_id=vocab - 1, eos_token_id=vocab - 1)).eval()
+                                      bos_token_id=eos, eos_token_id=eos)).eval()
     widen(gpt2, 0.15)
     gpt2.save_pretrained(work / "gpt2")
+    bpe.save(str(work / "gpt2" / "tokenizer.json"))
 
     llama = LlamaForCausalLM(LlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
                                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32,
@@ -127,6 +133,22 @@ def bert_training_files(work):
     (work / "bert-spec.json").write_text(json.dumps(spec, indent=1))
 
 
+def gpt2_training_files(work):
+    """A toy SFT set for the causal CLI: term -> definition pairs made up here."""
+    pairs = [("term: LoRA\n", "low-rank adapters on frozen weights"), ("term: IA3\n", "learned scaling vectors"),
+             ("term: prefix\n", "trained keys and values per layer"), ("term: prompt\n", "soft tokens before the input"),
+             ("term: full\n", "every weight is trained")]
+    rows = "".join(json.dumps({"prompt": p, "completion": c}) + "\n" for p, c in pairs)
+    (work / "sft.jsonl").write_text(rows)
+    spec = {"model": str(work / "gpt2"), "task": "sft",
+            "training_file": str(work / "sft.jsonl"), "validation_file": str(work / "sft.jsonl"),
+            "method": {"type": "lora", "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["c_attn", "c_fc"]}},
+            "hyperparameters": {"epochs": 3, "batch_size": 5, "learning_rate": 1e-2, "max_seq_length": 32,
+                                "warmup_ratio": 0.0, "eval_every_steps": 100, "checkpoint_every_steps": 100},
+            "seed": 5}
+    (work / "gpt2-spec.json").write_text(json.dumps(spec, indent=1))
+
+
 def java(args, log):
     cp = os.environ["ENGINE_CP"]
     cmd = [os.environ.get("JAVA", "java"), "-Xmx2g", "-cp", cp] + args
@@ -140,10 +162,14 @@ def main():
     print(f"work directory: {work}", flush=True)
     ids, mask, ref = build(work)
     bert_training_files(work)
+    gpt2_training_files(work)
 
     rc = java(["io.peftfoundry.engine.cli.Main", "train", "--spec", str(work / "bert-spec.json"),
                "--out", str(work / "bert-train"), "--pooling", "cls", "--threads", "1"], work / "bert-train.log")
     report(rc == 0, "bert: peft-engine CLI train (LoRA on query/value)", f"exit {rc}, log {work / 'bert-train.log'}")
+    rc = java(["io.peftfoundry.engine.cli.Main", "train", "--spec", str(work / "gpt2-spec.json"),
+               "--out", str(work / "gpt2-train"), "--threads", "1"], work / "gpt2-train.log")
+    report(rc == 0, "gpt2: peft-engine CLI train (sft, LoRA on c_attn/c_fc)", f"exit {rc}, log {work / 'gpt2-train.log'}")
     rc = java(["io.peftfoundry.engine.interop.InteropDriver", str(work)], work / "driver.log")
     report(rc == 0, "peft-engine InteropDriver (load 3 models; train LoRA, prefix, prompt on gpt2 and llama)",
            f"exit {rc}, log {work / 'driver.log'}")
@@ -155,21 +181,22 @@ def main():
         d = max_diff(engine[name], ref[name])
         report(d <= TOL, f"{name}: peft-engine {what} equal transformers'", f"max abs diff {d:.2e} (tolerance {TOL:g})")
 
-    for name in ("gpt2", "llama"):
-        for method in ("lora", "prefix", "prompt"):
-            adapter = work / f"{name}-{method}"
-            base = AutoModelForCausalLM.from_pretrained(work / name).eval()
-            model = PeftModel.from_pretrained(base, adapter).eval()
-            with torch.no_grad():
-                logits = model(input_ids=ids, attention_mask=mask).logits
-            if method == "prompt":
-                logits = logits[:, logits.shape[1] - ids.shape[1]:]  # PEFT returns the virtual tokens' logits too
-            key = f"{name}-{method}"
-            change = max_diff(engine[key], engine[name])
-            report(change > 1e-3, f"{name}: {method} trained by peft-engine changes the logits", f"max change {change:.2e}")
-            d = max_diff(engine[key], logits)
-            report(d <= TOL, f"{name}: PEFT PeftModel.from_pretrained(peft-engine's {method}) logits equal peft-engine's",
-                   f"max abs diff {d:.2e} (tolerance {TOL:g})")
+    checks = [("gpt2", m, work / f"gpt2-{m}") for m in ("lora", "prefix", "prompt")]
+    checks.append(("gpt2", "cli-lora", work / "gpt2-train/adapter"))
+    checks += [("llama", m, work / f"llama-{m}") for m in ("lora", "prefix", "prompt")]
+    for name, method, adapter in checks:
+        base = AutoModelForCausalLM.from_pretrained(work / name).eval()
+        model = PeftModel.from_pretrained(base, adapter).eval()
+        with torch.no_grad():
+            logits = model(input_ids=ids, attention_mask=mask).logits
+        if method == "prompt":
+            logits = logits[:, logits.shape[1] - ids.shape[1]:]  # PEFT returns the virtual tokens' logits too
+        key = f"{name}-{method}"
+        change = max_diff(engine[key], engine[name])
+        report(change > 1e-3, f"{name}: {method} trained by peft-engine changes the logits", f"max change {change:.2e}")
+        d = max_diff(engine[key], logits)
+        report(d <= TOL, f"{name}: PEFT PeftModel.from_pretrained(peft-engine's {method}) logits equal peft-engine's",
+               f"max abs diff {d:.2e} (tolerance {TOL:g})")
 
     labels = json.loads((work / "bert-train/adapter/labels.json").read_text())
     base = BertForSequenceClassification.from_pretrained(work / "bert", num_labels=2).eval()

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.engine.adapter.AdapterFiles;
+import io.peftfoundry.engine.adapter.CausalAdapterFiles;
 import io.peftfoundry.engine.io.SafeTensors;
 import io.peftfoundry.engine.io.Tensor;
 import io.peftfoundry.engine.method.InjectedMethod;
@@ -24,6 +25,8 @@ import io.peftfoundry.engine.model.BertCheckpoint;
 import io.peftfoundry.engine.model.BertModel;
 import io.peftfoundry.engine.model.CausalDecoder;
 import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
+import io.peftfoundry.engine.task.causal.CausalModel;
 import io.peftfoundry.engine.task.causal.CausalBatch;
 import io.peftfoundry.engine.task.causal.CausalLmLoss;
 import io.peftfoundry.engine.task.causal.TokenSequence;
@@ -48,6 +51,7 @@ import java.util.Map;
  *   <li>{@code <arch>-lora}, {@code <arch>-prefix}, {@code <arch>-prompt} (arch gpt2, llama): logits after training
  *       that method here (causal-LM loss on the input rows, a few AdamW steps); the adapter is written to the
  *       directory of the same name in PEFT's CAUSAL_LM layout;</li>
+ *   <li>{@code gpt2-cli-lora}: logits with the LoRA adapter the causal CLI trained in {@code gpt2-train/adapter/};</li>
  *   <li>{@code bert-lora}: the CLI-trained classifier's logits (LoRA + head loaded from {@code bert-train/adapter/}).</li>
  * </ul>
  * Usage: {@code InteropDriver WORKDIR}.
@@ -82,6 +86,10 @@ public final class InteropDriver {
                     out.put(name, Tensor.of(train(CausalDecoder.load(dir, m), e.getValue(), ids, mask, work.resolve(name), dir, m)));
                 }
             }
+
+            // the GPT-2 LoRA adapter the causal CLI trained (sft) in gpt2-train/adapter/
+            CausalModel cli = CausalAdapterFiles.load(work.resolve("gpt2-train/adapter"), Gpt2Checkpoint.load(work.resolve("gpt2"), m), m);
+            out.put("gpt2-cli-lora", Tensor.of(cli.decoder().forward(ps, new NDList(ids, mask), false).head()));
 
             NDArray types = m.zeros(ids.getShape(), DataType.INT64);
             BertModel bert = BertCheckpoint.load(work.resolve("bert"), m);
@@ -133,6 +141,9 @@ public final class InteropDriver {
         }
         System.err.printf("%s: %s %d steps, loss %.4f -> %.4f%n", baseModel.getFileName(), config.methodType(), TRAIN_STEPS,
                 first, last);
+        if (!Double.isFinite(last)) {
+            throw new IllegalStateException(baseModel.getFileName() + ": " + config.methodType() + " training loss is " + last);
+        }
         saveCausalAdapter(method, adapterDir, baseModel.toString());
         return model.forward(new ParameterStore(m, false), new NDList(ids, mask), false).head();
     }

@@ -36,7 +36,8 @@ public class LlamaRmsNorm extends HfModule {
         NDArray variance = x.mul(x).mean(new int[] {-1}, true);
         // eps as a PyTorch-created constant (autograd keeps it alive; see Ops)
         try (NDArray e = x.getManager().full(new Shape(), eps, x.getDataType(), x.getDevice())) {
-            return new NDList(x.mul(variance.add(e).sqrt().pow(-1)).mul(w));
+            // no NDArray op with a Java Number (pow(-1), mul(2.0)) here: see Ops
+            return new NDList(x.div(variance.add(e).sqrt()).mul(w));
         }
     }
 }
