@@ -519,4 +519,73 @@ class JobPipelineIT {
         assertEquals(422, otherBody.statusCode(), otherBody.body());
         api.awaitStatus(id, "succeeded", JOB_TIMEOUT);
     }
+
+    /**
+     * The two-stage recipe on a tiny decoder (the committed transformers-built GPT-2 fixture of peft-engine's tests,
+     * registered through {@code POST /v1/models}): a continued_pretraining LoRA job, then an sft job whose init_adapter
+     * is stage 1's adapter id. Both succeed; stage 2's adapter carries lineage.json with both stages and the SHA-256 of
+     * each stage's training file, and artifact-store's lineage names stage 1's adapter as the parent.
+     */
+    @Test
+    @Order(8)
+    void twoStageRecipeOnADecoderRecordsBothStages() throws Exception {
+        Path fixtures = ServiceProcess.repoRoot().resolve("peft-engine/src/test/resources/decoders");
+        Path gpt2 = Files.createDirectories(work.resolve("tiny-gpt2-" + UUID.randomUUID().toString().substring(0, 8)));
+        Files.copy(fixtures.resolve("gpt2-tiny/config.json"), gpt2.resolve("config.json"));
+        Files.copy(fixtures.resolve("gpt2-tiny/model.safetensors"), gpt2.resolve("model.safetensors"));
+        Files.copy(fixtures.resolve("tokenizer.json"), gpt2.resolve("tokenizer.json"));
+        String decoder = registerModel(gpt2, gpt2.getFileName().toString());
+
+        Path domain = work.resolve("domain.txt");
+        Files.writeString(domain, "The licensee may copy the work.\n\nThe licensor grants a licence.\n\n".repeat(8));
+        Path pairs = work.resolve("definitions.jsonl");
+        StringBuilder sft = new StringBuilder();
+        for (String[] p : new String[][] {{"term: GPL\\n", "a copyleft licence"}, {"term: MIT\\n", "a permissive licence"}}) {
+            sft.append("{\"prompt\": \"").append(p[0]).append("\", \"completion\": \"").append(p[1]).append("\"}\n");
+        }
+        Files.writeString(pairs, sft.toString().repeat(4));
+        String domainId = artifacts.uploadFile(domain, "fine-tune", "continued_pretraining").path("id").asText();
+        String pairsId = artifacts.uploadFile(pairs, "fine-tune", "sft").path("id").asText();
+
+        String hyper = """
+                "hyperparameters": {"max_steps": 3, "batch_size": 4, "max_seq_length": 32, "learning_rate": 0.01,
+                                    "eval_every_steps": 0, "checkpoint_every_steps": 0}, "seed": 7""";
+        String stage1 = submit("""
+                {"model": "%s", "task": "continued_pretraining", "training_file": "%s", "validation_file": "%s",
+                 "method": {"type": "lora"}, %s}""".formatted(decoder, domainId, domainId, hyper));
+        JsonNode job1 = api.awaitStatus(stage1, "succeeded", JOB_TIMEOUT);
+        String adapter1 = job1.path("adapter").asText(null);
+        assertNotNull(adapter1, job1.toString());
+        JobEvent end1 = events.awaitEnd(stage1, JOB_TIMEOUT);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> eval1 = (Map<String, Object>) end1.data().get("eval");
+        assertNotNull(eval1, "stage 1's final eval: " + end1.data());
+        assertTrue(((Number) eval1.get("perplexity")).doubleValue() > 1, eval1.toString());
+
+        String stage2 = submit("""
+                {"model": "%s", "task": "sft", "training_file": "%s", "validation_file": "%s", "init_adapter": "%s",
+                 "method": {"type": "lora"}, %s}""".formatted(decoder, pairsId, pairsId, adapter1, hyper));
+        JsonNode job2 = api.awaitStatus(stage2, "succeeded", JOB_TIMEOUT);
+        String adapter2 = job2.path("adapter").asText(null);
+        assertNotNull(adapter2, job2.toString());
+        assertEquals(adapter1, artifacts.getAdapter(adapter2).path("lineage").path("parent_adapter").asText(),
+                artifacts.getAdapter(adapter2).toString());
+
+        Path dir = artifacts.downloadAdapter(adapter2, work.resolve("cache"), work.resolve("stage2-" + adapter2));
+        JsonNode cfg = JSON.readTree(dir.resolve("adapter_config.json").toFile());
+        assertEquals("CAUSAL_LM", cfg.path("task_type").asText(), cfg.toString());
+        JsonNode stages = JSON.readTree(dir.resolve("lineage.json").toFile()).path("stages");
+        assertEquals(2, stages.size(), stages.toString());
+        assertEquals("continued_pretraining", stages.get(0).path("task").asText());
+        assertEquals(domainId, stages.get(0).path("training_file").asText());
+        assertEquals(sha256(domain), stages.get(0).path("training_file_sha256").asText());
+        assertEquals("sft", stages.get(1).path("task").asText());
+        assertEquals(pairsId, stages.get(1).path("training_file").asText());
+        assertEquals(sha256(pairs), stages.get(1).path("training_file_sha256").asText());
+        assertEquals(adapter1, stages.get(1).path("init_adapter").asText());
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    }
 }

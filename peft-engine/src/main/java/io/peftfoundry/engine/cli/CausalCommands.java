@@ -13,15 +13,11 @@ import io.peftfoundry.engine.job.CausalTrainingJob;
 import io.peftfoundry.engine.job.JobInputException;
 import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
 import io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel;
-import io.peftfoundry.engine.task.causal.CausalData;
 import io.peftfoundry.engine.task.causal.CausalEvaluator;
 import io.peftfoundry.engine.task.causal.CausalModel;
 import io.peftfoundry.engine.task.causal.CausalTokenizer;
 import io.peftfoundry.engine.task.causal.GenerationConfig;
 import io.peftfoundry.engine.task.causal.Generator;
-import io.peftfoundry.engine.task.causal.Packing;
-import io.peftfoundry.engine.task.causal.SftEncoder;
-import io.peftfoundry.engine.task.causal.TokenSequence;
 import io.peftfoundry.engine.training.TrainingListener;
 
 import java.io.IOException;
