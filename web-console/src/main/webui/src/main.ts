@@ -91,5 +91,11 @@ async function render(): Promise<void> {
   main.focus({ preventScroll: true });
 }
 
+// The skip link must not change the hash: "#main" would be routed as a page ("No page at main").
+document.querySelector<HTMLAnchorElement>('a.skip')?.addEventListener('click', (ev) => {
+  ev.preventDefault();
+  document.getElementById('main')?.focus();
+});
+
 window.addEventListener('hashchange', () => void render());
 void render();

@@ -12,20 +12,27 @@ interface Entry {
   raw: any;
 }
 
-/** Leaderboard rows, read leniently: the score is the entry's score, else accuracy, else macro-F1. */
-function entryOf(e: any): Entry {
+/**
+ * Leaderboard rows, read leniently: the score is the entry's score, else accuracy, else macro-F1. eval-service's rows
+ * carry trainable_parameters only: the fraction divides it by the backbone's parameter count from artifact-store
+ * (annotations.parameters) when the row has no total of its own.
+ */
+function entryOf(e: any, modelParameters: number | undefined): Entry {
   const m = e.metrics ?? {};
   const score = [e.score, m.accuracy, e.accuracy, m.macro_f1, e.macro_f1].find((x) => typeof x === 'number');
   let fraction = [e.trainable_fraction, e.trainable_ratio, e.trainable_parameter_ratio].find((x) => typeof x === 'number');
-  if (fraction === undefined && typeof e.trainable_parameters === 'number' && typeof e.total_parameters === 'number' && e.total_parameters > 0) {
-    fraction = e.trainable_parameters / e.total_parameters;
+  const total = typeof e.total_parameters === 'number' ? e.total_parameters : modelParameters;
+  if (fraction === undefined && typeof e.trainable_parameters === 'number' && typeof total === 'number' && total > 0) {
+    fraction = Math.min(1, e.trainable_parameters / total);
   }
   return {
     jobId: e.job_id ?? e.id ?? '–',
     method: String(e.method?.type ?? e.method ?? '?'),
     score,
     fraction,
-    retention: typeof e.retention === 'number' ? e.retention : undefined,
+    // retention in percent: eval-service's retention_percent, or a ratio (≤ 2) from other shapes
+    retention: typeof e.retention_percent === 'number' ? e.retention_percent
+      : typeof e.retention === 'number' ? e.retention * (e.retention <= 2 ? 100 : 1) : undefined,
     raw: e,
   };
 }
@@ -38,8 +45,12 @@ export function dashboardPage(): Page {
   const board = h('div', { 'aria-live': 'polite' });
   const chartBox = h('div', { class: 'chart wide', hidden: true }, canvas);
   let chart: Chart | null = null;
+  const modelParameters = new Map<string, number>();
 
+  let loads = 0;
   async function load(): Promise<void> {
+    // a newer choice supersedes an answer still on its way (a slow first answer must not overwrite the second)
+    const mine = ++loads;
     if (!model.value || !dataset.value) {
       replace(board, h('p', { class: 'muted' }, 'Choose a model and a dataset.'));
       return;
@@ -48,8 +59,11 @@ export function dashboardPage(): Page {
     let entries: Entry[];
     try {
       const list = await getJson(`${LEADERBOARD}?model=${encodeURIComponent(model.value)}&training_file=${encodeURIComponent(dataset.value)}`);
-      entries = (list.data ?? list.entries ?? (Array.isArray(list) ? list : [])).map(entryOf);
+      const params = modelParameters.get(model.value);
+      entries = (list.data ?? list.entries ?? (Array.isArray(list) ? list : [])).map((e: any) => entryOf(e, params));
+      if (mine !== loads) return;
     } catch (e) {
+      if (mine !== loads) return;
       chart?.destroy();
       chart = null;
       chartBox.hidden = true;
@@ -90,7 +104,7 @@ export function dashboardPage(): Page {
             h('a', { href: `#/jobs/${encodeURIComponent(e.jobId)}/comparison` }, e.jobId),
             e.method,
             num(e.score),
-            percent(e.retention !== undefined ? e.retention * (e.retention <= 2 ? 100 : 1) : undefined),
+            percent(e.retention),
             percent(e.fraction !== undefined ? 100 * e.fraction : undefined, 3),
           ]), 'Leaderboard'));
   }
@@ -98,6 +112,10 @@ export function dashboardPage(): Page {
   void (async () => {
     try {
       const [models, files] = await Promise.all([getJson(MODELS), getJson(FILES)]);
+      for (const m of models.data ?? []) {
+        const p = m.annotations?.parameters ?? m.parameters;
+        if (typeof p === 'number') modelParameters.set(m.name ?? m.id, p);
+      }
       replace(model, (models.data ?? []).map((m: any) => h('option', { value: m.name ?? m.id }, m.name ?? m.id)));
       replace(dataset, (files.data ?? []).filter((f: any) => f.purpose !== 'eval').map((f: any) => h('option', { value: f.id }, `${f.filename ?? f.id} (${f.id})`)));
       await load();

@@ -17,8 +17,8 @@ export function jobDetailPage(id: string): Page {
   const eta = h('span', { id: 'job-eta' });
   const controls = h('div', { class: 'actions' });
   const streamState = h('span', { id: 'stream-state', class: 'muted', 'aria-live': 'polite' });
-  const lossCanvas = h('canvas', { id: 'loss-chart', role: 'img', 'aria-label': 'training loss by step' });
-  const lrCanvas = h('canvas', { id: 'lr-chart', role: 'img', 'aria-label': 'learning rate by step' });
+  const lossCanvas = h('canvas', { id: 'loss-chart', role: 'img', 'aria-label': 'training loss by step: no points yet', 'data-points': 0 });
+  const lrCanvas = h('canvas', { id: 'lr-chart', role: 'img', 'aria-label': 'learning rate by step: no points yet', 'data-points': 0 });
   const log = h('ol', { id: 'event-log', class: 'event-log', 'aria-label': 'event log' });
   const checkpoints = h('div', {});
   const adapterBox = h('div', {});
@@ -37,7 +37,18 @@ export function jobDetailPage(id: string): Page {
       redrawTimer = undefined;
       lossChart.update('none');
       lrChart.update('none');
+      describeChart(lossCanvas, lossChart, 'training loss by step');
+      describeChart(lrCanvas, lrChart, 'learning rate by step');
     }, 200);
+  }
+
+  /** The chart's accessible name says what a sighted reader sees: how many steps are plotted and the latest value. */
+  function describeChart(canvas: HTMLCanvasElement, chart: typeof lossChart, what: string): void {
+    const data = chart.data.datasets[0].data;
+    const last = data[data.length - 1];
+    canvas.setAttribute('aria-label', data.length === 0 ? `${what}: no points yet`
+      : `${what}: ${data.length} point${data.length === 1 ? '' : 's'}, latest ${num(last.y)} at step ${last.x}`);
+    canvas.dataset.points = String(data.length);
   }
 
   function showProgress(step?: number, total?: number, etaSeconds?: number): void {
@@ -103,7 +114,8 @@ export function jobDetailPage(id: string): Page {
     }
   }
 
-  function onEvent(e: any): void {
+  /** source: 'history' (the events list) or 'live' (the SSE stream), kept on the log entry. */
+  function onEvent(e: any, source: 'history' | 'live' = 'history'): void {
     const key = String(e.id ?? `${e.seq}-${e.created_at}-${e.type}`);
     if (seen.has(key)) return;
     seen.add(key);
@@ -128,7 +140,7 @@ export function jobDetailPage(id: string): Page {
     const text = e.message ?? (e.type === 'metrics'
       ? `step ${d.step}/${d.total_steps} loss ${num(d.loss)} lr ${num(d.learning_rate)}${d.tokens_per_second ? ` · ${num(d.tokens_per_second, 0)} tokens/s` : ''}`
       : JSON.stringify(d));
-    const item = h('li', { class: `level-${e.level ?? 'info'}` },
+    const item = h('li', { class: `level-${e.level ?? 'info'}`, 'data-source': source },
       h('time', { datetime: when?.toISOString() ?? '' }, when ? when.toLocaleTimeString() : ''), ' ',
       h('span', { class: 'event-type' }, e.type ?? 'message'), ' ', text);
     log.prepend(item);
@@ -170,7 +182,7 @@ export function jobDetailPage(id: string): Page {
       const events = await getJson(`${path}/events?limit=1000`);
       const list: any[] = (events.data ?? []).slice();
       list.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0) || (toDate(a.created_at)?.getTime() ?? 0) - (toDate(b.created_at)?.getTime() ?? 0));
-      list.forEach(onEvent);
+      list.forEach((e) => onEvent(e, 'history'));
       if (list.length > 0) lastId = list[list.length - 1].id ?? null;
     } catch (e) {
       log.before(errorBox(e, 'The event history'));
@@ -179,9 +191,9 @@ export function jobDetailPage(id: string): Page {
     if (disposed) return;
     stopStream = followEvents(`${path}/events`, (m) => {
       try {
-        onEvent(JSON.parse(m.data));
+        onEvent(JSON.parse(m.data), 'live');
       } catch {
-        onEvent({ id: m.id, type: m.event, message: m.data });
+        onEvent({ id: m.id, type: m.event, message: m.data }, 'live');
       }
     }, (state, detail) => {
       streamState.textContent = state === 'open' ? '● live' : state === 'retrying' ? `reconnecting… (${detail ?? ''})` : `not live${detail ? `: ${detail}` : ''}`;
