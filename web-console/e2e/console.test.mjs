@@ -188,6 +188,11 @@ test('watch the job progress live (SSE): progress bar, loss curve, events, succe
   assert.ok(value > 0 && value <= 100, `progress is ${value}`);
   assert.match(await page.locator('#loss-chart').getAttribute('aria-label'), /^training loss by step: \d+ points?, latest [\d.]+ at step \d+$/);
   assert.match(await page.locator('#job-progress-text').innerText(), /step \d+ of \d+/);
+  // nothing on the page failed (the event history, checkpoints, the job itself)
+  assert.equal(await page.locator('#main [role=alert]').count(), 0, await pageProblems());
+  // for the screenshot, a few more live points if the run is still going (not an assertion)
+  await page.waitForFunction(() => Number(document.getElementById('loss-chart')?.dataset.points) >= 4
+    || /succeeded|failed|cancelled/.test(document.querySelector('#job-status')?.textContent ?? ''), null, { timeout: 120_000 }).catch(() => {});
   await shot('06-job-live');
   await page.locator('#job-status .badge', { hasText: /succeeded|failed|cancelled/ }).waitFor({ timeout: JOB_TIMEOUT_MS });
   assert.equal(await page.locator('#job-status .badge').innerText(), 'succeeded', await pageProblems());
@@ -201,6 +206,9 @@ test('watch the job progress live (SSE): progress bar, loss curve, events, succe
   // the worker always reports the last step, so the curve ends there
   assert.match(await page.locator('#loss-chart').getAttribute('aria-label'), new RegExp(`at step ${total[2]}$`));
   await page.getByRole('button', { name: /Download adapter/ }).waitFor();
+  // job-api ends the stream after the terminal status: the page stops instead of reconnecting forever
+  await page.locator('#stream-state', { hasText: 'stream ended: the job succeeded' }).waitFor();
+  assert.equal(await page.locator('#main [role=alert]').count(), 0, await pageProblems());
   await shot('07-job-succeeded');
 });
 

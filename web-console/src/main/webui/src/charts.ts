@@ -19,7 +19,7 @@ export { Chart };
 export function stepChart(canvas: HTMLCanvasElement, label: string, color: string, log = false): Chart<'line', { x: number; y: number }[]> {
   return new Chart(canvas, {
     type: 'line',
-    data: { datasets: [{ label, data: [], borderColor: color, backgroundColor: color, pointRadius: 0, borderWidth: 2, tension: 0 }] },
+    data: { datasets: [{ label, data: [], borderColor: color, backgroundColor: color, pointRadius: 2, borderWidth: 2, tension: 0 }] },
     options: {
       animation: false,
       responsive: true,

@@ -28,6 +28,7 @@ export function jobDetailPage(id: string): Page {
   let job: any = null;
   let stopStream: (() => void) | null = null;
   let disposed = false;
+  let streamEnded = false;
   const seen = new Set<string>();
   let redrawTimer: number | undefined;
 
@@ -179,8 +180,15 @@ export function jobDetailPage(id: string): Page {
     // history first (oldest first), then live from the newest event seen
     let lastId: string | null = null;
     try {
-      const events = await getJson(`${path}/events?limit=1000`);
-      const list: any[] = (events.data ?? []).slice();
+      // job-api pages the list (limit 1–100, oldest first, `after` = the last event id seen)
+      const list: any[] = [];
+      for (let after: string | null = null, pages = 0; pages < 50 && !disposed; pages++) {
+        const events: any = await getJson(`${path}/events?limit=100${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+        const data: any[] = events.data ?? [];
+        list.push(...data);
+        if (!events.has_more || data.length === 0) break;
+        after = String(events.last_id ?? data[data.length - 1].id);
+      }
       list.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0) || (toDate(a.created_at)?.getTime() ?? 0) - (toDate(b.created_at)?.getTime() ?? 0));
       list.forEach((e) => onEvent(e, 'history'));
       if (list.length > 0) lastId = list[list.length - 1].id ?? null;
@@ -196,6 +204,14 @@ export function jobDetailPage(id: string): Page {
         onEvent({ id: m.id, type: m.event, message: m.data }, 'live');
       }
     }, (state, detail) => {
+      // job-api ends the stream after the job's terminal status: nothing more will come, so stop instead of reconnecting
+      if (streamEnded) return; // the 'closed' that follows stopping must not overwrite the message below
+      if (state === 'retrying' && job && TERMINAL.has(job.status)) {
+        streamEnded = true;
+        stopStream?.();
+        streamState.textContent = `stream ended: the job ${job.status}`;
+        return;
+      }
       streamState.textContent = state === 'open' ? '● live' : state === 'retrying' ? `reconnecting… (${detail ?? ''})` : `not live${detail ? `: ${detail}` : ''}`;
     }, lastId);
   })();
