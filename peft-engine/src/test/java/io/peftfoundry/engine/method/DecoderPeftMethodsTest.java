@@ -14,6 +14,8 @@ import io.peftfoundry.engine.TestModels;
 import io.peftfoundry.engine.io.SafeTensors;
 import io.peftfoundry.engine.io.Tensor;
 import io.peftfoundry.engine.method.adapter.AdapterConfig;
+import io.peftfoundry.engine.method.ia3.Ia3Config;
+import io.peftfoundry.engine.method.lora.LoraConfig;
 import io.peftfoundry.engine.method.prefix.PrefixConfig;
 import io.peftfoundry.engine.method.prompt.PromptConfig;
 import io.peftfoundry.engine.model.CausalDecoder;
@@ -48,7 +50,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Bottleneck adapters, prefix tuning and prompt tuning on both decoders (GPT-2, and LLaMA with grouped-query
+ * Bottleneck adapters, prefix tuning, prompt tuning, LoRA and IA3 on both decoders (GPT-2, and LLaMA with grouped-query
  * attention): the backbone stays bit-identical, gradients reach only the method's parameters, the loss of a toy
  * SFT task falls, save → load gives the same logits, and cached decoding equals the full forward pass with the
  * method installed (so generation works).
@@ -74,6 +76,11 @@ class DecoderPeftMethodsTest {
                 out.add(Arguments.of(arch, m));
             }
         }
+        // LoRA and IA3 on attention and MLP projections (module names differ per architecture)
+        out.add(Arguments.of("gpt2", new LoraConfig(4, 8, 0.0, List.of("c_attn", "c_fc", "mlp.c_proj"), false)));
+        out.add(Arguments.of("llama", new LoraConfig(4, 8, 0.0, List.of("q_proj", "v_proj", "gate_proj", "down_proj"), false)));
+        out.add(Arguments.of("gpt2", new Ia3Config(List.of("c_attn", "mlp.c_proj"), List.of("mlp.c_proj"))));
+        out.add(Arguments.of("llama", new Ia3Config(List.of("k_proj", "v_proj", "down_proj"), List.of("down_proj"))));
         return out.stream();
     }
 
