@@ -38,6 +38,12 @@ public interface CausalDecoder extends Backbone {
     /** Longest sequence (cache included) the model takes. */
     int maxPositions();
 
+    /** config.json's {@code eos_token_id} (the first, when it lists several). */
+    int eosTokenId();
+
+    /** Writes the backbone (config.json + model.safetensors, method parameters left out) in Hugging Face layout. */
+    void save(Path dir) throws IOException;
+
     /** The token embedding table (prompt tuning's "vocab" initialisation reads it). */
     HfEmbedding tokenEmbedding();
 

@@ -76,6 +76,16 @@ public class Gpt2LmHeadModel extends HfModule implements CausalDecoder {
     }
 
     @Override
+    public int eosTokenId() {
+        return config().eosTokenId();
+    }
+
+    @Override
+    public void save(java.nio.file.Path dir) throws java.io.IOException {
+        Gpt2Checkpoint.save(this, dir);
+    }
+
+    @Override
     public HfEmbedding tokenEmbedding() {
         return transformer.wte();
     }

@@ -74,6 +74,16 @@ public class LlamaForCausalLM extends HfModule implements CausalDecoder {
     }
 
     @Override
+    public int eosTokenId() {
+        return config().eosTokenId();
+    }
+
+    @Override
+    public void save(java.nio.file.Path dir) throws java.io.IOException {
+        LlamaCheckpoint.save(this, dir);
+    }
+
+    @Override
     public HfEmbedding tokenEmbedding() {
         return model.embedTokens();
     }

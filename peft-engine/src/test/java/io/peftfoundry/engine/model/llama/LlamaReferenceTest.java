@@ -9,6 +9,7 @@ import ai.djl.training.ParameterStore;
 import io.peftfoundry.engine.TestModels;
 import io.peftfoundry.engine.io.SafeTensors;
 import io.peftfoundry.engine.io.Tensor;
+import io.peftfoundry.engine.model.CausalDecoder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,15 +73,19 @@ class LlamaReferenceTest {
         }
     }
 
-    /** Tied head: no lm_head parameter, logits = hidden · embed_tokensᵀ, and save → load is exact. */
+    /** Tied head: no lm_head parameter, logits = hidden · embed_tokensᵀ, and save → load (by model_type) is exact. */
     @Test
     void tiedHeadSavesAndLoads(@TempDir Path tmp) throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
             LlamaConfig c = LlamaConfig.tiny(40, 16, 2, 4, 1, 16, true);
             LlamaForCausalLM model = LlamaCheckpoint.random(c, m, 3, DataType.FLOAT32);
             assertTrue(model.namedParameters().keySet().stream().noneMatch(k -> k.startsWith("lm_head")));
-            LlamaCheckpoint.save(model, tmp);
-            LlamaForCausalLM back = LlamaCheckpoint.load(tmp, m);
+            model.save(tmp);
+            // CausalDecoder.load picks the architecture from config.json's model_type
+            CausalDecoder loaded = CausalDecoder.load(tmp, m);
+            assertTrue(loaded instanceof LlamaForCausalLM, loaded.architecture());
+            assertEquals(39, loaded.eosTokenId());
+            LlamaForCausalLM back = (LlamaForCausalLM) loaded;
             NDList in = new NDList(m.create(new long[] {1, 2, 3, 4}, new Shape(1, 4)), null);
             ParameterStore ps = new ParameterStore(m, false);
             NDArray a = model.forward(ps, in, false).head();
