@@ -326,10 +326,13 @@ class JobsApiTest {
                 .body("data.seq", equalTo(List.of((int) (A1 + 2), (int) (A1 + 3))));
 
         Fixtures.publishEvents(mapper, bootstrap, List.of(
-                event(id, A1 + 6, JobEventType.STATUS, JobStatus.SUCCEEDED, Map.of("adapter_id", "adapter-abc")),
+                event(id, A1 + 6, JobEventType.STATUS, JobStatus.SUCCEEDED,
+                        Map.of("adapter_id", "adapter-abc", "trained_tokens", 2560)),
                 event(id, A1 + 7, JobEventType.STATUS, JobStatus.RUNNING, Map.of())));
+        // the succeeded event's total (2 × the 1280 tokens reported at step 10 of 20) replaces the last metrics value
         await().atMost(BOUND).untilAsserted(() -> getJob(TestTenants.KEY_A, id).body("status", equalTo("succeeded"))
-                .body("adapter", equalTo("adapter-abc")).body("finished_at", notNullValue()));
+                .body("adapter", equalTo("adapter-abc")).body("finished_at", notNullValue())
+                .body("trained_tokens", equalTo(2560)));
         await().atMost(BOUND).untilAsserted(() -> given().header("Authorization", "Bearer " + TestTenants.KEY_A)
                 .get("/v1/fine_tuning/jobs/" + id + "/events?limit=100").then().body("data.size()", equalTo(7)));
         getJob(TestTenants.KEY_A, id).body("status", equalTo("succeeded"));

@@ -149,6 +149,7 @@ public class JobEventService {
                     + "started_at = CASE WHEN ? AND started_at IS NULL THEN ? ELSE started_at END, "
                     + "finished_at = CASE WHEN ? THEN ? ELSE finished_at END, "
                     + "adapter_id = COALESCE(?, adapter_id), error = COALESCE(?::jsonb, error), "
+                    + "trained_tokens = COALESCE(?, trained_tokens), "
                     + "estimated_finish = CASE WHEN ? THEN NULL ELSE estimated_finish END, "
                     + "last_event_seq = ?, updated_at = now() WHERE id = ?";
             args.add(newStatus.wire());
@@ -159,6 +160,8 @@ public class JobEventService {
             args.add(Timestamp.from(at));
             args.add(adapter);
             args.add(error);
+            // the succeeded event carries the run's total
+            args.add(data.hasNonNull("trained_tokens") ? Long.valueOf(data.get("trained_tokens").asLong()) : null);
             args.add(newStatus != JobStatus.RUNNING);
         } else if (event.type() == JobEventType.METRICS && data.hasNonNull("total_steps")) {
             // training progress; an evaluation's metrics event ({step, eval}) leaves progress as it is
