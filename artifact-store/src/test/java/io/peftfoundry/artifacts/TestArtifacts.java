@@ -89,4 +89,37 @@ public final class TestArtifacts {
         files.put("adapter_model.safetensors", safetensors(tensors));
         return files;
     }
+
+    /**
+     * A full fine-tune's output as the worker uploads it: a BertForSequenceClassification directory (config.json with
+     * id2label, model.safetensors with bert.* and classifier.*, tokenizer.json with {@code vocab} tokens, labels.json).
+     */
+    public static Map<String, byte[]> fullModel(int vocab, int hidden, int layers, String... labels) {
+        StringBuilder id2label = new StringBuilder("{");
+        for (int i = 0; i < labels.length; i++) {
+            id2label.append(i == 0 ? "" : ",").append('"').append(i).append("\":\"").append(labels[i]).append('"');
+        }
+        id2label.append("}");
+        Map<String, long[]> tensors = new LinkedHashMap<>();
+        tensors.put("bert.embeddings.word_embeddings.weight", new long[]{vocab, hidden});
+        tensors.put("bert.embeddings.LayerNorm.weight", new long[]{hidden});
+        for (int l = 0; l < layers; l++) {
+            tensors.put("bert.encoder.layer." + l + ".attention.self.query.weight", new long[]{hidden, hidden});
+        }
+        tensors.put("classifier.weight", new long[]{labels.length, hidden});
+        tensors.put("classifier.bias", new long[]{labels.length});
+        StringBuilder tokens = new StringBuilder("{");
+        for (int i = 0; i < vocab; i++) {
+            tokens.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":").append(i);
+        }
+        tokens.append("}");
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("config.json", utf8("{\"architectures\":[\"BertForSequenceClassification\"],\"model_type\":\"bert\","
+                + "\"vocab_size\":" + vocab + ",\"hidden_size\":" + hidden + ",\"num_hidden_layers\":" + layers
+                + ",\"id2label\":" + id2label + "}"));
+        files.put("model.safetensors", safetensors(tensors));
+        files.put("tokenizer.json", utf8("{\"model\":{\"type\":\"WordPiece\",\"vocab\":" + tokens + "}}"));
+        files.put("labels.json", utf8("{\"id2label\":" + id2label + ",\"pooling\":\"mean\"}"));
+        return files;
+    }
 }

@@ -8,6 +8,7 @@ import io.peftfoundry.artifacts.rest.Problem.FieldError;
 import io.peftfoundry.artifacts.rest.ProblemException;
 import io.peftfoundry.artifacts.storage.Digests;
 import io.peftfoundry.artifacts.validation.AdapterInspector;
+import io.peftfoundry.artifacts.validation.FullModelInspector;
 import io.peftfoundry.artifacts.validation.ZipLayout;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -21,7 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Trained adapters ({@code /v1/adapters}), written by workers with their lineage. */
+/**
+ * Trained adapters ({@code /v1/adapters}), written by workers with their lineage. A PEFT method's adapter is a
+ * PEFT/AdapterHub directory ({@link AdapterInspector}); a full fine-tune's ({@code method: full}) is a whole Hugging
+ * Face classifier directory ({@link FullModelInspector}), annotated {@code format: hf-model}, served the same way.
+ */
 @ApplicationScoped
 public class AdapterService {
 
@@ -31,6 +36,7 @@ public class AdapterService {
     private final ArtifactStorage storage;
     private final ManifestRepository manifests;
     private final AdapterInspector inspector;
+    private final FullModelInspector fullInspector;
     private final ObjectMapper mapper;
 
     public AdapterService(ArtifactStorage storage, ManifestRepository manifests, ObjectMapper mapper) {
@@ -38,6 +44,7 @@ public class AdapterService {
         this.manifests = manifests;
         this.mapper = mapper;
         this.inspector = new AdapterInspector(mapper);
+        this.fullInspector = new FullModelInspector(mapper, ModelService.SUPPORTED_MODEL_TYPES);
     }
 
     public Artifact upload(Caller caller, Path zip, long size, String lineageJson, String name, String onBehalfOf) throws IOException {
@@ -45,24 +52,32 @@ public class AdapterService {
         storage.checkUploadSize(size);
         ObjectNode lineage = parseLineage(lineageJson);
         String method = lineage.get("method").asText();
-        AdapterInspector.Result result;
+        ObjectNode annotations = lineage.deepCopy();
         try {
-            result = inspector.inspect(zip, method);
+            if ("full".equals(method)) {
+                FullModelInspector.Result full = fullInspector.inspect(zip);
+                annotations.put("format", "hf-model");
+                annotations.put("tensors", full.header().tensors().size());
+                annotations.put("model_type", full.modelType());
+                annotations.put("parameters", full.parameterCount());
+                annotations.put("labels", full.labels());
+            } else {
+                AdapterInspector.Result result = inspector.inspect(zip, method);
+                annotations.put("format", result.format());
+                annotations.put("tensors", result.header().tensors().size());
+                JsonNode peftType = result.config().get("peft_type");
+                if (peftType != null) {
+                    annotations.set("peft_type", peftType);
+                }
+                JsonNode rank = result.config().get("r");
+                if (rank != null && rank.isNumber()) {
+                    annotations.set("rank", rank);
+                }
+            }
         } catch (AdapterInspector.InvalidAdapterException e) {
             throw ProblemException.badRequest("invalid-adapter", e.getMessage(), e.errors());
         } catch (ZipLayout.InvalidArchiveException e) {
             throw ProblemException.badRequest("invalid-archive", e.getMessage());
-        }
-        ObjectNode annotations = lineage.deepCopy();
-        annotations.put("format", result.format());
-        annotations.put("tensors", result.header().tensors().size());
-        JsonNode peftType = result.config().get("peft_type");
-        if (peftType != null) {
-            annotations.set("peft_type", peftType);
-        }
-        JsonNode rank = result.config().get("r");
-        if (rank != null && rank.isNumber()) {
-            annotations.set("rank", rank);
         }
         Digests.DigestAndSize digest = Digests.of(zip);
         String displayName = name == null || name.isBlank() ? "adapter-" + lineage.get("job_id").asText() : name;

@@ -17,8 +17,9 @@ import java.util.zip.ZipEntry;
  * Checks an adapter zip: {@code adapter_config.json} plus {@code adapter_model.safetensors} (PEFT) or
  * {@code adapter.safetensors} (AdapterHub bottleneck adapters), and that the weights hold no full
  * word-embedding or LM-head matrix the method does not need (a PEFT adapter that carries them is a
- * disguised full checkpoint). Such matrices are allowed for method {@code full} or when the config
- * lists the module in {@code modules_to_save}.
+ * disguised full checkpoint). Such matrices are allowed only when the config lists the module in
+ * {@code modules_to_save}. A full fine-tune is not checked here: it is a whole model directory
+ * ({@link FullModelInspector}).
  */
 public class AdapterInspector {
 
@@ -65,23 +66,21 @@ public class AdapterInspector {
                 throw new InvalidAdapterException(weightsName + " is not a valid safetensors file: " + e.getMessage(),
                         List.of(FieldError.of(weightsName, e.getMessage())));
             }
-            if (!"full".equals(method)) {
-                Set<String> modulesToSave = new HashSet<>();
-                config.path("modules_to_save").forEach(m -> modulesToSave.add(m.asText()));
-                List<FieldError> refused = new ArrayList<>();
-                for (SafetensorsHeader.Tensor t : header.tensors().values()) {
-                    String module = fullVocabMatrixModule(t.name());
-                    if (module != null && !modulesToSave.contains(module)) {
-                        refused.add(FieldError.of(t.name(), "full " + (module.equals("lm_head") ? "LM-head" : "word-embedding")
-                                + " matrix " + t.shape() + " is not needed by method '" + method
-                                + "'; drop it or list '" + module + "' in modules_to_save"));
-                    }
+            Set<String> modulesToSave = new HashSet<>();
+            config.path("modules_to_save").forEach(m -> modulesToSave.add(m.asText()));
+            List<FieldError> refused = new ArrayList<>();
+            for (SafetensorsHeader.Tensor t : header.tensors().values()) {
+                String module = fullVocabMatrixModule(t.name());
+                if (module != null && !modulesToSave.contains(module)) {
+                    refused.add(FieldError.of(t.name(), "full " + (module.equals("lm_head") ? "LM-head" : "word-embedding")
+                            + " matrix " + t.shape() + " is not needed by method '" + method
+                            + "'; drop it or list '" + module + "' in modules_to_save"));
                 }
-                if (!refused.isEmpty()) {
-                    throw new InvalidAdapterException("the adapter carries " + refused.size()
-                            + " full embedding/LM-head matrix(es) that method '" + method + "' does not train: "
-                            + String.join(", ", refused.stream().map(FieldError::field).toList()), refused);
-                }
+            }
+            if (!refused.isEmpty()) {
+                throw new InvalidAdapterException("the adapter carries " + refused.size()
+                        + " full embedding/LM-head matrix(es) that method '" + method + "' does not train: "
+                        + String.join(", ", refused.stream().map(FieldError::field).toList()), refused);
             }
             return new Result(weightsName.equals("adapter.safetensors") ? "adapterhub" : "peft", weightsName, config, header);
         }

@@ -71,14 +71,58 @@ class AdaptersResourceTest {
     }
 
     @Test
-    void embeddingMatrixIsAllowedWhenListedInModulesToSaveOrForFullFineTune() throws Exception {
+    void embeddingMatrixIsAllowedOnlyWhenListedInModulesToSave() throws Exception {
         String tensor = "base_model.model.embeddings.word_embeddings.modules_to_save.default.weight";
         Path saved = TestArtifacts.zip(TestArtifacts.loraAdapter(Map.of(tensor, new long[]{30522, 32}), "[\"word_embeddings\"]"));
         upload(saved, LINEAGE).then().statusCode(201);
 
-        Path full = TestArtifacts.zip(TestArtifacts.loraAdapter(Map.of("lm_head.weight", new long[]{1000, 32}), "null"));
-        upload(full, LINEAGE.replace("\"lora\"", "\"full\"")).then().statusCode(201);
-        upload(full, LINEAGE).then().statusCode(400).body("errors.field", contains("lm_head.weight"));
+        // a PEFT zip carrying an LM head is refused whatever the lineage says: 'full' needs a whole model directory
+        Path peftWithHead = TestArtifacts.zip(TestArtifacts.loraAdapter(Map.of("lm_head.weight", new long[]{1000, 32}), "null"));
+        upload(peftWithHead, LINEAGE).then().statusCode(400).body("errors.field", contains("lm_head.weight"));
+        upload(peftWithHead, FULL_LINEAGE).then().statusCode(400)
+                .body("type", equalTo("/problems/invalid-adapter"))
+                .body("errors.field", contains("adapter_config.json"));
+    }
+
+    static final String FULL_LINEAGE = LINEAGE.replace("\"lora\"", "\"full\"").replace("ftjob-1", "ftjob-full");
+
+    @Test
+    void fullFineTuneIsStoredAsModelDirectoryAndServedAsTheSameZip() throws Exception {
+        // 50-token vocabulary, hidden 8, 2 layers, 3 labels: tensors 50x8 + 8 + 2x(8x8) + 3x8 + 3 = 563 parameters
+        Path zip = TestArtifacts.zip(TestArtifacts.fullModel(50, 8, 2, "neg", "neu", "pos"));
+        String id = upload(zip, FULL_LINEAGE).then().statusCode(201)
+                .body("object", equalTo("adapter"))
+                .body("job_id", equalTo("ftjob-full"))
+                .body("lineage.method", equalTo("full"))
+                .body("lineage.format", equalTo("hf-model"))
+                .body("lineage.model_type", equalTo("bert"))
+                .body("lineage.labels", equalTo(3))
+                .body("lineage.parameters", equalTo(563))
+                .extract().path("id");
+        byte[] served = given().header("Authorization", "Bearer " + KEY_A).get("/v1/adapters/" + id + "/content")
+                .then().statusCode(200).contentType("application/zip").extract().asByteArray();
+        assertArrayEquals(Files.readAllBytes(zip), served);
+        given().header("Authorization", "Bearer " + KEY_B).get("/v1/adapters/" + id).then().statusCode(404);
+    }
+
+    @Test
+    void fullFineTuneMissingTokenizerOrInconsistentIsRefusedNamingTheFault() throws Exception {
+        Map<String, byte[]> noTokenizer = TestArtifacts.fullModel(50, 8, 2, "neg", "pos");
+        noTokenizer.remove("tokenizer.json");
+        upload(TestArtifacts.zip(noTokenizer), FULL_LINEAGE).then().statusCode(400)
+                .body("errors.field", contains("tokenizer.json"));
+
+        // weights of a 3-layer, 60-token model under a config saying 2 layers and 50 tokens
+        Map<String, byte[]> mismatched = TestArtifacts.fullModel(50, 8, 2, "neg", "pos");
+        mismatched.put("model.safetensors", TestArtifacts.fullModel(60, 8, 3, "neg", "pos").get("model.safetensors"));
+        upload(TestArtifacts.zip(mismatched), FULL_LINEAGE).then().statusCode(400)
+                .body("errors.field", hasItem("bert.embeddings.word_embeddings.weight"))
+                .body("errors.field", hasItem("bert.encoder.layer"));
+
+        Map<String, byte[]> otherLabels = TestArtifacts.fullModel(50, 8, 2, "neg", "pos");
+        otherLabels.put("labels.json", TestArtifacts.utf8("{\"id2label\":{\"0\":\"no\",\"1\":\"yes\"}}"));
+        upload(TestArtifacts.zip(otherLabels), FULL_LINEAGE).then().statusCode(400)
+                .body("errors.field", contains("labels.json/id2label"));
     }
 
     @Test

@@ -162,11 +162,16 @@ public class JobProcessor {
         }, config.leaseRenewEvery().toMillis(), config.leaseRenewEvery().toMillis(), TimeUnit.MILLISECONDS);
         try {
             String why = previousLost ? "previous worker lost" : null;
+            // what ended the last failed attempt, so "failed N times" can say why (class: message, and the field)
+            AttemptError lastError = previousLost ? new AttemptError("attempt " + previous.attempt() + " on worker "
+                    + previous.workerId() + " was lost (its lease expired without a result)", null) : null;
             while (true) {
                 JobEvents events = new JobEvents(publisher, jobId, attempt);
                 if (failures >= config.maxAttempts()) {
-                    return fail(request, events, "max_attempts_exceeded", "the job was lost or failed " + failures
-                            + " times (foundry.worker.max-attempts = " + config.maxAttempts() + ")", null);
+                    String message = "the job was lost or failed " + failures + " times (foundry.worker.max-attempts = "
+                            + config.maxAttempts() + ")" + (lastError == null ? "" : "; last error: " + lastError.text());
+                    return fail(request, events, "max_attempts_exceeded", message,
+                            lastError == null ? null : lastError.param());
                 }
                 try {
                     return runOnce(request, events, why, leaseLost);
@@ -178,11 +183,18 @@ public class JobProcessor {
                     if (e.status() == 404) {
                         return fail(request, events, "artifact_not_found", e.getMessage(), null);
                     }
+                    if (!retryable(e.status())) {
+                        // artifact-store refused what we sent (e.g. an invalid adapter): sending it again cannot help
+                        return fail(request, events, "artifact_rejected", AttemptError.of(e, null).text(), null);
+                    }
+                    LOG.errorf("job %s: attempt %d failed: %s", jobId, attempt, e.getMessage());
                     failures++;
+                    lastError = AttemptError.of(e, null);
                     why = "previous attempt failed: " + e.getMessage();
                 } catch (Exception e) {
                     LOG.errorf(e, "job %s: attempt %d failed", jobId, attempt);
                     failures++;
+                    lastError = AttemptError.of(e, null);
                     why = "previous attempt failed: " + e.getMessage();
                 }
                 if (leaseLost.get() || shuttingDown.get()) {
@@ -292,6 +304,9 @@ public class JobProcessor {
             data.put("total_parameters", outcome.totalParameters());
             data.put("train_seconds", outcome.result().trainSeconds());
             data.put("tokens_per_second", outcome.result().tokensPerSecond());
+            if (outcome.peakRssBytes() > 0) {
+                data.put("peak_rss_bytes", outcome.peakRssBytes());
+            }
             data.put("stop_reason", outcome.result().stopReason());
             if (!outcome.result().losses().isEmpty()) {
                 data.put("final_loss", outcome.result().losses().get(outcome.result().losses().size() - 1));
@@ -320,6 +335,26 @@ public class JobProcessor {
         controls.clear(request.jobId());
         LOG.infof("job %s: cancelled while queued, request of attempt %d skipped", request.jobId(), request.attempt());
         return Disposition.COMMIT;
+    }
+
+    /** 4xx answers other than timeout, conflict and rate limit are the store's final word on what we sent. */
+    static boolean retryable(int status) {
+        return status >= 500 || status == 408 || status == 409 || status == 429;
+    }
+
+    /** The cause of a failed attempt as the job's error shows it: exception class and message, and the spec field if known. */
+    record AttemptError(String text, String param) {
+        private static final int MAX_CHARS = 2000;
+
+        static AttemptError of(Throwable e, String param) {
+            String message = e.getMessage() == null ? "(no message)" : e.getMessage();
+            Throwable cause = e.getCause();
+            if (cause != null && cause != e && cause.getMessage() != null && !message.contains(cause.getMessage())) {
+                message += " (caused by " + cause.getClass().getSimpleName() + ": " + cause.getMessage() + ")";
+            }
+            String text = e.getClass().getSimpleName() + ": " + message;
+            return new AttemptError(text.length() > MAX_CHARS ? text.substring(0, MAX_CHARS) + "…" : text, param);
+        }
     }
 
     private Disposition cancelled(JobRequested request, JobEvents events, long step) throws SQLException {

@@ -31,6 +31,7 @@ import io.peftfoundry.engine.training.TrainingResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -44,10 +45,10 @@ public final class TrainingRun {
 
     /** What a run produced: the loop's result, the final evaluation (null without validation data), sizes. */
     public record Outcome(TrainingResult result, EvalResult eval, long trainableParameters, long totalParameters,
-                          boolean stoppedByRequest, Map<String, Object> causalEval) {
+                          boolean stoppedByRequest, Map<String, Object> causalEval, long peakRssBytes) {
         public Outcome(TrainingResult result, EvalResult eval, long trainableParameters, long totalParameters,
                        boolean stoppedByRequest) {
-            this(result, eval, trainableParameters, totalParameters, stoppedByRequest, null);
+            this(result, eval, trainableParameters, totalParameters, stoppedByRequest, null, -1);
         }
 
         /** The final metrics as event data: classification's or a causal job's (loss, perplexity, token_accuracy …). */
@@ -85,6 +86,7 @@ public final class TrainingRun {
     public Outcome run(Path modelDir, Path trainingFile, Path validationFile, Path initAdapterDir, Path resumeDir,
                        Path checkpointRoot, Path adapterDir, String baseModelName, TrainingListener listener)
             throws IOException {
+        PeakMemory.reset();
         if (CausalTrainingJob.handles(spec.task())) {
             return runCausal(modelDir, trainingFile, validationFile, initAdapterDir, resumeDir, checkpointRoot, adapterDir,
                     listener);
@@ -125,8 +127,14 @@ public final class TrainingRun {
                 if (!stopped) {
                     eval = valid == null ? result.lastEval() : trainer.evaluate(valid);
                     AdapterFiles.save(model, adapterDir, baseModelName);
+                    if (AdapterFiles.isFullModel(adapterDir)) {
+                        // a full fine-tune is a standalone Hugging Face model directory: it carries its tokenizer
+                        Files.copy(modelDir.resolve("tokenizer.json"), adapterDir.resolve("tokenizer.json"),
+                                StandardCopyOption.REPLACE_EXISTING);
+                    }
                 }
-                return new Outcome(result, eval, model.trainableParameterCount(), model.totalParameterCount(), stopped);
+                return new Outcome(result, eval, model.trainableParameterCount(), model.totalParameterCount(), stopped,
+                        null, PeakMemory.peakBytes());
             }
         }
     }
@@ -157,7 +165,7 @@ public final class TrainingRun {
         JsonNode m = o.metrics();
         Map<String, Object> eval = m.hasNonNull("eval") ? JSON.convertValue(m.get("eval"), Map.class) : null;
         return new Outcome(o.training(), null, m.path("trainable_parameters").asLong(), m.path("total_parameters").asLong(),
-                stopped, eval);
+                stopped, eval, PeakMemory.peakBytes());
     }
 
     private static List<Example> readDataset(Path file, String field) throws IOException {

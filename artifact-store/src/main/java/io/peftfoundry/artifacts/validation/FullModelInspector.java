@@ -1,0 +1,186 @@
+package io.peftfoundry.artifacts.validation;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.peftfoundry.artifacts.rest.Problem.FieldError;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+
+/**
+ * Checks the output of a full fine-tune (lineage {@code method: full}): a Hugging Face
+ * {@code BertForSequenceClassification} directory — {@code config.json}, {@code model.safetensors} ({@code bert.*}
+ * and {@code classifier.*}), {@code tokenizer.json} and {@code labels.json} — whose parts agree with each other:
+ * the word-embedding matrix is {@code vocab_size × hidden_size}, the encoder has exactly {@code num_hidden_layers}
+ * layers, the classifier has one row per label, and {@code labels.json} and {@code config.json} name the same labels.
+ * A zip with {@code adapter_config.json} is a PEFT adapter, not a full fine-tune, and is refused as such.
+ */
+public class FullModelInspector {
+
+    public static final List<String> REQUIRED_FILES = List.of("config.json", "model.safetensors", "tokenizer.json",
+            "labels.json");
+    static final String WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight";
+    private static final Pattern LAYER = Pattern.compile("^bert\\.encoder\\.layer\\.(\\d+)\\.");
+
+    public record Result(String modelType, JsonNode config, SafetensorsHeader header, int labels, long parameterCount) {
+    }
+
+    private final ObjectMapper mapper;
+    private final Set<String> supportedTypes;
+
+    public FullModelInspector(ObjectMapper mapper, Set<String> supportedTypes) {
+        this.mapper = mapper;
+        this.supportedTypes = supportedTypes;
+    }
+
+    /** @throws AdapterInspector.InvalidAdapterException naming each missing file or inconsistent tensor */
+    public Result inspect(Path zipFile) throws IOException {
+        try (ZipLayout zip = ZipLayout.open(zipFile)) {
+            if (zip.find("adapter_config.json").isPresent()) {
+                throw invalid("the zip holds adapter_config.json, so it is a PEFT adapter, not a full fine-tune:"
+                        + " upload it with the method it was trained with", "adapter_config.json",
+                        "not expected for method 'full'");
+            }
+            List<FieldError> missing = new ArrayList<>();
+            for (String f : REQUIRED_FILES) {
+                if (zip.find(f).isEmpty()) {
+                    missing.add(FieldError.of(f, "missing"));
+                }
+            }
+            if (!missing.isEmpty()) {
+                throw new AdapterInspector.InvalidAdapterException("a full fine-tune must be a Hugging Face model"
+                        + " directory with " + String.join(", ", REQUIRED_FILES) + "; the zip lacks "
+                        + String.join(", ", missing.stream().map(FieldError::field).toList()), missing);
+            }
+            JsonNode config = readJson(zip, "config.json");
+            JsonNode labelsJson = readJson(zip, "labels.json");
+            JsonNode tokenizer = readJson(zip, "tokenizer.json");
+            String modelType = config.path("model_type").asText(null);
+            if (modelType == null || !supportedTypes.contains(modelType)) {
+                throw invalid("unsupported architecture: config.json model_type is "
+                        + (modelType == null ? "missing" : "'" + modelType + "'") + "; supported: "
+                        + String.join(", ", supportedTypes.stream().sorted().toList()), "config.json/model_type",
+                        modelType == null ? "missing" : "unsupported '" + modelType + "'");
+            }
+            int vocab = positiveInt(config, "vocab_size");
+            int hidden = positiveInt(config, "hidden_size");
+            int layers = positiveInt(config, "num_hidden_layers");
+            TreeMap<Integer, String> configLabels = labels(config, "config.json");
+            TreeMap<Integer, String> fileLabels = labels(labelsJson, "labels.json");
+            if (!configLabels.equals(fileLabels)) {
+                throw invalid("labels.json id2label " + fileLabels.values() + " differs from config.json id2label "
+                        + configLabels.values(), "labels.json/id2label", "differs from config.json");
+            }
+            int tokenizerVocab = tokenizer.path("model").path("vocab").size();
+            if (tokenizerVocab > vocab) {
+                throw invalid("tokenizer.json has " + tokenizerVocab + " tokens but config.json vocab_size is " + vocab
+                        + ": the tokenizer belongs to another model", "tokenizer.json/model/vocab",
+                        tokenizerVocab + " tokens > vocab_size " + vocab);
+            }
+
+            ZipEntry weights = zip.find("model.safetensors").get();
+            SafetensorsHeader header;
+            try (InputStream in = zip.open(weights)) {
+                header = SafetensorsHeader.read(in, weights.getSize(), mapper);
+            } catch (IOException e) {
+                throw invalid("model.safetensors is not a valid safetensors file: " + e.getMessage(),
+                        "model.safetensors", e.getMessage());
+            }
+            List<FieldError> faults = new ArrayList<>();
+            expectShape(header, WORD_EMBEDDINGS, List.of((long) vocab, (long) hidden), faults);
+            expectShape(header, "classifier.weight", List.of((long) configLabels.size(), (long) hidden), faults);
+            expectShape(header, "classifier.bias", List.of((long) configLabels.size()), faults);
+            int maxLayer = -1;
+            long params = 0;
+            for (SafetensorsHeader.Tensor t : header.tensors().values()) {
+                Matcher m = LAYER.matcher(t.name());
+                if (m.find()) {
+                    maxLayer = Math.max(maxLayer, Integer.parseInt(m.group(1)));
+                } else if (!t.name().startsWith("bert.") && !t.name().startsWith("classifier.")) {
+                    faults.add(FieldError.of(t.name(), "unexpected tensor: a full fine-tune holds bert.* and classifier.* only"));
+                }
+                long n = 1;
+                for (long d : t.shape()) {
+                    n *= d;
+                }
+                params += n;
+            }
+            if (maxLayer + 1 != layers) {
+                faults.add(FieldError.of("bert.encoder.layer", "the weights hold " + (maxLayer + 1)
+                        + " encoder layers, config.json num_hidden_layers is " + layers));
+            }
+            if (!faults.isEmpty()) {
+                throw new AdapterInspector.InvalidAdapterException("model.safetensors disagrees with config.json: "
+                        + String.join("; ", faults.stream().map(f -> f.field() + " " + f.message()).toList()), faults);
+            }
+            return new Result(modelType, config, header, configLabels.size(), params);
+        }
+    }
+
+    private static void expectShape(SafetensorsHeader header, String name, List<Long> shape, List<FieldError> faults) {
+        SafetensorsHeader.Tensor t = header.tensors().get(name);
+        if (t == null) {
+            faults.add(FieldError.of(name, "missing"));
+        } else if (!t.shape().equals(shape)) {
+            faults.add(FieldError.of(name, "has shape " + t.shape() + ", expected " + shape));
+        }
+    }
+
+    private JsonNode readJson(ZipLayout zip, String name) throws IOException {
+        JsonNode node;
+        try (InputStream in = zip.open(zip.find(name).get())) {
+            node = mapper.readTree(in);
+        } catch (IOException e) {
+            throw invalid(name + " is not valid JSON", name, "invalid JSON");
+        }
+        if (node == null || !node.isObject()) {
+            throw invalid(name + " is not a JSON object", name, "not an object");
+        }
+        return node;
+    }
+
+    private static int positiveInt(JsonNode config, String field) throws IOException {
+        JsonNode v = config.get(field);
+        if (v == null || !v.canConvertToInt() || v.asInt() <= 0) {
+            throw invalid("config.json " + field + " must be a positive integer", "config.json/" + field,
+                    v == null ? "missing" : "not a positive integer");
+        }
+        return v.asInt();
+    }
+
+    /** id2label as index → label; indices must be 0..n-1. */
+    private static TreeMap<Integer, String> labels(JsonNode json, String file) throws IOException {
+        JsonNode id2label = json.get("id2label");
+        if (id2label == null || !id2label.isObject() || id2label.isEmpty()) {
+            throw invalid(file + " has no id2label (the classifier's labels)", file + "/id2label", "missing");
+        }
+        TreeMap<Integer, String> out = new TreeMap<>();
+        var it = id2label.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            try {
+                out.put(Integer.parseInt(e.getKey()), e.getValue().asText());
+            } catch (NumberFormatException ex) {
+                throw invalid(file + " id2label key '" + e.getKey() + "' is not an index", file + "/id2label",
+                        "key '" + e.getKey() + "' is not an index");
+            }
+        }
+        if (out.firstKey() != 0 || out.lastKey() != out.size() - 1) {
+            throw invalid(file + " id2label indices must be 0.." + (out.size() - 1), file + "/id2label",
+                    "indices not 0.." + (out.size() - 1));
+        }
+        return out;
+    }
+
+    private static AdapterInspector.InvalidAdapterException invalid(String message, String field, String fault) {
+        return new AdapterInspector.InvalidAdapterException(message, List.of(FieldError.of(field, fault)));
+    }
+}
