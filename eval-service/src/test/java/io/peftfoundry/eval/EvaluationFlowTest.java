@@ -8,6 +8,7 @@ import io.peftfoundry.artifacts.client.ArtifactClient;
 import io.peftfoundry.contracts.Topics;
 import io.peftfoundry.devstack.testing.DevStackTestResource;
 import io.peftfoundry.engine.adapter.AdapterFiles;
+import io.peftfoundry.engine.method.full.FullFineTune;
 import io.peftfoundry.engine.method.lora.LoraConfig;
 import io.peftfoundry.engine.model.BertCheckpoint;
 import io.peftfoundry.engine.model.TextTokenizer;
@@ -118,7 +119,7 @@ class EvaluationFlowTest {
             sendStatus(kafka, missingAdapterJob, 9, "succeeded", Map.of("adapter", "adapter-doesnotexist" + run));
             sendStatus(kafka, loraJob, 9, "succeeded", Map.of("adapter", lora.path("id").asText(),
                     "trainable_parameters", 546, "total_parameters", 15_000, "train_seconds", 3.0,
-                    "tokens_per_second", 900.0));
+                    "tokens_per_second", 900.0, "peak_rss_bytes", 600_000_000L));
         }
 
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() ->
@@ -157,29 +158,30 @@ class EvaluationFlowTest {
         assertEquals(trainId, baselineSpec.path("training_file").asText());
         assertEquals(validId, baselineSpec.path("validation_file").asText());
         assertEquals(7, baselineSpec.path("seed").asInt());
+        assertEquals("acme", posts.get(0).onBehalfOf(), "the baseline is the tenant's job");
         EvalStore.Baseline pending = store.baselineByKey(loraEval.baselineKey()).orElseThrow();
         assertEquals("running", pending.status());
         given().auth().oauth2("key-acme").get("/v1/comparisons/" + loraJob).then().statusCode(200)
                 .body("baseline.status", equalTo("running")).body("comparison", nullValue());
 
-        // the baseline job finishes. artifact-store stores PEFT-layout adapters only (a full fine-tune's model
-        // directory is refused today), so the baseline's artifact here is a wider LoRA standing in for it: what is
-        // under test is marking the baseline and comparing against its stored evaluation.
-        Path standInDir = TinyModels.trainAdapter(backboneDir,
-                new LoraConfig(8, 16, 0.0, List.of("query", "key", "value", "dense"), false), 5, tmp.resolve("base"));
+        // the baseline job finishes: a real full fine-tune of the tiny backbone, stored as the worker stores it (a
+        // Hugging Face model directory with its tokenizer, lineage method "full")
+        Path fullDir = TinyModels.trainAdapter(backboneDir, new FullFineTune.Config(), 5, tmp.resolve("base"));
+        Files.copy(backboneDir.resolve("tokenizer.json"), fullDir.resolve("tokenizer.json"));
         String baselineJob = pending.jobId();
-        JsonNode standIn = acme.uploadAdapter(standInDir, Map.of("job_id", baselineJob, "base_model", modelId,
-                "method", "lora"));
+        JsonNode full = acme.uploadAdapter(fullDir, Map.of("job_id", baselineJob, "base_model", modelId,
+                "method", "full"));
+        assertEquals("hf-model", full.path("lineage").path("format").asText());
         try (KafkaProducer<String, String> kafka = producer()) {
             sendRequested(kafka, baselineJob, (ObjectNode) baselineSpec);
-            sendStatus(kafka, baselineJob, 9, "succeeded", Map.of("adapter", standIn.path("id").asText(),
+            sendStatus(kafka, baselineJob, 9, "succeeded", Map.of("adapter", full.path("id").asText(),
                     "trainable_parameters", 2000, "total_parameters", 15_000, "train_seconds", 12.0,
-                    "tokens_per_second", 300.0));
+                    "tokens_per_second", 300.0, "peak_rss_bytes", 900_000_000L));
         }
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() ->
                 store.evaluationsOfJob("acme", loraJob).get(0).comparison() != null);
 
-        EvalResult expectedBase = evaluateDirectly(backboneDir, standInDir, validFile);
+        EvalResult expectedBase = evaluateDirectly(backboneDir, fullDir, validFile);
         EvalStore.Evaluation baseEval = store.evaluationsOfJob("acme", baselineJob).get(0);
         assertTrue(baseEval.isBaseline());
         assertEquals("succeeded", store.baselineByKey(loraEval.baselineKey()).orElseThrow().status());
@@ -196,7 +198,8 @@ class EvaluationFlowTest {
         assertEquals(546.0 / 2000, c.path("ratios").path("trainable_parameter_ratio").asDouble(), 1e-12);
         assertEquals(3.0 / 12.0, c.path("ratios").path("train_seconds_ratio").asDouble(), 1e-12);
         assertEquals(900.0 / 300.0, c.path("ratios").path("tokens_per_second_ratio").asDouble(), 1e-12);
-        assertEquals(lora.path("bytes").asDouble() / standIn.path("bytes").asDouble(),
+        assertEquals(600.0 / 900.0, c.path("ratios").path("peak_memory_ratio").asDouble(), 1e-12);
+        assertEquals(lora.path("bytes").asDouble() / full.path("bytes").asDouble(),
                 c.path("ratios").path("bytes_ratio").asDouble(), 1e-12);
 
         // tenants are isolated: another tenant's key sees nothing of acme's
@@ -310,6 +313,7 @@ class EvaluationFlowTest {
         return id;
     }
 
+    /** peft-engine's own evaluation; a full fine-tune's directory holds its own weights, so the backbone goes unused. */
     private static EvalResult evaluateDirectly(Path backboneDir, Path adapterDir, Path validFile) throws IOException {
         try (NDManager m = NDManager.newBaseManager();
              TextTokenizer tok = new TextTokenizer(backboneDir.resolve("tokenizer.json"), TinyModels.MAX_SEQ, 0)) {

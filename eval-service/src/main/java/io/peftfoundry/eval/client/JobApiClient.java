@@ -18,13 +18,16 @@ import java.util.Optional;
 
 /**
  * Calls to job-api: {@code GET /v1/auth/whoami} (bearer auth), {@code GET /v1/fine_tuning/jobs/{id}} and
- * {@code POST /v1/fine_tuning/jobs} (baselines) with the service key. Every call has a timeout; connection errors
+ * {@code POST /v1/fine_tuning/jobs} (baselines) with the service key — a baseline in the name of the adapter's tenant
+ * ({@value #ON_BEHALF_OF}), so it is the tenant's job. Every call has a timeout; connection errors
  * and 5xx answers are retried up to 3 times with a doubling back-off, 4xx answers are not.
  */
 public class JobApiClient implements BaselineSubmitter {
 
     private static final Logger LOG = Logger.getLogger(JobApiClient.class);
     private static final int ATTEMPTS = 3;
+    /** job-api's header for the service key acting for a tenant. */
+    public static final String ON_BEHALF_OF = "Foundry-On-Behalf-Of";
 
     /** The caller behind an API key. */
     public record Caller(String tenant, boolean admin) {}
@@ -70,6 +73,9 @@ public class JobApiClient implements BaselineSubmitter {
                 .header("Content-Type", "application/json")
                 .header("Idempotency-Key", idempotencyKey)
                 .POST(HttpRequest.BodyPublishers.ofString(spec.toString()));
+        if (tenant != null && !tenant.isBlank()) {
+            b.header(ON_BEHALF_OF, tenant);
+        }
         HttpResponse<String> r = send(b);
         if (r.statusCode() != 200 && r.statusCode() != 201) {
             throw new IOException("job-api refused the baseline job: HTTP " + r.statusCode() + " " + r.body());

@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.UUID;
 
 /**
  * Stands in for job-api (a service, not infrastructure): {@code GET /v1/auth/whoami} knows the keys in
@@ -24,11 +24,10 @@ public class JobApiStub implements QuarkusTestResourceLifecycleManager {
     /** API key → tenant. */
     public static final Map<String, String> KEYS = Map.of("key-acme", "acme", "key-globex", "globex");
 
-    /** A recorded POST: its Idempotency-Key header and JSON body. */
-    public record Submission(String idempotencyKey, JsonNode body) {}
+    /** A recorded POST: its Idempotency-Key and Foundry-On-Behalf-Of headers and JSON body. */
+    public record Submission(String idempotencyKey, String onBehalfOf, JsonNode body) {}
 
     public static final List<Submission> SUBMISSIONS = new CopyOnWriteArrayList<>();
-    private static final AtomicInteger JOBS = new AtomicInteger();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static HttpServer server;
 
@@ -59,13 +58,16 @@ public class JobApiStub implements QuarkusTestResourceLifecycleManager {
                 return;
             }
             JsonNode body = JSON.readTree(ex.getRequestBody());
-            SUBMISSIONS.add(new Submission(ex.getRequestHeaders().getFirst("Idempotency-Key"), body));
+            SUBMISSIONS.add(new Submission(ex.getRequestHeaders().getFirst("Idempotency-Key"),
+                    ex.getRequestHeaders().getFirst("Foundry-On-Behalf-Of"), body));
             try {
                 Thread.sleep(50); // a slow job-api widens the window in which racing completions could double-submit
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            reply(ex, 201, "{\"id\":\"ftjob-stub-" + JOBS.incrementAndGet() + "\",\"status\":\"validating_files\"}");
+            // unique like job-api's ids: the evals schema outlives a test run when devstack is reused, and a job id
+            // seen before would find the earlier run's spec (job_specs keeps the first spec of a job id)
+            reply(ex, 201, "{\"id\":\"ftjob-stub-" + UUID.randomUUID() + "\",\"status\":\"validating_files\"}");
         });
         server.start();
         return Map.of("foundry.eval.job-api-url", url());

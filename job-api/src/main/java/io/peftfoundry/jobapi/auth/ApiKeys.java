@@ -84,6 +84,17 @@ public class ApiKeys {
         }
     }
 
+    /** Whether a tenant with this id exists (for {@code Foundry-On-Behalf-Of}). */
+    public boolean tenantExists(String tenant) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT 1 FROM tenants WHERE id = ?")) {
+            ps.setString(1, tenant);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     /** Creates a key for an existing tenant; the secret is returned here and never again. */
     public NewKey create(Connection c, String tenant, String name, boolean admin) throws SQLException {
         String secret = KEY_PREFIX + randomToken(32);
