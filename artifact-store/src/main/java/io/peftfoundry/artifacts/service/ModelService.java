@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
 public class ModelService {
 
     /** Architectures peft-engine can load today. */
-    public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert", "gpt2");
+    public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert", "gpt2", "llama");
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
     private final ArtifactStorage storage;

@@ -25,6 +25,7 @@ class ArchitectureCheckTest {
     void matchingArchitecturesPass() {
         assertTrue(check(Task.SFT, "gpt2").isEmpty());
         assertTrue(check(Task.CONTINUED_PRETRAINING, "gpt2").isEmpty());
+        assertTrue(check(Task.SFT, "llama").isEmpty());
         assertTrue(check(Task.CLASSIFICATION, "bert").isEmpty());
     }
 

@@ -11,9 +11,9 @@ import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.PeftMethods;
 import io.peftfoundry.engine.method.full.FullFineTune;
-import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
-import io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel;
+import io.peftfoundry.engine.model.CausalDecoder;
 import io.peftfoundry.engine.task.causal.CausalModel;
+import io.peftfoundry.engine.task.causal.DecoderFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,7 +25,7 @@ import java.util.Map;
  * Saves and loads a trained decoder (the causal tasks' counterpart of {@link AdapterFiles}).
  *
  * <p>PEFT methods are written exactly as Hugging Face PEFT writes a {@code CAUSAL_LM} adapter of a
- * {@code GPT2LMHeadModel}: {@code adapter_config.json} with {@code task_type: CAUSAL_LM} (and {@code fan_in_fan_out:
+ * {@code GPT2LMHeadModel} (or {@code LlamaForCausalLM}: the same, keys {@code base_model.model.model.layers.0.self_attn.q_proj…}, fan_in_fan_out false): {@code adapter_config.json} with {@code task_type: CAUSAL_LM} (and {@code fan_in_fan_out:
  * true} for LoRA and IA3: GPT-2's projections are Conv1D, stored (in, out)), and {@code adapter_model.safetensors}
  * with keys {@code base_model.model.transformer.h.0.attn.c_attn.lora_A.weight} — no adapter name, no head (the LM
  * head is tied to the embedding). LoRA's A (r, in) and B (out, r) have the same shapes whatever fan_in_fan_out says,
@@ -56,15 +56,15 @@ public final class CausalAdapterFiles {
 
     /** True when {@code dir} is a decoder model directory (a full fine-tune or a merge): weights, no adapter config. */
     public static boolean isFullModel(Path dir) {
-        return !Files.exists(dir.resolve(AdapterFiles.ADAPTER_CONFIG)) && Files.isRegularFile(dir.resolve(Gpt2Checkpoint.WEIGHTS))
-                && Files.isRegularFile(dir.resolve(Gpt2Checkpoint.CONFIG));
+        return !Files.exists(dir.resolve(AdapterFiles.ADAPTER_CONFIG)) && Files.isRegularFile(dir.resolve(DecoderFiles.WEIGHTS))
+                && Files.isRegularFile(dir.resolve(DecoderFiles.CONFIG));
     }
 
     public static void save(CausalModel model, Path dir, String baseModelNameOrPath) throws IOException {
         Files.createDirectories(dir);
         InjectedMethod method = model.method();
         if (method.config() instanceof FullFineTune.Config) {
-            Gpt2Checkpoint.save(model.decoder(), dir);
+            DecoderFiles.save(model.decoder(), dir);
             return;
         }
         ObjectNode cfg = JSON.createObjectNode();
@@ -74,7 +74,7 @@ public final class CausalAdapterFiles {
         cfg.putNull("modules_to_save");
         cfg.putNull("revision");
         cfg.setAll(method.adapterConfig());
-        if (cfg.has("fan_in_fan_out")) {
+        if (cfg.has("fan_in_fan_out") && DecoderFiles.usesConv1d(model.decoder())) {
             cfg.put("fan_in_fan_out", true); // what PEFT sets (and warns about) for GPT-2's Conv1D layers
         }
         JSON.writeValue(dir.resolve(AdapterFiles.ADAPTER_CONFIG).toFile(), cfg);
@@ -89,9 +89,9 @@ public final class CausalAdapterFiles {
      * null), or an adapter onto {@code backbone} (the decoder it was trained on; missing or mis-shaped tensors fail
      * naming them).
      */
-    public static CausalModel load(Path dir, Gpt2LmHeadModel backbone, NDManager manager) throws IOException {
+    public static CausalModel load(Path dir, CausalDecoder backbone, NDManager manager) throws IOException {
         if (isFullModel(dir)) {
-            Gpt2LmHeadModel own = Gpt2Checkpoint.load(dir, manager);
+            CausalDecoder own = DecoderFiles.load(dir, manager);
             return CausalModel.create(own, new FullFineTune.Config(), manager, 0);
         }
         Path cfgFile = dir.resolve(AdapterFiles.ADAPTER_CONFIG);

@@ -12,10 +12,10 @@ import io.peftfoundry.engine.job.CausalEvaluation;
 import io.peftfoundry.engine.job.CausalTrainingJob;
 import io.peftfoundry.engine.job.JobInputException;
 import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
-import io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel;
 import io.peftfoundry.engine.task.causal.CausalEvaluator;
 import io.peftfoundry.engine.task.causal.CausalModel;
 import io.peftfoundry.engine.task.causal.CausalTokenizer;
+import io.peftfoundry.engine.task.causal.DecoderFiles;
 import io.peftfoundry.engine.task.causal.GenerationConfig;
 import io.peftfoundry.engine.task.causal.Generator;
 import io.peftfoundry.engine.training.TrainingListener;
@@ -35,14 +35,15 @@ final class CausalCommands {
 
     private CausalCommands() {}
 
-    /** True when {@code modelDir}'s config.json describes a decoder (model_type gpt2). */
+    /** True when {@code modelDir}'s config.json describes a decoder (model_type gpt2 or llama). */
     static boolean isDecoder(Path modelDir) {
         Path cfg = modelDir.resolve(Gpt2Checkpoint.CONFIG);
         if (!Files.isRegularFile(cfg)) {
             return false;
         }
         try {
-            return "gpt2".equals(JSON.readTree(cfg.toFile()).path("model_type").asText());
+            String type = JSON.readTree(cfg.toFile()).path("model_type").asText();
+            return type.equals("gpt2") || type.equals("llama");
         } catch (IOException e) {
             return false;
         }
@@ -122,7 +123,7 @@ final class CausalCommands {
             } else if (CausalAdapterFiles.isFullModel(adapter)) {
                 model = CausalAdapterFiles.load(adapter, null, manager);
             } else {
-                Gpt2LmHeadModel decoder = Gpt2Checkpoint.load(modelDir, manager);
+                var decoder = DecoderFiles.load(modelDir, manager);
                 model = CausalAdapterFiles.load(adapter, decoder, manager);
             }
             return new Loaded(manager, model, new CausalTokenizer(tok));
@@ -239,7 +240,7 @@ final class CausalCommands {
                         + " adapter cannot be merged into the decoder (LoRA and IA3 can)");
             }
             l.model().method().merge();
-            Gpt2Checkpoint.save(l.model().decoder(), out);
+            DecoderFiles.save(l.model().decoder(), out);
             Files.copy(a.path("model").resolve("tokenizer.json"), out.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
             System.out.println("merged " + a.required("adapter") + " into " + a.required("model") + " → " + out
                     + " (config.json, model.safetensors, tokenizer.json)");

@@ -3,11 +3,11 @@ package io.peftfoundry.engine.job;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.engine.adapter.CausalAdapterFiles;
-import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
 import io.peftfoundry.engine.task.causal.CausalData;
 import io.peftfoundry.engine.task.causal.CausalEvaluator;
 import io.peftfoundry.engine.task.causal.CausalModel;
 import io.peftfoundry.engine.task.causal.CausalTokenizer;
+import io.peftfoundry.engine.task.causal.DecoderFiles;
 import io.peftfoundry.engine.task.causal.Packing;
 import io.peftfoundry.engine.task.causal.SftEncoder;
 import io.peftfoundry.engine.task.causal.TokenSequence;
@@ -47,7 +47,7 @@ public final class CausalEvaluation {
             } else if (CausalAdapterFiles.isFullModel(adapterDir)) {
                 model = CausalAdapterFiles.load(adapterDir, null, manager);
             } else {
-                model = CausalAdapterFiles.load(adapterDir, Gpt2Checkpoint.load(modelDir, manager), manager);
+                model = CausalAdapterFiles.load(adapterDir, DecoderFiles.load(modelDir, manager), manager);
             }
             int maxLen = Math.min(maxSeqLength, model.maxPositions());
             List<TokenSequence> seqs = new ArrayList<>();
@@ -66,7 +66,7 @@ public final class CausalEvaluation {
                 CausalData.readDocuments(data).forEach(d -> docs.add(tokenizer.encode(d)));
                 seqs = Packing.pack(docs, model.eosId(), maxLen);
             }
-            ObjectNode out = CausalEvaluator.evaluate(model.decoder(), seqs, 8, model.padId(), manager).toJson();
+            ObjectNode out = CausalEvaluator.evaluate(model.module(), seqs, 8, model.padId(), manager).toJson();
             out.put("task", task);
             out.put("examples", task.equals("sft") ? pairs.size() : seqs.size());
             if (pairs != null && exactMatchLimit > 0) {

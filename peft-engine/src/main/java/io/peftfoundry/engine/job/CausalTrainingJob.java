@@ -19,13 +19,12 @@ import io.peftfoundry.engine.adapter.CausalAdapterFiles;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.PeftMethods;
 import io.peftfoundry.engine.method.full.FullFineTune;
-import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
-import io.peftfoundry.engine.model.gpt2.Gpt2Config;
-import io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel;
+import io.peftfoundry.engine.model.CausalDecoder;
 import io.peftfoundry.engine.task.causal.CausalData;
 import io.peftfoundry.engine.task.causal.CausalEvaluator;
 import io.peftfoundry.engine.task.causal.CausalModel;
 import io.peftfoundry.engine.task.causal.CausalTokenizer;
+import io.peftfoundry.engine.task.causal.DecoderFiles;
 import io.peftfoundry.engine.task.causal.Packing;
 import io.peftfoundry.engine.task.causal.SftEncoder;
 import io.peftfoundry.engine.task.causal.TokenSequence;
@@ -47,7 +46,7 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * One causal-LM job ({@code sft} or {@code continued_pretraining}) on a GPT-2 decoder from a job spec and local
+ * One causal-LM job ({@code sft} or {@code continued_pretraining}) on a decoder (GPT-2 or LLaMA) from a job spec and local
  * files — what {@code peft-engine train} and the trainer worker run for those tasks. {@link #prepare} checks every
  * input (spec fields, model directory, method on this decoder, data files and their format, sequence lengths,
  * init_adapter) and tokenizes the data before any training, failing with the field named; {@link #run} trains and
@@ -70,7 +69,7 @@ public final class CausalTrainingJob {
 
     private final JobSpec spec;
     private final Path modelDir;
-    private final Gpt2Config decoderConfig;
+    private final DecoderFiles.Info decoderConfig;
     private final boolean randomInit;
     private final MethodConfig method;
     private final TrainingConfig training;
@@ -82,7 +81,7 @@ public final class CausalTrainingJob {
     private final Path validationFile;
     private final Path initAdapter;
 
-    private CausalTrainingJob(JobSpec spec, Path modelDir, Gpt2Config decoderConfig, boolean randomInit, MethodConfig method,
+    private CausalTrainingJob(JobSpec spec, Path modelDir, DecoderFiles.Info decoderConfig, boolean randomInit, MethodConfig method,
             TrainingConfig training, List<TokenSequence> trainData, List<TokenSequence> validationData,
             List<CausalData.SftPair> validationPairs, int rejected, Path trainingFile, Path validationFile, Path initAdapter) {
         this.spec = spec;
@@ -125,33 +124,33 @@ public final class CausalTrainingJob {
         if (!handles(spec.task())) {
             throw new JobInputException("task", "'" + spec.task().wire() + "' is not a causal task (sft, continued_pretraining)");
         }
-        Path cfgFile = modelDir.resolve(Gpt2Checkpoint.CONFIG);
+        Path cfgFile = modelDir.resolve(DecoderFiles.CONFIG);
         if (!Files.isRegularFile(cfgFile) || !Files.isRegularFile(modelDir.resolve("tokenizer.json"))) {
             throw new JobInputException("model", "'" + modelDir + "' is not a decoder model directory with config.json,"
                     + " tokenizer.json and model.safetensors");
         }
-        Gpt2Config config;
+        DecoderFiles.Info config;
         try {
-            config = Gpt2Config.read(cfgFile);
+            config = DecoderFiles.read(modelDir);
         } catch (IOException | IllegalArgumentException e) {
             throw new JobInputException("model", e.getMessage() + " (tasks sft and continued_pretraining need a decoder)");
         }
         MethodConfig method;
         try {
-            method = PeftMethods.parseSpec(decoderDefaults((ObjectNode) JobSpecs.toTree(spec).get("method")));
+            method = PeftMethods.parseSpec(decoderDefaults((ObjectNode) JobSpecs.toTree(spec).get("method"), config.modelType()));
         } catch (IllegalArgumentException e) {
             throw new JobInputException("method", e.getMessage());
         }
-        boolean randomInit = !Files.isRegularFile(modelDir.resolve(Gpt2Checkpoint.WEIGHTS));
+        boolean randomInit = !DecoderFiles.hasWeights(modelDir);
         if (randomInit && !(method instanceof FullFineTune.Config)) {
             throw new JobInputException("model", "'" + modelDir + "' has no model.safetensors: a decoder without weights is"
                     + " initialised randomly only for method 'full' (pretraining from scratch), not for '" + method.methodType() + "'");
         }
         checkMethodFits(config, method);
         Hyperparameters h = spec.hyperparameters();
-        if (h.maxSeqLength() > config.nPositions()) {
+        if (h.maxSeqLength() > config.maxPositions()) {
             throw new JobInputException("hyperparameters.max_seq_length", h.maxSeqLength() + " exceeds the model's "
-                    + config.nPositions() + " positions (n_positions)");
+                    + config.maxPositions() + " positions");
         }
         if (initAdapter != null) {
             checkInitAdapter(initAdapter, method);
@@ -161,7 +160,7 @@ public final class CausalTrainingJob {
         List<CausalData.SftPair> validPairs = null;
         int[] rejected = new int[1];
         try (CausalTokenizer tok = new CausalTokenizer(modelDir.resolve("tokenizer.json"))) {
-            long eos = config.eosTokenId();
+            long eos = config.eosId();
             if (spec.task() == Task.SFT) {
                 List<CausalData.SftPair> pairs = readSft(trainingFile, "training_file");
                 train = encodeSft(tok, pairs, eos, h.maxSeqLength(), rejected);
@@ -189,20 +188,31 @@ public final class CausalTrainingJob {
 
     /**
      * The spec's method defaults name BERT's layers ({@code query}, {@code value}); on a decoder the same defaults mean
-     * PEFT's choices for GPT-2: LoRA on {@code c_attn}, IA3 on {@code c_attn} + {@code mlp.c_proj}.
+     * PEFT's choices for the architecture: GPT-2 LoRA on {@code c_attn}, IA3 on {@code c_attn} + {@code mlp.c_proj};
+     * LLaMA LoRA on {@code q_proj}, {@code v_proj}, IA3 on {@code k_proj}, {@code v_proj}, {@code down_proj}.
      */
-    static ObjectNode decoderDefaults(ObjectNode method) {
+    static ObjectNode decoderDefaults(ObjectNode method, String modelType) {
+        boolean llama = "llama".equals(modelType);
         ObjectNode m = method.deepCopy();
         JsonNode lora = m.get("lora");
         if ("lora".equals(m.path("type").asText()) && lora instanceof ObjectNode l
                 && sameList(l.get("target_modules"), LoraSpec.DEFAULT_TARGET_MODULES)) {
-            l.putArray("target_modules").add("c_attn");
+            if (llama) {
+                l.putArray("target_modules").add("q_proj").add("v_proj");
+            } else {
+                l.putArray("target_modules").add("c_attn");
+            }
         }
         JsonNode ia3 = m.get("ia3");
         if ("ia3".equals(m.path("type").asText()) && ia3 instanceof ObjectNode i
                 && sameList(i.get("target_modules"), Ia3Spec.DEFAULT_TARGET_MODULES)) {
-            i.putArray("target_modules").add("c_attn").add("mlp.c_proj");
-            i.putArray("feedforward_modules").add("mlp.c_proj");
+            String ff = llama ? "down_proj" : "mlp.c_proj";
+            if (llama) {
+                i.putArray("target_modules").add("k_proj").add("v_proj").add(ff);
+            } else {
+                i.putArray("target_modules").add("c_attn").add(ff);
+            }
+            i.putArray("feedforward_modules").add(ff);
         }
         return m;
     }
@@ -220,11 +230,9 @@ public final class CausalTrainingJob {
     }
 
     /** Installs the method on a tiny decoder of the same layout: a target that matches nothing fails here, not after loading. */
-    private static void checkMethodFits(Gpt2Config c, MethodConfig method) {
-        Gpt2Config shape = new Gpt2Config(16, 8, 2 * c.nHead(), c.nLayer(), c.nHead(), 4 * c.nHead(), c.activationFunction(),
-                0f, 0f, 0f, c.layerNormEpsilon(), 15, 15);
+    private static void checkMethodFits(DecoderFiles.Info c, MethodConfig method) {
         try (NDManager m = NDManager.newBaseManager()) {
-            Gpt2LmHeadModel probe = Gpt2Checkpoint.random(shape, m, 0, DataType.FLOAT32);
+            CausalDecoder probe = DecoderFiles.probe(c, m);
             PeftMethods.byType(method.methodType()).inject(probe, method, m, 0);
         } catch (IllegalArgumentException e) {
             throw new JobInputException("method", e.getMessage());
@@ -383,17 +391,17 @@ public final class CausalTrainingJob {
 
     private CausalModel loadModel(NDManager manager) throws IOException {
         if (method instanceof FullFineTune.Config) {
-            Gpt2LmHeadModel decoder;
+            CausalDecoder decoder;
             if (initAdapter != null) {
-                decoder = Gpt2Checkpoint.load(initAdapter, manager);
+                decoder = DecoderFiles.load(initAdapter, manager);
             } else if (randomInit) {
-                decoder = Gpt2Checkpoint.random(decoderConfig, manager, training.seed(), DataType.FLOAT32);
+                decoder = DecoderFiles.random(decoderConfig, manager, training.seed());
             } else {
-                decoder = Gpt2Checkpoint.load(modelDir, manager);
+                decoder = DecoderFiles.load(modelDir, manager);
             }
             return CausalModel.create(decoder, method, manager, training.seed());
         }
-        Gpt2LmHeadModel decoder = Gpt2Checkpoint.load(modelDir, manager);
+        CausalDecoder decoder = DecoderFiles.load(modelDir, manager);
         if (initAdapter == null) {
             return CausalModel.create(decoder, method, manager, training.seed());
         }

@@ -218,6 +218,6 @@ public final class CausalTrainer {
 
     /** Token-weighted loss, perplexity and token accuracy (no dropout, no gradients). */
     public CausalEvaluator.Metrics evaluate(List<TokenSequence> data) {
-        return CausalEvaluator.evaluate(model.decoder(), data, Math.max(config.batchSize(), 8), model.padId(), manager);
+        return CausalEvaluator.evaluate(model.module(), data, Math.max(config.batchSize(), 8), model.padId(), manager);
     }
 }

@@ -89,7 +89,7 @@ public final class InteropDriver {
 
             // the GPT-2 LoRA adapter the causal CLI trained (sft) in gpt2-train/adapter/
             CausalModel cli = CausalAdapterFiles.load(work.resolve("gpt2-train/adapter"), Gpt2Checkpoint.load(work.resolve("gpt2"), m), m);
-            out.put("gpt2-cli-lora", Tensor.of(cli.decoder().forward(ps, new NDList(ids, mask), false).head()));
+            out.put("gpt2-cli-lora", Tensor.of(cli.module().forward(ps, new NDList(ids, mask), false).head()));
 
             NDArray types = m.zeros(ids.getShape(), DataType.INT64);
             BertModel bert = BertCheckpoint.load(work.resolve("bert"), m);

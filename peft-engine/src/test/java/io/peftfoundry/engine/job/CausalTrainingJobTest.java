@@ -288,4 +288,40 @@ class CausalTrainingJobTest {
         assertEquals("[\"c_attn\"]", cfg.get("target_modules").toString());
         assertTrue(JobSpecs.parse(json.writeValueAsString(s)).method() != null);
     }
+
+    @Test
+    void llamaRunsTheTwoStagesWithPeftsLlamaDefaultsAndLoadsBack() throws Exception {
+        Path llama = Files.createDirectories(dir.resolve("llama"));
+        Files.copy(fixture().resolve("llama-tiny/config.json"), llama.resolve("config.json"));
+        Files.copy(fixture().resolve("llama-tiny/model.safetensors"), llama.resolve("model.safetensors"));
+        Files.copy(fixture().resolve("tokenizer.json"), llama.resolve("tokenizer.json"));
+        model = llama;
+        ObjectNode s1 = spec("continued_pretraining", "domain.txt", null, "lora", 1e-2, 3);
+        ((ObjectNode) s1.get("method")).remove("lora");
+        job(s1).run(dir.resolve("l1"), null, TrainingListener.NONE);
+        ObjectNode s2 = spec("sft", "sft.jsonl", "sft-valid.jsonl", "lora", 1e-2, 2);
+        ((ObjectNode) s2.get("method")).remove("lora");
+        s2.put("init_adapter", dir.resolve("l1/adapter").toString());
+        JsonNode m = job(s2).run(dir.resolve("l2"), null, TrainingListener.NONE).metrics();
+        assertEquals(2, m.get("lineage").size());
+        assertTrue(m.get("eval").get("perplexity").asDouble() > 1);
+        Path adapter = dir.resolve("l2/adapter");
+        JsonNode cfg = json.readTree(adapter.resolve("adapter_config.json").toFile());
+        assertEquals("CAUSAL_LM", cfg.get("task_type").asText());
+        assertEquals("[\"q_proj\",\"v_proj\"]", cfg.get("target_modules").toString());
+        assertFalse(cfg.get("fan_in_fan_out").asBoolean(), "LLaMA's projections are Linear");
+        Map<String, Tensor> t = SafeTensors.read(adapter.resolve("adapter_model.safetensors"));
+        assertTrue(t.containsKey("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"), t.keySet().toString());
+        long[][] ids = {{5, 60, 61, 62, 63, 0}};
+        long[][] mask = {{1, 1, 1, 1, 1, 1}};
+        float[] first;
+        try (NDManager mm = NDManager.newBaseManager()) {
+            CausalModel a = CausalAdapterFiles.load(adapter, io.peftfoundry.engine.task.causal.DecoderFiles.load(llama, mm), mm);
+            first = a.logits(new NDList(CausalBatch.create(mm, ids), CausalBatch.create(mm, mask)), false).toFloatArray();
+        }
+        try (NDManager mm = NDManager.newBaseManager()) {
+            CausalModel b = CausalAdapterFiles.load(adapter, io.peftfoundry.engine.task.causal.DecoderFiles.load(llama, mm), mm);
+            assertArrayEquals(first, b.logits(new NDList(CausalBatch.create(mm, ids), CausalBatch.create(mm, mask)), false).toFloatArray());
+        }
+    }
 }

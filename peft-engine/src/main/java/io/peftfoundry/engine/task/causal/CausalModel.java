@@ -8,35 +8,41 @@ import ai.djl.training.ParameterStore;
 import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.PeftMethods;
-import io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel;
+import io.peftfoundry.engine.model.CausalDecoder;
+import io.peftfoundry.engine.model.HfModule;
 
 import java.util.Map;
 
 /**
- * A decoder with one PEFT method installed: what causal training, evaluation, generation and saving work on.
+ * A decoder (GPT-2, LLaMA) with one PEFT method installed: what causal training, evaluation, generation and saving work on.
  * Trainable = the method's parameters (keyed by their path in the decoder, {@code transformer.h.0.attn.c_attn.lora_A.weight}).
  * Padding uses the EOS id (GPT-2 has no pad token); padded positions are masked and never targets.
  */
 public final class CausalModel {
 
-    private final Gpt2LmHeadModel decoder;
+    private final CausalDecoder decoder;
     private final InjectedMethod method;
     private final ParameterStore parameterStore;
 
-    private CausalModel(Gpt2LmHeadModel decoder, InjectedMethod method, NDManager manager) {
+    private CausalModel(CausalDecoder decoder, InjectedMethod method, NDManager manager) {
         this.decoder = decoder;
         this.method = method;
         this.parameterStore = new ParameterStore(manager, false);
     }
 
     /** Installs {@code config} on a frozen decoder; new method parameters are drawn from {@code seed}. */
-    public static CausalModel create(Gpt2LmHeadModel decoder, MethodConfig config, NDManager manager, long seed) {
+    public static CausalModel create(CausalDecoder decoder, MethodConfig config, NDManager manager, long seed) {
         InjectedMethod method = PeftMethods.byType(config.methodType()).inject(decoder, config, manager, seed);
         return new CausalModel(decoder, method, manager);
     }
 
-    public Gpt2LmHeadModel decoder() {
+    public CausalDecoder decoder() {
         return decoder;
+    }
+
+    /** The decoder as a block (every decoder is an {@link HfModule}). */
+    public HfModule module() {
+        return (HfModule) decoder;
     }
 
     public InjectedMethod method() {
@@ -44,7 +50,7 @@ public final class CausalModel {
     }
 
     public long eosId() {
-        return decoder.config().eosTokenId();
+        return DecoderFiles.eosId(decoder);
     }
 
     public long padId() {
@@ -52,7 +58,7 @@ public final class CausalModel {
     }
 
     public int maxPositions() {
-        return decoder.config().nPositions();
+        return decoder.maxPositions();
     }
 
     public Map<String, Parameter> trainableParameters() {
@@ -70,10 +76,10 @@ public final class CausalModel {
 
     /** logits (B, T, V) for NDList(ids, mask). */
     public NDArray logits(NDList inputs, boolean training) {
-        return decoder.forward(parameterStore, inputs, training).head();
+        return module().forward(parameterStore, inputs, training).head();
     }
 
     public Generator generator(CausalTokenizer tokenizer) {
-        return new Generator(decoder, tokenizer, eosId(), maxPositions());
+        return new Generator(module(), tokenizer, eosId(), maxPositions());
     }
 }
