@@ -9,7 +9,6 @@ import io.peftfoundry.engine.model.gpt2.Gpt2Config;
 import io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel;
 import io.peftfoundry.engine.model.llama.LlamaCheckpoint;
 import io.peftfoundry.engine.model.llama.LlamaConfig;
-import io.peftfoundry.engine.model.llama.LlamaForCausalLM;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -79,15 +78,11 @@ public final class DecoderFiles {
     }
 
     public static void save(CausalDecoder decoder, Path dir) throws IOException {
-        if (decoder instanceof LlamaForCausalLM l) {
-            LlamaCheckpoint.save(l, dir);
-        } else {
-            Gpt2Checkpoint.save((Gpt2LmHeadModel) decoder, dir);
-        }
+        decoder.save(dir);
     }
 
     public static long eosId(CausalDecoder decoder) {
-        return decoder instanceof LlamaForCausalLM l ? l.config().eosTokenId() : ((Gpt2LmHeadModel) decoder).config().eosTokenId();
+        return decoder.eosTokenId();
     }
 
     /** True for GPT-2, whose projections are Conv1D (PEFT writes fan_in_fan_out: true for them). */
