@@ -49,10 +49,11 @@ final class EventWatcher implements AutoCloseable {
             for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
                 try {
                     JobEvent e = mapper.readValue(r.value(), JobEvent.class);
-                    byJob.computeIfAbsent(e.jobId(), k -> new CopyOnWriteArrayList<>()).add(e);
+                    // the time first: a waiter that sees the event must also find its time
                     if (e.type() == JobEventType.STATUS && e.status() != null && e.status().wire().equals("running")) {
                         firstRunningNanos.putIfAbsent(e.jobId(), System.nanoTime());
                     }
+                    byJob.computeIfAbsent(e.jobId(), k -> new CopyOnWriteArrayList<>()).add(e);
                 } catch (Exception ex) {
                     System.err.println("[system-tests] unreadable job event: " + r.value());
                 }
