@@ -38,6 +38,12 @@ public interface CausalDecoder extends Backbone {
     /** Longest sequence (cache included) the model takes. */
     int maxPositions();
 
+    /**
+     * Positions a method's virtual tokens take in front of the real ones (prefix or prompt tuning), 0 without:
+     * a sequence and its generated tokens get {@code maxPositions() - virtualTokens()}.
+     */
+    int virtualTokens();
+
     /** config.json's {@code eos_token_id} (the first, when it lists several). */
     int eosTokenId();
 

@@ -11,6 +11,18 @@ public final class VirtualTokens {
 
     private VirtualTokens() {}
 
+    /** Rows of an installed prompt or prefix encoder's {@code embedding.weight} (P), or 0 when none is installed. */
+    public static int count(HfModule promptEncoder, HfModule prefixEncoder) {
+        int n = 0;
+        for (HfModule e : new HfModule[] {promptEncoder, prefixEncoder}) {
+            ai.djl.nn.Parameter table = e == null ? null : e.namedParameters().get("embedding.weight");
+            if (table != null && table.isInitialized()) {
+                n += (int) table.getArray().getShape().get(0);
+            }
+        }
+        return n;
+    }
+
     /** {@code mask} (B, K) with {@code count} ones in front, or null when there is no mask. */
     public static NDArray extendMask(NDArray mask, long count) {
         if (mask == null || count == 0) {

@@ -28,9 +28,13 @@ import io.peftfoundry.engine.model.llama.LlamaConfig;
 import io.peftfoundry.engine.model.llama.LlamaForCausalLM;
 import io.peftfoundry.engine.task.causal.CausalBatch;
 import io.peftfoundry.engine.task.causal.CausalLmLoss;
+import io.peftfoundry.engine.task.causal.CausalModel;
+import io.peftfoundry.engine.task.causal.GenerationConfig;
+import io.peftfoundry.engine.task.causal.Generator;
 import io.peftfoundry.engine.task.causal.SftEncoder;
 import io.peftfoundry.engine.task.causal.TokenSequence;
 import io.peftfoundry.engine.training.AdamW;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -194,6 +198,29 @@ class DecoderPeftMethodsTest {
                 worst = Math.max(worst, TestModels.maxAbsDiff(expected.get(":, " + i + ":" + (i + 1) + ", :"), r.get(0)));
             }
             assertTrue(worst < 1e-5, what + ": cached decoding differs from the full pass by " + worst);
+        }
+    }
+
+    /**
+     * Virtual tokens take positions: with 4 of them on a 24-position GPT-2, 20 are left, and generation from an
+     * 18-token prompt stops at that length instead of running past GPT-2's learned positions (which throws).
+     */
+    @Test
+    void generationStopsAtTheContextTheVirtualTokensLeave() {
+        for (MethodConfig config : List.of(new PrefixConfig(4, 0, false), new PromptConfig(4, PromptConfig.Init.RANDOM))) {
+            try (NDManager m = NDManager.newBaseManager()) {
+                Gpt2LmHeadModel decoder = Gpt2Checkpoint.random(GPT2, m, 5, DataType.FLOAT32);
+                assertEquals(0, decoder.virtualTokens());
+                CausalModel model = CausalModel.create(decoder, config, m, 3);
+                assertEquals(4, decoder.virtualTokens(), config.methodType());
+                assertEquals(GPT2.nPositions() - 4, model.maxPositions(), config.methodType());
+                long[] prompt = new long[18];
+                java.util.Arrays.fill(prompt, 7);
+                Generator.Generation g = model.generator(null).generate(m, prompt, GenerationConfig.greedy(10));
+                assertEquals("length", g.finishReason(), config.methodType());
+                // 20 positions: the 18 prompt tokens and 2 generated ones fed back, plus the token predicted last
+                assertEquals(3, g.tokens().length, config.methodType());
+            }
         }
     }
 }

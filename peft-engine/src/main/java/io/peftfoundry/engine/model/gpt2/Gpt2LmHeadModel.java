@@ -76,6 +76,11 @@ public class Gpt2LmHeadModel extends HfModule implements CausalDecoder {
     }
 
     @Override
+    public int virtualTokens() {
+        return transformer.virtualTokens();
+    }
+
+    @Override
     public int eosTokenId() {
         return config().eosTokenId();
     }

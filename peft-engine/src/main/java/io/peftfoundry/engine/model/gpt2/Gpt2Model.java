@@ -57,6 +57,11 @@ public class Gpt2Model extends HfModule {
         return blocks.get(i);
     }
 
+    /** Positions taken by an installed prompt or prefix encoder's virtual tokens. */
+    public int virtualTokens() {
+        return VirtualTokens.count(promptEncoder, prefixEncoder);
+    }
+
     public void setPromptEncoder(String name, HfModule encoder) {
         promptEncoder = attachModule(name, encoder);
     }

@@ -74,6 +74,11 @@ public class LlamaForCausalLM extends HfModule implements CausalDecoder {
     }
 
     @Override
+    public int virtualTokens() {
+        return model.virtualTokens();
+    }
+
+    @Override
     public int eosTokenId() {
         return config().eosTokenId();
     }

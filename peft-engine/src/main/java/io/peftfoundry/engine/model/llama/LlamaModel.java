@@ -54,6 +54,11 @@ public class LlamaModel extends HfModule {
         return layers.get(i);
     }
 
+    /** Positions taken by an installed prompt or prefix encoder's virtual tokens. */
+    public int virtualTokens() {
+        return VirtualTokens.count(promptEncoder, prefixEncoder);
+    }
+
     public void setPromptEncoder(String name, HfModule encoder) {
         promptEncoder = attachModule(name, encoder);
     }

@@ -57,8 +57,9 @@ public final class CausalModel {
         return eosId();
     }
 
+    /** Positions left for real tokens: n_positions less the method's virtual tokens (prefix or prompt tuning). */
     public int maxPositions() {
-        return decoder.maxPositions();
+        return decoder.maxPositions() - decoder.virtualTokens();
     }
 
     public Map<String, Parameter> trainableParameters() {
