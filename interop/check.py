@@ -4,7 +4,8 @@ Run through `interop/run check`. In a fresh work directory it
   1. builds tiny random GPT-2, LLaMA (grouped-query attention) and BERT models with transformers and saves them
      in Hugging Face layout, with two rows of token ids (the second right-padded) and transformers' outputs;
   2. trains LoRA adapters with peft-engine's CLI `train`: on the BERT model (classification, CLS pooling) and on
-     the GPT-2 model (sft on a toy term -> definition set, GPT-2 getting the committed byte-level BPE tokenizer);
+     the GPT-2 and LLaMA models (sft on a toy term -> definition set; the decoders get the committed byte-level BPE
+     tokenizer);
   3. runs peft-engine's InteropDriver (Java): it loads each model and computes its outputs, trains LoRA, prefix
      tuning and prompt tuning on each decoder (causal-LM loss, a few AdamW steps), saves each in PEFT's CAUSAL_LM
      layout, and computes the logits of every adapted model;
@@ -94,12 +95,13 @@ def build(work):
     gpt2.save_pretrained(work / "gpt2")
     bpe.save(str(work / "gpt2" / "tokenizer.json"))
 
-    llama = LlamaForCausalLM(LlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=48, num_hidden_layers=2,
+    llama = LlamaForCausalLM(LlamaConfig(vocab_size=bpe.get_vocab_size(), hidden_size=32, intermediate_size=48, num_hidden_layers=2,
                                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32,
                                          rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
-                                         bos_token_id=vocab - 1, eos_token_id=vocab - 1, pad_token_id=None)).eval()
+                                         bos_token_id=eos, eos_token_id=eos, pad_token_id=None)).eval()
     widen(llama)
     llama.save_pretrained(work / "llama")
+    bpe.save(str(work / "llama" / "tokenizer.json"))
 
     tok = wordpiece(vocab)
     bert = BertForSequenceClassification(BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2,
@@ -147,6 +149,9 @@ def gpt2_training_files(work):
                                 "warmup_ratio": 0.0, "eval_every_steps": 100, "checkpoint_every_steps": 100},
             "seed": 5}
     (work / "gpt2-spec.json").write_text(json.dumps(spec, indent=1))
+    spec["model"] = str(work / "llama")
+    spec["method"]["lora"]["target_modules"] = ["q_proj", "v_proj"]
+    (work / "llama-spec.json").write_text(json.dumps(spec, indent=1))
 
 
 def java(args, log):
@@ -170,6 +175,9 @@ def main():
     rc = java(["io.peftfoundry.engine.cli.Main", "train", "--spec", str(work / "gpt2-spec.json"),
                "--out", str(work / "gpt2-train"), "--threads", "1"], work / "gpt2-train.log")
     report(rc == 0, "gpt2: peft-engine CLI train (sft, LoRA on c_attn/c_fc)", f"exit {rc}, log {work / 'gpt2-train.log'}")
+    rc = java(["io.peftfoundry.engine.cli.Main", "train", "--spec", str(work / "llama-spec.json"),
+               "--out", str(work / "llama-train"), "--threads", "1"], work / "llama-train.log")
+    report(rc == 0, "llama: peft-engine CLI train (sft, LoRA on q_proj/v_proj)", f"exit {rc}, log {work / 'llama-train.log'}")
     rc = java(["io.peftfoundry.engine.interop.InteropDriver", str(work)], work / "driver.log")
     report(rc == 0, "peft-engine InteropDriver (load 3 models; train LoRA, prefix, prompt on gpt2 and llama)",
            f"exit {rc}, log {work / 'driver.log'}")
@@ -184,6 +192,7 @@ def main():
     checks = [("gpt2", m, work / f"gpt2-{m}") for m in ("lora", "prefix", "prompt")]
     checks.append(("gpt2", "cli-lora", work / "gpt2-train/adapter"))
     checks += [("llama", m, work / f"llama-{m}") for m in ("lora", "prefix", "prompt")]
+    checks.append(("llama", "cli-lora", work / "llama-train/adapter"))
     for name, method, adapter in checks:
         base = AutoModelForCausalLM.from_pretrained(work / name).eval()
         model = PeftModel.from_pretrained(base, adapter).eval()

@@ -25,7 +25,6 @@ import io.peftfoundry.engine.model.BertCheckpoint;
 import io.peftfoundry.engine.model.BertModel;
 import io.peftfoundry.engine.model.CausalDecoder;
 import io.peftfoundry.engine.model.HfModule;
-import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
 import io.peftfoundry.engine.task.causal.CausalModel;
 import io.peftfoundry.engine.task.causal.CausalBatch;
 import io.peftfoundry.engine.task.causal.CausalLmLoss;
@@ -51,7 +50,8 @@ import java.util.Map;
  *   <li>{@code <arch>-lora}, {@code <arch>-prefix}, {@code <arch>-prompt} (arch gpt2, llama): logits after training
  *       that method here (causal-LM loss on the input rows, a few AdamW steps); the adapter is written to the
  *       directory of the same name in PEFT's CAUSAL_LM layout;</li>
- *   <li>{@code gpt2-cli-lora}: logits with the LoRA adapter the causal CLI trained in {@code gpt2-train/adapter/};</li>
+ *   <li>{@code gpt2-cli-lora}, {@code llama-cli-lora}: logits with the LoRA adapter the causal CLI trained in
+ *       {@code <arch>-train/adapter/};</li>
  *   <li>{@code bert-lora}: the CLI-trained classifier's logits (LoRA + head loaded from {@code bert-train/adapter/}).</li>
  * </ul>
  * Usage: {@code InteropDriver WORKDIR}.
@@ -87,9 +87,12 @@ public final class InteropDriver {
                 }
             }
 
-            // the GPT-2 LoRA adapter the causal CLI trained (sft) in gpt2-train/adapter/
-            CausalModel cli = CausalAdapterFiles.load(work.resolve("gpt2-train/adapter"), Gpt2Checkpoint.load(work.resolve("gpt2"), m), m);
-            out.put("gpt2-cli-lora", Tensor.of(cli.module().forward(ps, new NDList(ids, mask), false).head()));
+            // the LoRA adapters the causal CLI trained (sft) in <arch>-train/adapter/
+            for (String arch : List.of("gpt2", "llama")) {
+                CausalModel cli = CausalAdapterFiles.load(work.resolve(arch + "-train/adapter"),
+                        CausalDecoder.load(work.resolve(arch), m), m);
+                out.put(arch + "-cli-lora", Tensor.of(cli.logits(new NDList(ids, mask), false)));
+            }
 
             NDArray types = m.zeros(ids.getShape(), DataType.INT64);
             BertModel bert = BertCheckpoint.load(work.resolve("bert"), m);
