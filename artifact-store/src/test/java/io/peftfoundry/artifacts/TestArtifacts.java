@@ -122,4 +122,26 @@ public final class TestArtifacts {
         files.put("labels.json", utf8("{\"id2label\":" + id2label + ",\"pooling\":\"mean\"}"));
         return files;
     }
+
+    /** A causal job's full fine-tune: a GPT-2 directory (config.json, model.safetensors with transformer.*, tokenizer.json). */
+    public static Map<String, byte[]> gpt2FullModel(int vocab, int embd, int layers) {
+        Map<String, long[]> tensors = new LinkedHashMap<>();
+        tensors.put("transformer.wte.weight", new long[]{vocab, embd});
+        tensors.put("transformer.wpe.weight", new long[]{16, embd});
+        for (int l = 0; l < layers; l++) {
+            tensors.put("transformer.h." + l + ".attn.c_attn.weight", new long[]{embd, 3L * embd});
+        }
+        tensors.put("transformer.ln_f.weight", new long[]{embd});
+        StringBuilder tokens = new StringBuilder("{");
+        for (int i = 0; i < vocab; i++) {
+            tokens.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":").append(i);
+        }
+        tokens.append("}");
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("config.json", utf8("{\"architectures\":[\"GPT2LMHeadModel\"],\"model_type\":\"gpt2\",\"vocab_size\":"
+                + vocab + ",\"n_embd\":" + embd + ",\"n_layer\":" + layers + ",\"n_head\":2}"));
+        files.put("model.safetensors", safetensors(tensors));
+        files.put("tokenizer.json", utf8("{\"model\":{\"type\":\"BPE\",\"vocab\":" + tokens + "}}"));
+        return files;
+    }
 }

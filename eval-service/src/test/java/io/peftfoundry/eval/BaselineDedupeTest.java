@@ -97,4 +97,48 @@ class BaselineDedupeTest {
         assertEquals("running", row.status());
         assertTrue(row.jobId().startsWith("ftjob-stub-"));
     }
+
+    @Test
+    void aFailedBaselineIsSubmittedAgainOnceUnderANewIdempotencyKey() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String key = BaselineService.key("minilm-l6-v2", "sha256:t-" + run, "sha256:v-" + run, "classification");
+        ObjectMapper json = new ObjectMapper();
+        JobApiClient jobApi = new JobApiClient(JobApiStub.url(), "service-key", Duration.ofSeconds(5));
+        ObjectNode spec = json.createObjectNode();
+        spec.put("model", "minilm-l6-v2").put("task", "classification").put("training_file", "file-t")
+                .put("validation_file", "file-v").put("seed", 42);
+        spec.putObject("method").put("type", "lora");
+        JobInfo first = new JobInfo("ftjob-first-" + run, "acme", spec);
+        assertTrue(baselines.ensureBaseline(first, key, "sha256:t-" + run, "sha256:v-" + run, jobApi));
+        String baselineId = store.baselineByKey(key).orElseThrow().id();
+        store.baselineFailed(key, "baseline job ftjob-x failed");
+
+        ExecutorService pool = Executors.newFixedThreadPool(RACERS);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Boolean>> results = new ArrayList<>();
+        int before = JobApiStub.SUBMISSIONS.size();
+        for (int i = 0; i < RACERS; i++) {
+            JobInfo job = new JobInfo("ftjob-again-" + run + "-" + i, "acme", spec);
+            results.add(pool.submit(() -> {
+                go.await();
+                return baselines.ensureBaseline(job, key, "sha256:t-" + run, "sha256:v-" + run, jobApi);
+            }));
+        }
+        go.countDown();
+        int winners = 0;
+        for (Future<Boolean> f : results) {
+            winners += f.get() ? 1 : 0;
+        }
+        pool.shutdown();
+        assertEquals(1, winners, "exactly one completion takes the failed baseline back");
+        List<JobApiStub.Submission> posts = JobApiStub.SUBMISSIONS.subList(before, JobApiStub.SUBMISSIONS.size())
+                .stream().filter(s -> key.equals(s.body().path("metadata").path("baseline_key").asText())).toList();
+        assertEquals(1, posts.size());
+        assertTrue(posts.get(0).idempotencyKey().startsWith(BaselineService.idempotencyKey(key) + "-retry-"),
+                posts.get(0).idempotencyKey());
+        EvalStore.Baseline row = store.baselineByKey(key).orElseThrow();
+        assertEquals("running", row.status());
+        assertEquals(baselineId, row.id(), "the row keeps its id");
+        assertEquals(1, store.countBaselines(key));
+    }
 }

@@ -60,7 +60,9 @@ public class AdapterService {
                 annotations.put("tensors", full.header().tensors().size());
                 annotations.put("model_type", full.modelType());
                 annotations.put("parameters", full.parameterCount());
-                annotations.put("labels", full.labels());
+                if (full.labels() > 0) {
+                    annotations.put("labels", full.labels());
+                }
             } else {
                 AdapterInspector.Result result = inspector.inspect(zip, method);
                 annotations.put("format", result.format());

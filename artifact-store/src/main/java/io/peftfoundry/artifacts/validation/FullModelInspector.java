@@ -16,19 +16,36 @@ import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 
 /**
- * Checks the output of a full fine-tune (lineage {@code method: full}): a Hugging Face
- * {@code BertForSequenceClassification} directory — {@code config.json}, {@code model.safetensors} ({@code bert.*}
- * and {@code classifier.*}), {@code tokenizer.json} and {@code labels.json} — whose parts agree with each other:
- * the word-embedding matrix is {@code vocab_size × hidden_size}, the encoder has exactly {@code num_hidden_layers}
- * layers, the classifier has one row per label, and {@code labels.json} and {@code config.json} name the same labels.
+ * Checks the output of a full fine-tune (lineage {@code method: full}): a whole Hugging Face model directory whose
+ * parts agree with each other. For a classifier ({@code model_type: bert}, a {@code BertForSequenceClassification}):
+ * {@code config.json}, {@code model.safetensors} ({@code bert.*} and {@code classifier.*}), {@code tokenizer.json}
+ * and {@code labels.json}; the word-embedding matrix is {@code vocab_size × hidden_size}, the encoder has exactly
+ * {@code num_hidden_layers} layers, the classifier has one row per label, and {@code labels.json} and
+ * {@code config.json} name the same labels. For a decoder ({@code model_type: gpt2}, a {@code GPT2LMHeadModel} from a
+ * causal job): {@code config.json}, {@code model.safetensors} ({@code transformer.*}, optionally {@code lm_head.*}),
+ * {@code tokenizer.json}; {@code wte} is {@code vocab_size × n_embd} and there are exactly {@code n_layer} blocks.
  * A zip with {@code adapter_config.json} is a PEFT adapter, not a full fine-tune, and is refused as such.
  */
 public class FullModelInspector {
 
-    public static final List<String> REQUIRED_FILES = List.of("config.json", "model.safetensors", "tokenizer.json",
-            "labels.json");
-    static final String WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight";
-    private static final Pattern LAYER = Pattern.compile("^bert\\.encoder\\.layer\\.(\\d+)\\.");
+    public static final List<String> REQUIRED_FILES = List.of("config.json", "model.safetensors", "tokenizer.json");
+    /** A classifier's extra file: its labels. */
+    public static final String LABELS = "labels.json";
+
+    /** How one architecture names its sizes and tensors. */
+    private record Layout(String vocabField, String hiddenField, String layersField, String embeddings,
+                          String layerPrefix, List<String> prefixes, boolean classifier) {
+        /** Matches a tensor of one layer; group 1 is its index. */
+        Pattern layer() {
+            return Pattern.compile("^" + Pattern.quote(layerPrefix + ".") + "(\\d+)\\.");
+        }
+    }
+
+    private static final java.util.Map<String, Layout> LAYOUTS = java.util.Map.of(
+            "bert", new Layout("vocab_size", "hidden_size", "num_hidden_layers", "bert.embeddings.word_embeddings.weight",
+                    "bert.encoder.layer", List.of("bert.", "classifier."), true),
+            "gpt2", new Layout("vocab_size", "n_embd", "n_layer", "transformer.wte.weight",
+                    "transformer.h", List.of("transformer.", "lm_head."), false));
 
     public record Result(String modelType, JsonNode config, SafetensorsHeader header, int labels, long parameterCount) {
     }
@@ -57,27 +74,34 @@ public class FullModelInspector {
             }
             if (!missing.isEmpty()) {
                 throw new AdapterInspector.InvalidAdapterException("a full fine-tune must be a Hugging Face model"
-                        + " directory with " + String.join(", ", REQUIRED_FILES) + "; the zip lacks "
-                        + String.join(", ", missing.stream().map(FieldError::field).toList()), missing);
+                        + " directory with " + String.join(", ", REQUIRED_FILES) + " (and labels.json for a classifier);"
+                        + " the zip lacks " + String.join(", ", missing.stream().map(FieldError::field).toList()), missing);
             }
             JsonNode config = readJson(zip, "config.json");
-            JsonNode labelsJson = readJson(zip, "labels.json");
             JsonNode tokenizer = readJson(zip, "tokenizer.json");
             String modelType = config.path("model_type").asText(null);
-            if (modelType == null || !supportedTypes.contains(modelType)) {
+            Layout layout = modelType == null ? null : LAYOUTS.get(modelType);
+            if (layout == null || !supportedTypes.contains(modelType)) {
                 throw invalid("unsupported architecture: config.json model_type is "
                         + (modelType == null ? "missing" : "'" + modelType + "'") + "; supported: "
-                        + String.join(", ", supportedTypes.stream().sorted().toList()), "config.json/model_type",
-                        modelType == null ? "missing" : "unsupported '" + modelType + "'");
+                        + String.join(", ", supportedTypes.stream().filter(LAYOUTS::containsKey).sorted().toList()),
+                        "config.json/model_type", modelType == null ? "missing" : "unsupported '" + modelType + "'");
             }
-            int vocab = positiveInt(config, "vocab_size");
-            int hidden = positiveInt(config, "hidden_size");
-            int layers = positiveInt(config, "num_hidden_layers");
-            TreeMap<Integer, String> configLabels = labels(config, "config.json");
-            TreeMap<Integer, String> fileLabels = labels(labelsJson, "labels.json");
-            if (!configLabels.equals(fileLabels)) {
-                throw invalid("labels.json id2label " + fileLabels.values() + " differs from config.json id2label "
-                        + configLabels.values(), "labels.json/id2label", "differs from config.json");
+            int vocab = positiveInt(config, layout.vocabField());
+            int hidden = positiveInt(config, layout.hiddenField());
+            int layers = positiveInt(config, layout.layersField());
+            TreeMap<Integer, String> configLabels = new TreeMap<>();
+            if (layout.classifier()) {
+                if (zip.find(LABELS).isEmpty()) {
+                    throw invalid("a full fine-tune of a classifier needs labels.json (id2label) beside the model",
+                            LABELS, "missing");
+                }
+                configLabels = labels(config, "config.json");
+                TreeMap<Integer, String> fileLabels = labels(readJson(zip, LABELS), LABELS);
+                if (!configLabels.equals(fileLabels)) {
+                    throw invalid("labels.json id2label " + fileLabels.values() + " differs from config.json id2label "
+                            + configLabels.values(), "labels.json/id2label", "differs from config.json");
+                }
             }
             int tokenizerVocab = tokenizer.path("model").path("vocab").size();
             if (tokenizerVocab > vocab) {
@@ -95,17 +119,21 @@ public class FullModelInspector {
                         "model.safetensors", e.getMessage());
             }
             List<FieldError> faults = new ArrayList<>();
-            expectShape(header, WORD_EMBEDDINGS, List.of((long) vocab, (long) hidden), faults);
-            expectShape(header, "classifier.weight", List.of((long) configLabels.size(), (long) hidden), faults);
-            expectShape(header, "classifier.bias", List.of((long) configLabels.size()), faults);
+            expectShape(header, layout.embeddings(), List.of((long) vocab, (long) hidden), faults);
+            if (layout.classifier()) {
+                expectShape(header, "classifier.weight", List.of((long) configLabels.size(), (long) hidden), faults);
+                expectShape(header, "classifier.bias", List.of((long) configLabels.size()), faults);
+            }
             int maxLayer = -1;
             long params = 0;
+            Pattern layerPattern = layout.layer();
             for (SafetensorsHeader.Tensor t : header.tensors().values()) {
-                Matcher m = LAYER.matcher(t.name());
+                Matcher m = layerPattern.matcher(t.name());
                 if (m.find()) {
                     maxLayer = Math.max(maxLayer, Integer.parseInt(m.group(1)));
-                } else if (!t.name().startsWith("bert.") && !t.name().startsWith("classifier.")) {
-                    faults.add(FieldError.of(t.name(), "unexpected tensor: a full fine-tune holds bert.* and classifier.* only"));
+                } else if (layout.prefixes().stream().noneMatch(t.name()::startsWith)) {
+                    faults.add(FieldError.of(t.name(), "unexpected tensor: a full " + modelType + " fine-tune holds "
+                            + String.join(", ", layout.prefixes().stream().map(x -> x + "*").toList()) + " only"));
                 }
                 long n = 1;
                 for (long d : t.shape()) {
@@ -114,8 +142,8 @@ public class FullModelInspector {
                 params += n;
             }
             if (maxLayer + 1 != layers) {
-                faults.add(FieldError.of("bert.encoder.layer", "the weights hold " + (maxLayer + 1)
-                        + " encoder layers, config.json num_hidden_layers is " + layers));
+                faults.add(FieldError.of(layout.layerPrefix(), "the weights hold " + (maxLayer + 1)
+                        + " layers, config.json " + layout.layersField() + " is " + layers));
             }
             if (!faults.isEmpty()) {
                 throw new AdapterInspector.InvalidAdapterException("model.safetensors disagrees with config.json: "

@@ -106,6 +106,22 @@ class AdaptersResourceTest {
     }
 
     @Test
+    void causalFullFineTuneIsADecoderDirectoryWithoutLabels() throws Exception {
+        // 40 tokens, n_embd 8, 2 blocks: 40x8 + 16x8 + 2x(8x24) + 8 = 840 parameters
+        String id = upload(TestArtifacts.zip(TestArtifacts.gpt2FullModel(40, 8, 2)), FULL_LINEAGE).then().statusCode(201)
+                .body("lineage.format", equalTo("hf-model"))
+                .body("lineage.model_type", equalTo("gpt2"))
+                .body("lineage.parameters", equalTo(840))
+                .extract().path("id");
+        given().header("Authorization", "Bearer " + KEY_A).get("/v1/adapters/" + id).then().statusCode(200);
+
+        Map<String, byte[]> threeBlocks = TestArtifacts.gpt2FullModel(40, 8, 2);
+        threeBlocks.put("model.safetensors", TestArtifacts.gpt2FullModel(40, 8, 3).get("model.safetensors"));
+        upload(TestArtifacts.zip(threeBlocks), FULL_LINEAGE).then().statusCode(400)
+                .body("errors.field", contains("transformer.h"));
+    }
+
+    @Test
     void fullFineTuneMissingTokenizerOrInconsistentIsRefusedNamingTheFault() throws Exception {
         Map<String, byte[]> noTokenizer = TestArtifacts.fullModel(50, 8, 2, "neg", "pos");
         noTokenizer.remove("tokenizer.json");

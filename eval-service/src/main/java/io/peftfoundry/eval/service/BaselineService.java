@@ -67,16 +67,24 @@ public class BaselineService {
 
     /**
      * Makes sure a baseline exists or is on its way for {@code job}'s key: returns true when this call inserted the
-     * row and submitted the job, false when another completion (or an earlier one) already did.
+     * row (or took a failed one back) and submitted the job, false when another completion (or an earlier one) already
+     * did. A failed baseline (its job failed, or submitting it did) is tried again by the next completion of the key,
+     * under a new Idempotency-Key — the first one would only give back the failed job.
      */
     public boolean ensureBaseline(JobInfo job, String baselineKey, String trainingDigest, String validationDigest,
                                   BaselineSubmitter submitter) throws SQLException {
         String id = "base-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+        String idempotencyKey = idempotencyKey(baselineKey);
         if (!store.insertBaselineIfAbsent(id, baselineKey, job, trainingDigest, validationDigest)) {
-            return false;
+            if (!store.reclaimFailedBaseline(baselineKey)) {
+                return false;
+            }
+            id = store.baselineByKey(baselineKey).map(EvalStore.Baseline::id).orElse(id);
+            idempotencyKey = idempotencyKey + "-retry-" + UUID.randomUUID().toString().substring(0, 8);
+            LOG.infof("job %s: the baseline for %s had failed; submitting it again", job.jobId(), baselineKey);
         }
         try {
-            String jobId = submitter.submit(baselineSpec(job, baselineKey), idempotencyKey(baselineKey), job.tenant());
+            String jobId = submitter.submit(baselineSpec(job, baselineKey), idempotencyKey, job.tenant());
             store.baselineSubmitted(baselineKey, jobId);
             LOG.infof("job %s: no baseline for %s; submitted full fine-tune %s (baseline %s)", job.jobId(),
                     baselineKey, jobId, id);

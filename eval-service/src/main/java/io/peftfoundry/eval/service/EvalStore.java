@@ -209,6 +209,19 @@ public class EvalStore {
         }
     }
 
+    /**
+     * Takes a {@code failed} baseline back to {@code pending} for a new attempt; true only for the one caller whose
+     * update matched (the row keeps its id, which evaluations may reference).
+     */
+    public boolean reclaimFailedBaseline(String key) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE baselines SET status = 'pending', job_id = NULL, evaluation_id = NULL, error = NULL,"
+                        + " finished_at = NULL WHERE baseline_key = ? AND status = 'failed'")) {
+            ps.setString(1, key);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
     public void baselineSubmitted(String key, String jobId) throws SQLException {
         update("UPDATE baselines SET job_id = ?, status = 'running' WHERE baseline_key = ?", jobId, key);
     }

@@ -126,7 +126,8 @@ public class EvaluationService {
             return;
         }
         publish(jobId, evaluationId, outcome.metrics(), null);
-        if (baseline.isEmpty() && config.submitBaselines()) {
+        boolean needed = baseline.isEmpty() || "failed".equals(baseline.get().status());
+        if (needed && config.submitBaselines()) {
             String[] digests = key.split("\\|");
             baselines.ensureBaseline(job, key, digests[1], digests[2], submitter);
         }
