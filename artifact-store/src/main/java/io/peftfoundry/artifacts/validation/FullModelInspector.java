@@ -23,7 +23,8 @@ import java.util.zip.ZipEntry;
  * {@code num_hidden_layers} layers, the classifier has one row per label, and {@code labels.json} and
  * {@code config.json} name the same labels. For a decoder ({@code model_type: gpt2}, a {@code GPT2LMHeadModel} from a
  * causal job): {@code config.json}, {@code model.safetensors} ({@code transformer.*}, optionally {@code lm_head.*}),
- * {@code tokenizer.json}; {@code wte} is {@code vocab_size × n_embd} and there are exactly {@code n_layer} blocks.
+ * {@code tokenizer.json}; {@code wte} is {@code vocab_size × n_embd} and there are exactly {@code n_layer} blocks;
+ * likewise {@code model_type: llama} ({@code model.*}, {@code embed_tokens}, {@code num_hidden_layers} layers).
  * A zip with {@code adapter_config.json} is a PEFT adapter, not a full fine-tune, and is refused as such.
  */
 public class FullModelInspector {
@@ -45,7 +46,9 @@ public class FullModelInspector {
             "bert", new Layout("vocab_size", "hidden_size", "num_hidden_layers", "bert.embeddings.word_embeddings.weight",
                     "bert.encoder.layer", List.of("bert.", "classifier."), true),
             "gpt2", new Layout("vocab_size", "n_embd", "n_layer", "transformer.wte.weight",
-                    "transformer.h", List.of("transformer.", "lm_head."), false));
+                    "transformer.h", List.of("transformer.", "lm_head."), false),
+            "llama", new Layout("vocab_size", "hidden_size", "num_hidden_layers", "model.embed_tokens.weight",
+                    "model.layers", List.of("model.", "lm_head."), false));
 
     public record Result(String modelType, JsonNode config, SafetensorsHeader header, int labels, long parameterCount) {
     }

@@ -115,6 +115,19 @@ class AdaptersResourceTest {
                 .extract().path("id");
         given().header("Authorization", "Bearer " + KEY_A).get("/v1/adapters/" + id).then().statusCode(200);
 
+        // a LLaMA directory names its parts otherwise: model.embed_tokens, model.layers.N, num_hidden_layers
+        Map<String, long[]> llama = new java.util.LinkedHashMap<>();
+        llama.put("model.embed_tokens.weight", new long[]{40, 8});
+        llama.put("model.layers.0.self_attn.q_proj.weight", new long[]{8, 8});
+        llama.put("model.norm.weight", new long[]{8});
+        Map<String, byte[]> llamaFiles = TestArtifacts.gpt2FullModel(40, 8, 1);
+        llamaFiles.put("config.json", TestArtifacts.utf8("{\"model_type\":\"llama\",\"vocab_size\":40,"
+                + "\"hidden_size\":8,\"num_hidden_layers\":1}"));
+        llamaFiles.put("model.safetensors", TestArtifacts.safetensors(llama));
+        upload(TestArtifacts.zip(llamaFiles), FULL_LINEAGE).then().statusCode(201)
+                .body("lineage.model_type", equalTo("llama"))
+                .body("lineage.parameters", equalTo(40 * 8 + 64 + 8));
+
         Map<String, byte[]> threeBlocks = TestArtifacts.gpt2FullModel(40, 8, 2);
         threeBlocks.put("model.safetensors", TestArtifacts.gpt2FullModel(40, 8, 3).get("model.safetensors"));
         upload(TestArtifacts.zip(threeBlocks), FULL_LINEAGE).then().statusCode(400)
