@@ -42,6 +42,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -72,6 +73,8 @@ public class JobRequestConsumer {
     private KafkaConsumer<String, String> consumer;
     private KafkaProducer<String, String> dlqProducer;
     private Thread pollThread;
+    /** How long the poll thread waits on a running job between the polls that keep it in the group. */
+    private static final Duration JOB_WAIT = Duration.ofMillis(250);
 
     public JobRequestConsumer(JobProcessor processor, JobEventPublisher publisher, WorkerConfig config,
                               @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
@@ -202,10 +205,18 @@ public class JobRequestConsumer {
         JobProcessor.Disposition disposition = JobProcessor.Disposition.ABANDON;
         try {
             Future<JobProcessor.Disposition> job = jobThread.submit(() -> processor.process(request));
-            while (!job.isDone()) {
+            while (true) {
+                try {
+                    // wait on the job itself, so the next request is polled the moment it ends (a paused
+                    // poll(500 ms) here kept an idle worker from its next job for up to half a second)
+                    disposition = job.get(JOB_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                    break;
+                } catch (TimeoutException stillRunning) {
+                    // keep the consumer in the group below
+                }
                 try {
                     // paused: no records come back, but the consumer keeps its place in the group
-                    ConsumerRecords<String, String> none = consumer.poll(Duration.ofMillis(500));
+                    ConsumerRecords<String, String> none = consumer.poll(Duration.ZERO);
                     if (!none.isEmpty()) {
                         // a partition assigned between polls was not paused yet: give its records back
                         none.partitions().forEach(p -> consumer.seek(p, none.records(p).get(0).offset()));
@@ -220,7 +231,6 @@ public class JobRequestConsumer {
                     sleepQuietly(500);
                 }
             }
-            disposition = job.get();
         } catch (WakeupException e) {
             throw e;
         } catch (Exception e) {
