@@ -143,7 +143,7 @@ class TrainingTest {
             Files.createDirectories(root.resolve("checkpoint-" + step));
             Files.writeString(root.resolve("checkpoint-" + step).resolve("trainer_state.json"), "{}");
         }
-        ClassificationTrainer.pruneCheckpoints(root, 2);
+        TrainingLoop.pruneCheckpoints(root, 2);
         try (var s = Files.list(root)) {
             assertEquals(java.util.Set.of("checkpoint-20", "checkpoint-100"),
                     s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
