@@ -102,7 +102,7 @@ def main():
                                 cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
     except OSError:
         commit = "?"
-    lines += [f"Machine: {platform.machine()}, {os.cpu_count()} CPUs (shared with other work while it ran), "
+    lines += [f"Machine: {platform.machine()}, {os.cpu_count()} CPUs (load during the runs: see the notes), "
               f"code at commit {commit or '?'}.", ""]
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "REPORT-notes.md")
     if os.path.exists(notes):
