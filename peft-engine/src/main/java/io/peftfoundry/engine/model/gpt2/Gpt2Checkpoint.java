@@ -1,21 +1,16 @@
 package io.peftfoundry.engine.model.gpt2;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import io.peftfoundry.engine.io.SafeTensors;
 import io.peftfoundry.engine.io.Tensor;
-import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.HfCheckpoints;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 
 /**
@@ -28,8 +23,11 @@ import java.util.Set;
  */
 public final class Gpt2Checkpoint {
 
-    public static final String CONFIG = "config.json";
-    public static final String WEIGHTS = "model.safetensors";
+    public static final String CONFIG = HfCheckpoints.CONFIG;
+    public static final String WEIGHTS = HfCheckpoints.WEIGHTS;
+
+    /** HF stores Conv1D weights as (in, out), the model's linears hold (out, in): a transpose either way. */
+    private static final HfCheckpoints.Layout CONV1D = (name, a) -> isConv1dWeight(name) ? a.transpose() : a;
 
     private Gpt2Checkpoint() {}
 
@@ -39,62 +37,23 @@ public final class Gpt2Checkpoint {
     }
 
     public static Gpt2LmHeadModel load(Path dir, NDManager manager) throws IOException {
-        Path cfg = dir.resolve(CONFIG);
-        Path weights = dir.resolve(WEIGHTS);
-        if (!Files.isRegularFile(cfg)) {
-            throw new IOException(dir + ": no " + CONFIG + " (expected a Hugging Face layout directory)");
-        }
-        if (!Files.isRegularFile(weights)) {
-            throw new IOException(dir + ": no " + WEIGHTS);
-        }
-        Gpt2Config config = Gpt2Config.read(cfg);
+        Path weights = HfCheckpoints.requireLayout(dir, "");
+        Gpt2Config config = Gpt2Config.read(dir.resolve(CONFIG));
         Gpt2LmHeadModel model = new Gpt2LmHeadModel(config);
         Map<String, Tensor> byName = new LinkedHashMap<>();
         SafeTensors.read(weights).forEach((k, v) -> byName.put(k.startsWith("transformer.") ? k : "transformer." + k, v));
-        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            Tensor t = byName.get(e.getKey());
-            if (t == null) {
-                throw new IOException(weights + ": missing tensor '" + e.getKey() + "' required by " + CONFIG);
-            }
-            long[] hfShape = hfShape(config, e.getKey());
-            if (!Arrays.equals(hfShape, t.shape())) {
-                throw new IOException(weights + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
-                        + ", " + CONFIG + " implies " + Arrays.toString(hfShape));
-            }
-            NDArray a = t.toNDArray(manager, DataType.FLOAT32);
-            if (isConv1dWeight(e.getKey())) {
-                a = a.transpose();
-            }
-            e.getValue().freeze(true);
-            HfModule.assign(e.getValue(), a);
-        }
+        HfCheckpoints.assignFrozen(model.namedParameters(), byName, name -> hfShape(config, name), CONV1D, weights,
+                manager);
         return model;
     }
 
     /** A randomly initialised decoder (normal(0, 0.02) weights, zero biases, unit LayerNorm), frozen. */
     public static Gpt2LmHeadModel random(Gpt2Config config, NDManager manager, long seed, DataType dtype) {
         Gpt2LmHeadModel model = new Gpt2LmHeadModel(config);
-        Random rnd = new Random(seed);
-        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            long[] shape = hfShape(config, e.getKey());
-            if (isConv1dWeight(e.getKey())) {
-                shape = new long[] {shape[1], shape[0]};
-            }
-            int n = (int) Arrays.stream(shape).reduce(1, (x, y) -> x * y);
-            float[] v = new float[n];
-            String name = e.getKey();
-            boolean norm = name.contains(".ln_");
-            if (norm && name.endsWith(".weight")) {
-                Arrays.fill(v, 1f);
-            } else if (!name.endsWith(".bias")) {
-                for (int i = 0; i < n; i++) {
-                    v[i] = (float) (rnd.nextGaussian() * 0.02);
-                }
-            }
-            e.getValue().freeze(true);
-            NDArray a = manager.create(v, new Shape(shape));
-            HfModule.assign(e.getValue(), dtype == DataType.FLOAT32 ? a : a.toType(dtype, false));
-        }
+        HfCheckpoints.randomFrozen(model.namedParameters(), name -> {
+            long[] shape = hfShape(config, name);
+            return isConv1dWeight(name) ? new long[] {shape[1], shape[0]} : shape;
+        }, name -> name.contains(".ln_") && name.endsWith(".weight"), manager, seed, dtype);
         return model;
     }
 
@@ -138,27 +97,10 @@ public final class Gpt2Checkpoint {
      * layer itself (PEFT's naming), method parameters are left out.
      */
     public static Map<String, Tensor> backboneTensors(Gpt2LmHeadModel model) {
-        Set<String> names = backboneNames(model.config());
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        model.namedParameters().forEach((k, p) -> {
-            String hf = k.replace(".base_layer.", ".");
-            if (names.contains(hf)) {
-                NDArray a = p.getArray();
-                if (a.getDataType() != DataType.FLOAT32) {
-                    a = a.toType(DataType.FLOAT32, false);
-                }
-                out.put(hf, Tensor.of(isConv1dWeight(hf) ? a.transpose() : a));
-            }
-        });
-        if (out.size() != names.size()) {
-            throw new IllegalStateException("backbone has " + out.size() + " of " + names.size() + " tensors");
-        }
-        return out;
+        return HfCheckpoints.backboneTensors(model.namedParameters(), backboneNames(model.config()), CONV1D);
     }
 
     public static void save(Gpt2LmHeadModel model, Path dir) throws IOException {
-        Files.createDirectories(dir);
-        model.config().write(dir.resolve(CONFIG));
-        SafeTensors.write(dir.resolve(WEIGHTS), backboneTensors(model), Map.of("format", "pt"));
+        HfCheckpoints.save(dir, model.config()::write, backboneTensors(model));
     }
 }

@@ -1,21 +1,16 @@
 package io.peftfoundry.engine.model.llama;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import io.peftfoundry.engine.io.SafeTensors;
 import io.peftfoundry.engine.io.Tensor;
-import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.HfCheckpoints;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 
 /**
@@ -26,8 +21,8 @@ import java.util.Set;
  */
 public final class LlamaCheckpoint {
 
-    public static final String CONFIG = "config.json";
-    public static final String WEIGHTS = "model.safetensors";
+    public static final String CONFIG = HfCheckpoints.CONFIG;
+    public static final String WEIGHTS = HfCheckpoints.WEIGHTS;
 
     private LlamaCheckpoint() {}
 
@@ -42,53 +37,19 @@ public final class LlamaCheckpoint {
     }
 
     public static LlamaForCausalLM load(Path dir, NDManager manager) throws IOException {
-        Path cfg = dir.resolve(CONFIG);
-        Path weights = dir.resolve(WEIGHTS);
-        if (!Files.isRegularFile(cfg)) {
-            throw new IOException(dir + ": no " + CONFIG + " (expected a Hugging Face layout directory)");
-        }
-        if (!Files.isRegularFile(weights)) {
-            throw new IOException(dir + ": no " + WEIGHTS);
-        }
-        LlamaConfig config = LlamaConfig.read(cfg);
+        Path weights = HfCheckpoints.requireLayout(dir, "");
+        LlamaConfig config = LlamaConfig.read(dir.resolve(CONFIG));
         LlamaForCausalLM model = new LlamaForCausalLM(config);
-        Map<String, Tensor> stored = SafeTensors.read(weights);
-        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            Tensor t = stored.get(e.getKey());
-            if (t == null) {
-                throw new IOException(weights + ": missing tensor '" + e.getKey() + "' required by " + CONFIG);
-            }
-            long[] expected = shape(config, e.getKey());
-            if (!Arrays.equals(expected, t.shape())) {
-                throw new IOException(weights + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
-                        + ", " + CONFIG + " implies " + Arrays.toString(expected));
-            }
-            e.getValue().freeze(true);
-            HfModule.assign(e.getValue(), t.toNDArray(manager, DataType.FLOAT32));
-        }
+        HfCheckpoints.assignFrozen(model.namedParameters(), SafeTensors.read(weights), name -> shape(config, name),
+                HfCheckpoints.Layout.SAME, weights, manager);
         return model;
     }
 
     /** A randomly initialised decoder (normal(0, 0.02) weights, zero biases, unit RMSNorm), frozen. */
     public static LlamaForCausalLM random(LlamaConfig config, NDManager manager, long seed, DataType dtype) {
         LlamaForCausalLM model = new LlamaForCausalLM(config);
-        Random rnd = new Random(seed);
-        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-            long[] shape = shape(config, e.getKey());
-            int n = (int) Arrays.stream(shape).reduce(1, (x, y) -> x * y);
-            float[] v = new float[n];
-            String name = e.getKey();
-            if (name.endsWith("layernorm.weight") || name.equals("model.norm.weight")) {
-                Arrays.fill(v, 1f);
-            } else if (!name.endsWith(".bias")) {
-                for (int i = 0; i < n; i++) {
-                    v[i] = (float) (rnd.nextGaussian() * 0.02);
-                }
-            }
-            e.getValue().freeze(true);
-            NDArray a = manager.create(v, new Shape(shape));
-            HfModule.assign(e.getValue(), dtype == DataType.FLOAT32 ? a : a.toType(dtype, false));
-        }
+        HfCheckpoints.randomFrozen(model.namedParameters(), name -> shape(config, name),
+                name -> name.endsWith("layernorm.weight") || name.equals("model.norm.weight"), manager, seed, dtype);
         return model;
     }
 
@@ -125,24 +86,11 @@ public final class LlamaCheckpoint {
 
     /** Backbone tensors by HF name; a wrapped layer's {@code base_layer} counts as the layer (PEFT's naming). */
     public static Map<String, Tensor> backboneTensors(LlamaForCausalLM model) {
-        Set<String> names = backboneNames(model.config());
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        model.namedParameters().forEach((k, p) -> {
-            String hf = k.replace(".base_layer.", ".");
-            if (names.contains(hf)) {
-                NDArray a = p.getArray();
-                out.put(hf, Tensor.of(a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false)));
-            }
-        });
-        if (out.size() != names.size()) {
-            throw new IllegalStateException("backbone has " + out.size() + " of " + names.size() + " tensors");
-        }
-        return out;
+        return HfCheckpoints.backboneTensors(model.namedParameters(), backboneNames(model.config()),
+                HfCheckpoints.Layout.SAME);
     }
 
     public static void save(LlamaForCausalLM model, Path dir) throws IOException {
-        Files.createDirectories(dir);
-        model.config().write(dir.resolve(CONFIG));
-        SafeTensors.write(dir.resolve(WEIGHTS), backboneTensors(model), Map.of("format", "pt"));
+        HfCheckpoints.save(dir, model.config()::write, backboneTensors(model));
     }
 }
