@@ -61,6 +61,8 @@ public class JobViews {
         m.set("error", j.errorJson() == null ? mapper.nullNode() : tree(j.errorJson()));
         m.set("metadata", spec.path("metadata"));
         m.set("seed", spec.path("seed"));
+        // specs stored before priority existed have none: they were queued as normal
+        m.put("priority", spec.path("priority").asText("normal"));
         m.put("attempt", j.attempt());
         m.put("checkpoint", j.checkpointId());
         return m;

@@ -20,17 +20,28 @@ import java.util.Map;
  *                        not allowed with method {@code full}
  * @param suffix          up to 64 characters of {@code [A-Za-z0-9._-]}, added to the adapter's name; default null
  * @param metadata        up to 16 string pairs (keys up to 64 characters, values up to 512); default empty
+ * @param priority        {@code high}, {@code normal} or {@code low}: the job's place in the queue; default
+ *                        {@code normal}
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record JobSpec(String model, Task task, String trainingFile, String validationFile, MethodSpec method,
                       Hyperparameters hyperparameters, Long seed, String initAdapter, String suffix,
-                      Map<String, String> metadata) {
+                      Map<String, String> metadata, Priority priority) {
 
     public static final Task DEFAULT_TASK = Task.CLASSIFICATION;
     public static final long DEFAULT_SEED = 42;
+    public static final Priority DEFAULT_PRIORITY = Priority.NORMAL;
 
     public JobSpec {
         metadata = Lists.copyOrNull(metadata);
+    }
+
+    /** A spec without a priority (the default, {@code normal}, applies). */
+    public JobSpec(String model, Task task, String trainingFile, String validationFile, MethodSpec method,
+                   Hyperparameters hyperparameters, Long seed, String initAdapter, String suffix,
+                   Map<String, String> metadata) {
+        this(model, task, trainingFile, validationFile, method, hyperparameters, seed, initAdapter, suffix, metadata,
+                null);
     }
 
     /** The smallest valid spec: a model and a training file, everything else default. */
@@ -43,16 +54,17 @@ public record JobSpec(String model, Task task, String trainingFile, String valid
         MethodSpec m = (method != null ? method : MethodSpec.defaults()).withDefaults();
         Hyperparameters h = (hyperparameters != null ? hyperparameters : Hyperparameters.empty()).withDefaults(m.type());
         return new JobSpec(model, task != null ? task : DEFAULT_TASK, trainingFile, validationFile, m, h,
-                seed != null ? seed : DEFAULT_SEED, initAdapter, suffix, metadata != null ? metadata : Map.of());
+                seed != null ? seed : DEFAULT_SEED, initAdapter, suffix, metadata != null ? metadata : Map.of(),
+                priority != null ? priority : DEFAULT_PRIORITY);
     }
 
     public JobSpec withMethod(MethodSpec newMethod) {
         return new JobSpec(model, task, trainingFile, validationFile, newMethod, hyperparameters, seed, initAdapter,
-                suffix, metadata);
+                suffix, metadata, priority);
     }
 
     public JobSpec withHyperparameters(Hyperparameters newHyperparameters) {
         return new JobSpec(model, task, trainingFile, validationFile, method, newHyperparameters, seed, initAdapter,
-                suffix, metadata);
+                suffix, metadata, priority);
     }
 }

@@ -18,7 +18,7 @@ import java.util.Map;
 final class SpecReader {
 
     static final List<String> JOB_FIELDS = List.of("model", "task", "training_file", "validation_file", "method",
-            "hyperparameters", "seed", "init_adapter", "suffix", "metadata");
+            "hyperparameters", "seed", "init_adapter", "suffix", "metadata", "priority");
     static final List<String> METHOD_FIELDS = List.of("type", "lora", "adapter", "prefix", "prompt", "ia3");
     static final List<String> LORA_FIELDS = List.of("r", "alpha", "dropout", "target_modules", "use_rslora");
     static final List<String> ADAPTER_FIELDS = List.of("variant", "reduction_factor", "activation");
@@ -52,7 +52,8 @@ final class SpecReader {
                 longValue(root, "", "seed"),
                 string(root, "", "init_adapter"),
                 string(root, "", "suffix"),
-                stringMap(root, "", "metadata"));
+                stringMap(root, "", "metadata"),
+                enumValue(root, "", "priority", Priority.class));
     }
 
     private MethodSpec method(JsonNode parent, String path) {

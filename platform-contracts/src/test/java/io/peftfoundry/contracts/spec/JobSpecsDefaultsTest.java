@@ -23,6 +23,7 @@ class JobSpecsDefaultsTest {
         assertNull(spec.initAdapter());
         assertNull(spec.suffix());
         assertEquals(Map.of(), spec.metadata());
+        assertEquals(Priority.NORMAL, spec.priority());
 
         MethodSpec method = spec.method();
         assertEquals(MethodType.LORA, method.type());
@@ -47,6 +48,16 @@ class JobSpecsDefaultsTest {
         assertEquals(42L, spec.seed());
         assertEquals(3, spec.hyperparameters().epochs());
         assertEquals(LoraSpec.defaults(), spec.method().lora());
+    }
+
+    @Test
+    void priorityIsReadFromItsWireName() {
+        assertEquals(Priority.HIGH, JobSpecs.parse("{\"model\": \"m\", \"training_file\": \"f\", \"priority\": \"high\"}")
+                .priority());
+        assertEquals(Priority.LOW, JobSpecs.parse("{\"model\": \"m\", \"training_file\": \"f\", \"priority\": \"low\"}")
+                .priority());
+        assertEquals(Priority.NORMAL, JobSpecs.parse("{\"model\": \"m\", \"training_file\": \"f\", \"priority\": null}")
+                .priority());
     }
 
     @Test

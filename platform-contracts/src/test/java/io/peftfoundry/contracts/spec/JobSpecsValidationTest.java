@@ -76,6 +76,8 @@ class JobSpecsValidationTest {
             "validation_file": 5                                      | validation_file                             | must be a string, got 5
             "metadata": {"team": 5}                                   | metadata.team                               | must be a string, got 5
             "metadata": ["team"]                                      | metadata                                    | must be an object of string values, got an array
+            "priority": "urgent"                                      | priority                                    | must be one of high, normal, low, got "urgent"
+            "priority": 1                                             | priority                                    | must be one of high, normal, low, got 1
             "learning_rate": 1e-4                                     | learning_rate                               | unknown field; allowed here: model, task, training_file
             """)
     void ruleNamesItsField(String members, String field, String message) {
