@@ -1,6 +1,8 @@
 package io.peftfoundry.engine.task.causal;
 
+import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -24,6 +26,27 @@ public final class CausalTokenizer implements AutoCloseable {
 
     public long[] encode(String text) {
         return tokenizer.encode(text, false, false).getIds();
+    }
+
+    /** Token ids with each token's [start, end) character range in {@code text} (special tokens included). */
+    public record Encoded(long[] ids, int[] starts, int[] ends) {}
+
+    public Encoded encodeWithOffsets(String text) {
+        Encoding e = tokenizer.encode(text, false, false);
+        CharSpan[] spans = e.getCharTokenSpans();
+        int[] starts = new int[spans.length];
+        int[] ends = new int[spans.length];
+        for (int i = 0; i < spans.length; i++) {
+            starts[i] = spans[i] == null ? -1 : spans[i].getStart();
+            ends[i] = spans[i] == null ? -1 : spans[i].getEnd();
+        }
+        return new Encoded(e.getIds(), starts, ends);
+    }
+
+    /** The id of a token string that the tokenizer keeps whole (a special or added token), or -1. */
+    public long tokenId(String token) {
+        long[] ids = encode(token);
+        return ids.length == 1 ? ids[0] : -1;
     }
 
     public String decode(long[] ids) {
