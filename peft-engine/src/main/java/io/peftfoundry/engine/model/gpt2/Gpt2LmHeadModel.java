@@ -117,7 +117,7 @@ public class Gpt2LmHeadModel extends HfModule implements CausalDecoder {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDList out = transformer.forward(ps, inputs, training);
+        NDList out = transformer.forward(ps, inputs, training, params);
         NDArray h = out.get(0);
         NDArray wte = ps.getValue(transformer.wte().weight(), h.getDevice(), training);
         out.set(0, Linear.linear(h, wte, null).head());

@@ -11,6 +11,7 @@ import io.peftfoundry.engine.model.HfEmbedding;
 import io.peftfoundry.engine.model.HfLayerNorm;
 import io.peftfoundry.engine.model.HfModule;
 import io.peftfoundry.engine.model.HfModuleList;
+import io.peftfoundry.engine.model.PositionIds;
 import io.peftfoundry.engine.model.VirtualTokens;
 
 /**
@@ -19,7 +20,8 @@ import io.peftfoundry.engine.model.VirtualTokens;
  *
  * <p>Input: {@code NDList(ids (B,T) int64, mask (B,P+T) int64 or null, k0, v0, k1, v1, …)} with the
  * optional key/value cache of P earlier positions, each (B, heads, P, d). Positions are numbered
- * P, P+1, … (as transformers does without explicit position ids), so sequences are right-padded.
+ * P, P+1, … (as transformers does without explicit position ids), so sequences are right-padded; or, per row, by
+ * the {@link PositionIds#KEY} parameter of the forward call (batched decoding with rows of different lengths).
  * Output: {@code NDList(hidden (B,T,H), k0', v0', …)} with the cache extended to P+T. Prompt and prefix
  * encoders, when a method installed one, act on calls without a cache (see {@link io.peftfoundry.engine.model.CausalDecoder}).
  */
@@ -95,11 +97,15 @@ public class Gpt2Model extends HfModule {
         }
         int t = (int) tokens.getShape().get(1);
         int past = cache != null ? (int) cache.get(0).getShape().get(2) : 0;
-        if (past + t > config.nPositions()) {
-            throw new IllegalArgumentException("sequence of " + (past + t) + " tokens is longer than n_positions "
+        long[] positionIds = PositionIds.of(params, batch, t, promptLength);
+        long last = positionIds == null ? past + t - 1 : PositionIds.max(positionIds);
+        if (last >= config.nPositions()) {
+            throw new IllegalArgumentException("sequence of " + (last + 1) + " tokens is longer than n_positions "
                     + config.nPositions());
         }
-        NDArray positions = m.arange(past, past + t).toType(ai.djl.ndarray.types.DataType.INT64, false);
+        NDArray positions = positionIds == null
+                ? m.arange(past, past + t).toType(ai.djl.ndarray.types.DataType.INT64, false)
+                : m.create(positionIds, new ai.djl.ndarray.types.Shape(batch, t)).duplicate();
         NDArray h = tokens.add(module("wpe").forward(ps, new NDList(positions), training).head());
         if (training && config.embdPdrop() > 0) {
             h = Dropout.dropout(h, config.embdPdrop(), true).head();

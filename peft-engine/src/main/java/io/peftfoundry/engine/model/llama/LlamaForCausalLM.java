@@ -120,7 +120,7 @@ public class LlamaForCausalLM extends HfModule implements CausalDecoder {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDList out = model.forward(ps, inputs, training);
+        NDList out = model.forward(ps, inputs, training, params);
         NDArray h = out.get(0);
         if (config().tieWordEmbeddings()) {
             NDArray w = ps.getValue(model.embedTokens().weight(), h.getDevice(), training);

@@ -9,6 +9,7 @@ import io.peftfoundry.engine.model.CausalMask;
 import io.peftfoundry.engine.model.HfEmbedding;
 import io.peftfoundry.engine.model.HfModule;
 import io.peftfoundry.engine.model.HfModuleList;
+import io.peftfoundry.engine.model.PositionIds;
 import io.peftfoundry.engine.model.VirtualTokens;
 
 /**
@@ -17,7 +18,8 @@ import io.peftfoundry.engine.model.VirtualTokens;
  *
  * <p>Input: {@code NDList(ids (B,T) int64, mask (B,P+T) or null, k0, v0, k1, v1, …)} with the optional
  * key/value cache of P earlier positions, each (B, kv_heads, P, d). Positions are numbered P, P+1, …
- * (transformers' cache_position without explicit position ids), so sequences are right-padded.
+ * (transformers' cache_position without explicit position ids), so sequences are right-padded; or, per row, by the
+ * {@link PositionIds#KEY} parameter of the forward call (batched decoding with rows of different lengths).
  * Output: {@code NDList(hidden (B,T,H), k0', v0', …)} with the cache extended to P+T. Prompt and prefix
  * encoders, when a method installed one, act on calls without a cache (see {@link io.peftfoundry.engine.model.CausalDecoder}).
  */
@@ -93,7 +95,8 @@ public class LlamaModel extends HfModule {
         int t = (int) h.getShape().get(1);
         int past = cache != null ? (int) cache.get(0).getShape().get(2) : 0;
         NDArray maskAdd = CausalMask.additive(m, mask, batch, t, past).toType(h.getDataType(), false);
-        NDList rot = LlamaRotary.cosSin(m, config, past, t);
+        long[] positionIds = PositionIds.of(params, batch, t, promptLength);
+        NDList rot = positionIds == null ? LlamaRotary.cosSin(m, config, past, t) : LlamaRotary.cosSin(m, config, positionIds, batch, t);
         NDArray cos = rot.get(0).toType(h.getDataType(), false);
         NDArray sin = rot.get(1).toType(h.getDataType(), false);
         NDList out = new NDList();

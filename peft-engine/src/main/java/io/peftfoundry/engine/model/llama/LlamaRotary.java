@@ -41,6 +41,31 @@ public final class LlamaRotary {
         return new NDList(m.create(cos, new Shape(1, 1, t, d)).duplicate(), m.create(sin, new Shape(1, 1, t, d)).duplicate());
     }
 
+    /** {@code NDList(cos, sin)}, each (B, 1, T, d), for per-row positions {@code positions[b·T + i]}. */
+    public static NDList cosSin(NDManager m, LlamaConfig c, long[] positions, long batch, int t) {
+        int d = c.headDim();
+        int half = d / 2;
+        float[] invFreq = new float[half];
+        for (int i = 0; i < half; i++) {
+            invFreq[i] = (float) (1.0 / Math.pow(c.ropeTheta(), (float) (2 * i) / (float) d));
+        }
+        float[] cos = new float[positions.length * d];
+        float[] sin = new float[positions.length * d];
+        for (int p = 0; p < positions.length; p++) {
+            for (int i = 0; i < half; i++) {
+                float angle = (float) positions[p] * invFreq[i];
+                float cv = (float) Math.cos(angle);
+                float sv = (float) Math.sin(angle);
+                cos[p * d + i] = cv;
+                cos[p * d + half + i] = cv;
+                sin[p * d + i] = sv;
+                sin[p * d + half + i] = sv;
+            }
+        }
+        return new NDList(m.create(cos, new Shape(batch, 1, t, d)).duplicate(),
+                m.create(sin, new Shape(batch, 1, t, d)).duplicate());
+    }
+
     /** {@code x·cos + rotate_half(x)·sin} for x (B, heads, T, d) (the fourth axis is split). */
     public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
         NDList halves = x.split(2, 3);

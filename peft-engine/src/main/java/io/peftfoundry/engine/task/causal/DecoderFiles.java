@@ -9,6 +9,7 @@ import io.peftfoundry.engine.model.gpt2.Gpt2Config;
 import io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel;
 import io.peftfoundry.engine.model.llama.LlamaCheckpoint;
 import io.peftfoundry.engine.model.llama.LlamaConfig;
+import io.peftfoundry.engine.model.llama.LlamaForCausalLM;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -75,6 +76,26 @@ public final class DecoderFiles {
         Gpt2Config t = new Gpt2Config(16, 8, 2 * c.nHead(), c.nLayer(), c.nHead(), 4 * c.nHead(), c.activationFunction(),
                 0f, 0f, 0f, c.layerNormEpsilon(), 15, 15);
         return Gpt2Checkpoint.random(t, manager, 0, DataType.FLOAT32);
+    }
+
+    /**
+     * A fresh module tree of the same architecture and config whose parameters are the very same (frozen) tensors
+     * as {@code shared}'s: a method installed on the view wraps the view's layers only, so many adapters can share
+     * one loaded backbone. {@code shared} should carry no method.
+     */
+    public static CausalDecoder view(CausalDecoder shared) {
+        CausalDecoder view = shared instanceof LlamaForCausalLM l ? new LlamaForCausalLM(l.config())
+                : new Gpt2LmHeadModel(((Gpt2LmHeadModel) shared).config());
+        java.util.Map<String, ai.djl.nn.Parameter> source = shared.namedParameters();
+        for (java.util.Map.Entry<String, ai.djl.nn.Parameter> e : view.namedParameters().entrySet()) {
+            ai.djl.nn.Parameter p = source.get(e.getKey());
+            if (p == null || !p.isInitialized()) {
+                throw new IllegalArgumentException("shared decoder has no value for '" + e.getKey() + "'");
+            }
+            e.getValue().setArray(p.getArray());
+            e.getValue().freeze(true);
+        }
+        return view;
     }
 
     public static void save(CausalDecoder decoder, Path dir) throws IOException {
