@@ -13,7 +13,10 @@ import io.peftfoundry.engine.job.CausalTrainingJob;
 import io.peftfoundry.engine.job.JobInputException;
 import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
 import io.peftfoundry.engine.task.causal.CausalEvaluator;
+import io.peftfoundry.engine.task.causal.CausalData;
 import io.peftfoundry.engine.task.causal.CausalModel;
+import io.peftfoundry.engine.task.causal.SpecialTokens;
+import io.peftfoundry.engine.task.causal.chat.ChatTemplate;
 import io.peftfoundry.engine.task.causal.CausalTokenizer;
 import io.peftfoundry.engine.task.causal.DecoderFiles;
 import io.peftfoundry.engine.task.causal.GenerationConfig;
@@ -96,7 +99,7 @@ final class CausalCommands {
     }
 
     /** Decoder + method + tokenizer for eval/predict/merge. */
-    private record Loaded(NDManager manager, CausalModel model, CausalTokenizer tokenizer) implements AutoCloseable {
+    private record Loaded(NDManager manager, CausalModel model, CausalTokenizer tokenizer, Path files) implements AutoCloseable {
         @Override
         public void close() {
             tokenizer.close();
@@ -126,7 +129,7 @@ final class CausalCommands {
                 var decoder = DecoderFiles.load(modelDir, manager);
                 model = CausalAdapterFiles.load(adapter, decoder, manager);
             }
-            return new Loaded(manager, model, new CausalTokenizer(tok));
+            return new Loaded(manager, model, new CausalTokenizer(tok), tok.getParent());
         } catch (IOException | RuntimeException e) {
             manager.close();
             throw e;
@@ -167,7 +170,8 @@ final class CausalCommands {
         try (var lines = Files.lines(data)) {
             return lines.filter(s -> !s.isBlank()).findFirst().map(s -> {
                 try {
-                    return COMPACT.readTree(s).has("prompt");
+                    JsonNode n = COMPACT.readTree(s);
+                    return n.has("prompt") || n.has("messages");
                 } catch (IOException e) {
                     return false;
                 }
@@ -183,8 +187,11 @@ final class CausalCommands {
      */
     static int predict(Args a) throws IOException {
         List<String> prompts = new ArrayList<>();
+        // per prompt: the chat messages it was rendered from (null for a plain prompt)
+        List<JsonNode> conversations = new ArrayList<>();
         if (a.opt("prompt").isPresent() || a.opt("text").isPresent()) {
             prompts.add(a.opt("prompt").orElseGet(() -> a.required("text")));
+            conversations.add(null);
         } else if (a.opt("data").isPresent()) {
             Path data = a.path("data");
             int lineNo = 0;
@@ -193,19 +200,32 @@ final class CausalCommands {
                 if (line.isBlank()) {
                     continue;
                 }
-                JsonNode p;
+                JsonNode n;
                 try {
-                    p = COMPACT.readTree(line).get("prompt");
+                    n = COMPACT.readTree(line);
                 } catch (IOException e) {
-                    p = null;
+                    n = null;
+                }
+                JsonNode p = n == null ? null : n.get("prompt");
+                JsonNode msgs = n == null ? null : n.get("messages");
+                if (msgs != null) {
+                    String problem = checkChatPrompt(msgs);
+                    if (problem != null) {
+                        throw new Main.UsageException("--data " + data + " line " + lineNo + ": " + problem);
+                    }
+                    prompts.add(null); // rendered once the model's template is loaded
+                    conversations.add(msgs);
+                    continue;
                 }
                 if (p == null || !p.isTextual()) {
-                    throw new Main.UsageException("--data " + data + " line " + lineNo + ": needs a JSON object with a string \"prompt\"");
+                    throw new Main.UsageException("--data " + data + " line " + lineNo + ": needs a JSON object with a string"
+                            + " \"prompt\" or a \"messages\" array");
                 }
                 prompts.add(p.asText());
+                conversations.add(null);
             }
         } else {
-            throw new Main.UsageException("predict on a decoder needs --prompt TEXT or --data FILE (JSON Lines with \"prompt\")");
+            throw new Main.UsageException("predict on a decoder needs --prompt TEXT or --data FILE (JSON Lines with \"prompt\" or \"messages\")");
         }
         GenerationConfig gen;
         try {
@@ -216,10 +236,23 @@ final class CausalCommands {
             throw new Main.UsageException(e.getMessage());
         }
         try (Loaded l = load(a)) {
-            Generator g = l.model().generator(l.tokenizer());
-            for (String p : prompts) {
+            Generator g = l.model().generator(l.tokenizer(), SpecialTokens.read(l.files(), l.tokenizer(), l.model().eosId()));
+            ChatTemplate template = conversations.stream().anyMatch(java.util.Objects::nonNull) ? ChatTemplate.load(l.files()) : null;
+            for (int i = 0; i < prompts.size(); i++) {
+                JsonNode conversation = conversations.get(i);
+                String p;
+                try {
+                    p = conversation == null ? prompts.get(i)
+                            : template.render(COMPACT.convertValue(conversation, new com.fasterxml.jackson.core.type.TypeReference<
+                                    List<java.util.Map<String, Object>>>() {}), true);
+                } catch (ChatTemplate.ChatTemplateException e) {
+                    throw new Main.UsageException("--data prompt " + (i + 1) + ": " + e.getMessage());
+                }
                 Generator.Generation out = g.generate(l.manager(), p, gen);
                 ObjectNode n = COMPACT.createObjectNode();
+                if (conversation != null) {
+                    n.set("messages", conversation);
+                }
                 n.put("prompt", p);
                 n.put("completion", out.text());
                 n.put("finish_reason", out.finishReason());
@@ -228,6 +261,22 @@ final class CausalCommands {
             }
         }
         return 0;
+    }
+
+    /** A conversation to answer: messages as in training data, without requiring an assistant turn. */
+    static String checkChatPrompt(JsonNode msgs) {
+        if (msgs == null || !msgs.isArray() || msgs.isEmpty()) {
+            return "\"messages\" must be a non-empty array of {\"role\", \"content\"} objects";
+        }
+        for (int i = 0; i < msgs.size(); i++) {
+            JsonNode m = msgs.get(i);
+            if (!m.isObject() || !m.path("role").isTextual() || !CausalData.CHAT_ROLES.contains(m.get("role").asText())
+                    || !m.path("content").isTextual()) {
+                return "messages[" + i + "] needs a \"role\" (" + String.join(", ", CausalData.CHAT_ROLES)
+                        + ") and a string \"content\"";
+            }
+        }
+        return null;
     }
 
     /** Folds a LoRA/IA3 adapter into the decoder and writes a Hugging Face GPT-2 directory (+ tokenizer.json). */
@@ -241,7 +290,11 @@ final class CausalCommands {
             }
             l.model().method().merge();
             DecoderFiles.save(l.model().decoder(), out);
-            Files.copy(a.path("model").resolve("tokenizer.json"), out.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+            for (String f : CausalTrainingJob.TOKENIZER_FILES) { // tokenizer, special tokens, chat template, generation settings
+                if (Files.isRegularFile(l.files().resolve(f))) {
+                    Files.copy(l.files().resolve(f), out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
             System.out.println("merged " + a.required("adapter") + " into " + a.required("model") + " → " + out
                     + " (config.json, model.safetensors, tokenizer.json)");
         }

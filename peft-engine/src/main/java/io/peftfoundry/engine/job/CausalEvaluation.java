@@ -9,7 +9,9 @@ import io.peftfoundry.engine.task.causal.CausalModel;
 import io.peftfoundry.engine.task.causal.CausalTokenizer;
 import io.peftfoundry.engine.task.causal.DecoderFiles;
 import io.peftfoundry.engine.task.causal.Packing;
-import io.peftfoundry.engine.task.causal.SftEncoder;
+import io.peftfoundry.engine.task.causal.SftExamples;
+import io.peftfoundry.engine.task.causal.SpecialTokens;
+import io.peftfoundry.engine.task.causal.chat.ChatTemplate;
 import io.peftfoundry.engine.task.causal.TokenSequence;
 
 import java.io.IOException;
@@ -21,12 +23,18 @@ import java.util.List;
 /**
  * Scores a decoder (a model directory, optionally with an adapter) on a file of a causal task — what {@code eval}
  * in the CLI and the eval service run: {@code loss}, {@code perplexity}, {@code token_accuracy}, {@code target_tokens},
- * and for {@code sft} {@code exact_match} of greedy completions over the first {@code exactMatchLimit} pairs.
- * The data is encoded as in training ({@link SftEncoder}, {@link Packing} with {@code maxSeqLength}).
+ * and for {@code sft} {@code exact_match} of greedy completions over the first {@code exactMatchLimit} examples
+ * (prompt/completion pairs or chat conversations: the last assistant answer after the rendered generation prompt).
+ * The data is encoded as in training ({@link SftExamples}, {@link Packing} with {@code maxSeqLength}).
  */
 public final class CausalEvaluation {
 
     private CausalEvaluation() {}
+
+    /** Where the tokenizer, its special tokens and chat template are: a full fine-tune's directory carries its own copy. */
+    public static Path tokenizerDir(Path modelDir, Path adapterDir) {
+        return adapterDir != null && Files.isRegularFile(adapterDir.resolve("tokenizer.json")) ? adapterDir : modelDir;
+    }
 
     /**
      * @param adapterDir an adapter or a fine-tuned model directory, or null to score the model itself
@@ -38,9 +46,9 @@ public final class CausalEvaluation {
         if (!task.equals("sft") && !task.equals("continued_pretraining")) {
             throw new IllegalArgumentException("task must be sft or continued_pretraining, got '" + task + "'");
         }
-        Path tok = adapterDir != null && Files.isRegularFile(adapterDir.resolve("tokenizer.json"))
-                ? adapterDir.resolve("tokenizer.json") : modelDir.resolve("tokenizer.json");
-        try (NDManager manager = NDManager.newBaseManager(); CausalTokenizer tokenizer = new CausalTokenizer(tok)) {
+        Path files = tokenizerDir(modelDir, adapterDir);
+        try (NDManager manager = NDManager.newBaseManager();
+                CausalTokenizer tokenizer = new CausalTokenizer(files.resolve("tokenizer.json"))) {
             CausalModel model;
             if (adapterDir == null) {
                 model = CausalAdapterFiles.load(modelDir, null, manager);
@@ -50,35 +58,34 @@ public final class CausalEvaluation {
                 model = CausalAdapterFiles.load(adapterDir, DecoderFiles.load(modelDir, manager), manager);
             }
             int maxLen = Math.min(maxSeqLength, model.maxPositions());
-            List<TokenSequence> seqs = new ArrayList<>();
-            List<CausalData.SftPair> pairs = null;
+            SpecialTokens special = SpecialTokens.read(files, tokenizer, model.eosId());
+            List<TokenSequence> seqs;
+            List<CausalData.SftExample> pairs = null;
+            ChatTemplate template = null;
             if (task.equals("sft")) {
                 pairs = CausalData.readSft(data);
-                for (CausalData.SftPair p : pairs) {
-                    TokenSequence s = SftEncoder.encode(tokenizer.encode(p.prompt()), tokenizer.encode(p.completion()),
-                            model.eosId(), maxLen);
-                    if (s != null) {
-                        seqs.add(s);
-                    }
+                template = SftExamples.hasChat(pairs) ? ChatTemplate.load(files) : null;
+                try {
+                    seqs = SftExamples.encode(pairs, tokenizer, template, special.sequenceEosId(), maxLen, new int[1]);
+                } catch (ChatTemplate.ChatTemplateException e) {
+                    throw new IOException(data + " " + e.getMessage());
                 }
             } else {
                 List<long[]> docs = new ArrayList<>();
                 CausalData.readDocuments(data).forEach(d -> docs.add(tokenizer.encode(d)));
-                seqs = Packing.pack(docs, model.eosId(), maxLen);
+                seqs = Packing.pack(docs, special.sequenceEosId(), maxLen);
             }
             ObjectNode out = CausalEvaluator.evaluate(model.module(), seqs, 8, model.padId(), manager).toJson();
             out.put("task", task);
             out.put("examples", task.equals("sft") ? pairs.size() : seqs.size());
             if (pairs != null && exactMatchLimit > 0) {
-                List<CausalData.SftPair> em = pairs.subList(0, Math.min(exactMatchLimit, pairs.size()));
-                int longest = 1;
-                for (CausalData.SftPair p : em) {
-                    longest = Math.max(longest, tokenizer.encode(p.completion()).length + 1);
-                }
-                out.put("exact_match", CausalEvaluator.exactMatch(model.generator(tokenizer),
-                        em.stream().map(CausalData.SftPair::prompt).toList(),
-                        em.stream().map(CausalData.SftPair::completion).toList(), longest, manager));
+                List<CausalData.SftExample> em = pairs.subList(0, Math.min(exactMatchLimit, pairs.size()));
+                out.put("exact_match", CausalTrainingJob.exactMatch(model, tokenizer, SftExamples.exactMatchCases(em, template),
+                        special, manager));
                 out.put("exact_match_examples", em.size());
+            }
+            if (template != null) {
+                out.put("chat_examples", pairs.stream().filter(p -> p instanceof CausalData.ChatExample).count());
             }
             return out;
         }

@@ -26,7 +26,9 @@ import io.peftfoundry.engine.task.causal.CausalModel;
 import io.peftfoundry.engine.task.causal.CausalTokenizer;
 import io.peftfoundry.engine.task.causal.DecoderFiles;
 import io.peftfoundry.engine.task.causal.Packing;
-import io.peftfoundry.engine.task.causal.SftEncoder;
+import io.peftfoundry.engine.task.causal.SftExamples;
+import io.peftfoundry.engine.task.causal.SpecialTokens;
+import io.peftfoundry.engine.task.causal.chat.ChatTemplate;
 import io.peftfoundry.engine.task.causal.TokenSequence;
 import io.peftfoundry.engine.training.CausalTrainer;
 import io.peftfoundry.engine.training.Checkpoint;
@@ -66,6 +68,9 @@ public final class CausalTrainingJob {
     public static final String LINEAGE = "lineage.json";
     /** Validation pairs whose greedy completion is compared with the reference (exact match); generation is slow. */
     public static final int EXACT_MATCH_LIMIT = 100;
+    /** Files beside the weights that a full fine-tune's output directory copies from the model directory. */
+    public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", ChatTemplate.TOKENIZER_CONFIG,
+            ChatTemplate.SPECIAL_TOKENS_MAP, ChatTemplate.JINJA_FILE, SpecialTokens.GENERATION_CONFIG);
 
     private final JobSpec spec;
     private final Path modelDir;
@@ -75,7 +80,9 @@ public final class CausalTrainingJob {
     private final TrainingConfig training;
     private final List<TokenSequence> trainData;
     private final List<TokenSequence> validationData;
-    private final List<CausalData.SftPair> validationPairs;
+    private final List<CausalData.SftExample> validationPairs;
+    private final ChatTemplate chatTemplate;
+    private final SpecialTokens specialTokens;
     private final int rejected;
     private final Path trainingFile;
     private final Path validationFile;
@@ -83,7 +90,8 @@ public final class CausalTrainingJob {
 
     private CausalTrainingJob(JobSpec spec, Path modelDir, DecoderFiles.Info decoderConfig, boolean randomInit, MethodConfig method,
             TrainingConfig training, List<TokenSequence> trainData, List<TokenSequence> validationData,
-            List<CausalData.SftPair> validationPairs, int rejected, Path trainingFile, Path validationFile, Path initAdapter) {
+            List<CausalData.SftExample> validationPairs, ChatTemplate chatTemplate, SpecialTokens specialTokens, int rejected,
+            Path trainingFile, Path validationFile, Path initAdapter) {
         this.spec = spec;
         this.modelDir = modelDir;
         this.decoderConfig = decoderConfig;
@@ -93,6 +101,8 @@ public final class CausalTrainingJob {
         this.trainData = trainData;
         this.validationData = validationData;
         this.validationPairs = validationPairs;
+        this.chatTemplate = chatTemplate;
+        this.specialTokens = specialTokens;
         this.rejected = rejected;
         this.trainingFile = trainingFile;
         this.validationFile = validationFile;
@@ -157,20 +167,36 @@ public final class CausalTrainingJob {
         }
         List<TokenSequence> train;
         List<TokenSequence> valid = null;
-        List<CausalData.SftPair> validPairs = null;
+        List<CausalData.SftExample> validPairs = null;
+        ChatTemplate template = null;
+        SpecialTokens special;
         int[] rejected = new int[1];
         try (CausalTokenizer tok = new CausalTokenizer(modelDir.resolve("tokenizer.json"))) {
-            long eos = config.eosId();
+            try {
+                special = SpecialTokens.read(modelDir, tok, config.eosId());
+            } catch (IOException e) {
+                throw new JobInputException("model", e.getMessage());
+            }
+            long eos = special.sequenceEosId();
             if (spec.task() == Task.SFT) {
-                List<CausalData.SftPair> pairs = readSft(trainingFile, "training_file");
-                train = encodeSft(tok, pairs, eos, h.maxSeqLength(), rejected);
-                if (train.isEmpty()) {
-                    throw new JobInputException("training_file", "every prompt has " + h.maxSeqLength()
-                            + " tokens or more (max_seq_length): nothing left to learn");
-                }
+                List<CausalData.SftExample> pairs = readSft(trainingFile, "training_file");
                 if (validationFile != null) {
                     validPairs = readSft(validationFile, "validation_file");
-                    valid = encodeSft(tok, validPairs, eos, h.maxSeqLength(), new int[1]);
+                }
+                if (SftExamples.hasChat(pairs) || validPairs != null && SftExamples.hasChat(validPairs)) {
+                    try {
+                        template = ChatTemplate.load(modelDir);
+                    } catch (IOException e) {
+                        throw new JobInputException("model", e.getMessage());
+                    }
+                }
+                train = encodeSft(tok, template, pairs, eos, h.maxSeqLength(), rejected, "training_file", trainingFile);
+                if (train.isEmpty()) {
+                    throw new JobInputException("training_file", "every example's prompt (or conversation up to its first"
+                            + " assistant answer) has " + h.maxSeqLength() + " tokens or more (max_seq_length): nothing left to learn");
+                }
+                if (validationFile != null) {
+                    valid = encodeSft(tok, template, validPairs, eos, h.maxSeqLength(), new int[1], "validation_file", validationFile);
                 }
             } else {
                 train = Packing.pack(tokenize(tok, readDocuments(trainingFile, "training_file")), eos, h.maxSeqLength());
@@ -182,8 +208,8 @@ public final class CausalTrainingJob {
         TrainingConfig tc = new TrainingConfig(h.epochs(), h.batchSize(), h.learningRate(), h.maxSeqLength(), h.warmupRatio(),
                 h.weightDecay(), h.gradientAccumulationSteps(), h.maxSteps(), h.evalEverySteps(), h.checkpointEverySteps(),
                 h.scheduler() == Scheduler.COSINE, h.maxGradNorm(), h.earlyStoppingPatience(), spec.seed());
-        return new CausalTrainingJob(spec, modelDir, config, randomInit, method, tc, train, valid, validPairs, rejected[0],
-                trainingFile, validationFile, initAdapter);
+        return new CausalTrainingJob(spec, modelDir, config, randomInit, method, tc, train, valid, validPairs, template, special,
+                rejected[0], trainingFile, validationFile, initAdapter);
     }
 
     /**
@@ -268,11 +294,12 @@ public final class CausalTrainingJob {
         }
     }
 
-    private static List<CausalData.SftPair> readSft(Path file, String field) {
+    private static List<CausalData.SftExample> readSft(Path file, String field) {
         try {
             return CausalData.readSft(file);
         } catch (IOException e) {
-            throw new JobInputException(field, e.getMessage() + " (task sft needs JSON Lines of {\"prompt\", \"completion\"})");
+            throw new JobInputException(field, e.getMessage() + " (task sft needs JSON Lines of {\"prompt\", \"completion\"}"
+                    + " or {\"messages\": [{\"role\", \"content\"}, …]})");
         }
     }
 
@@ -285,18 +312,13 @@ public final class CausalTrainingJob {
         }
     }
 
-    private static List<TokenSequence> encodeSft(CausalTokenizer tok, List<CausalData.SftPair> pairs, long eos, int max,
-            int[] rejected) {
-        List<TokenSequence> out = new ArrayList<>(pairs.size());
-        for (CausalData.SftPair p : pairs) {
-            TokenSequence s = SftEncoder.encode(tok.encode(p.prompt()), tok.encode(p.completion()), eos, max);
-            if (s == null) {
-                rejected[0]++;
-            } else {
-                out.add(s);
-            }
+    private static List<TokenSequence> encodeSft(CausalTokenizer tok, ChatTemplate template, List<CausalData.SftExample> examples,
+            long eos, int max, int[] rejected, String field, Path file) {
+        try {
+            return SftExamples.encode(examples, tok, template, eos, max, rejected);
+        } catch (ChatTemplate.ChatTemplateException e) {
+            throw new JobInputException(field, file + " " + e.getMessage());
         }
-        return out;
     }
 
     private static List<long[]> tokenize(CausalTokenizer tok, List<String> docs) {
@@ -344,7 +366,12 @@ public final class CausalTrainingJob {
             Path adapterDir = out.resolve("adapter");
             CausalAdapterFiles.save(model, adapterDir, spec.model());
             if (CausalAdapterFiles.isFullModel(adapterDir)) {
-                Files.copy(modelDir.resolve("tokenizer.json"), adapterDir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+                // the fine-tuned model keeps the tokenizer, its special tokens, chat template and generation settings
+                for (String f : TOKENIZER_FILES) {
+                    if (Files.isRegularFile(modelDir.resolve(f))) {
+                        Files.copy(modelDir.resolve(f), adapterDir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
             }
             ArrayNode lineage = lineage(tr.steps());
             ObjectNode lineageJson = JSON.createObjectNode();
@@ -375,8 +402,9 @@ public final class CausalTrainingJob {
             if (result.lastEval() != null) {
                 ObjectNode eval = result.lastEval().toJson();
                 if (validationPairs != null && !"requested".equals(tr.stopReason())) {
-                    List<CausalData.SftPair> em = validationPairs.subList(0, Math.min(EXACT_MATCH_LIMIT, validationPairs.size()));
-                    eval.put("exact_match", exactMatch(model, tokenizer, em, manager));
+                    List<CausalData.SftExample> em = validationPairs.subList(0, Math.min(EXACT_MATCH_LIMIT, validationPairs.size()));
+                    eval.put("exact_match", exactMatch(model, tokenizer, SftExamples.exactMatchCases(em, chatTemplate),
+                            specialTokens, manager));
                     eval.put("exact_match_examples", em.size());
                 }
                 metrics.set("eval", eval);
@@ -411,13 +439,14 @@ public final class CausalTrainingJob {
     }
 
     /** Greedy completions of up to max(reference tokens) + 1 new tokens, compared stripped (CausalEvaluator.exactMatch). */
-    private static double exactMatch(CausalModel model, CausalTokenizer tok, List<CausalData.SftPair> pairs, NDManager m) {
+    static double exactMatch(CausalModel model, CausalTokenizer tok, List<SftExamples.PromptReference> cases,
+            SpecialTokens special, NDManager m) {
         int longest = 1;
-        for (CausalData.SftPair p : pairs) {
-            longest = Math.max(longest, tok.encode(p.completion()).length + 1);
+        for (SftExamples.PromptReference p : cases) {
+            longest = Math.max(longest, tok.encode(p.reference()).length + 1);
         }
-        return CausalEvaluator.exactMatch(model.generator(tok), pairs.stream().map(CausalData.SftPair::prompt).toList(),
-                pairs.stream().map(CausalData.SftPair::completion).toList(), longest, m);
+        return CausalEvaluator.exactMatch(model.generator(tok, special), cases.stream().map(SftExamples.PromptReference::prompt).toList(),
+                cases.stream().map(SftExamples.PromptReference::reference).toList(), longest, m);
     }
 
     /** Earlier stages (from init_adapter's lineage.json, or one entry for an init adapter without one) + this stage. */

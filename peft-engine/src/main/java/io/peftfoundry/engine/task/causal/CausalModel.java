@@ -83,4 +83,9 @@ public final class CausalModel {
     public Generator generator(CausalTokenizer tokenizer) {
         return new Generator(module(), tokenizer, eosId(), maxPositions());
     }
+
+    /** A generator that stops at any of the model directory's eos ids ({@link SpecialTokens#generationEosIds()}). */
+    public Generator generator(CausalTokenizer tokenizer, SpecialTokens tokens) {
+        return new Generator(module(), tokenizer, tokens.generationEosIds(), maxPositions());
+    }
 }

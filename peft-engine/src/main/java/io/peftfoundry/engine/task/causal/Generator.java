@@ -17,7 +17,7 @@ import java.util.Random;
  * Autoregressive decoding with a key/value cache: the prompt is run once, then each new token is fed
  * alone with the cache of everything before it. The model follows the decoder convention
  * {@code NDList(ids, mask, k0, v0, …) → NDList(logits, k0', v0', …)} ({@code Gpt2LmHeadModel}).
- * Stops at EOS, at a stop sequence, or after max_new_tokens.
+ * Stops at an EOS id (any of them), at a stop sequence, or after max_new_tokens.
  */
 public final class Generator {
 
@@ -26,13 +26,18 @@ public final class Generator {
 
     private final HfModule model;
     private final CausalTokenizer tokenizer;
-    private final long eosId;
+    private final long[] eosIds;
     private final int maxPositions;
 
     public Generator(HfModule model, CausalTokenizer tokenizer, long eosId, int maxPositions) {
+        this(model, tokenizer, new long[] {eosId}, maxPositions);
+    }
+
+    /** Stops at any of {@code eosIds} (a model may have several: Llama 3 Instruct's end of text, end of turn, ...). */
+    public Generator(HfModule model, CausalTokenizer tokenizer, long[] eosIds, int maxPositions) {
         this.model = model;
         this.tokenizer = tokenizer;
-        this.eosId = eosId;
+        this.eosIds = eosIds.clone();
         this.maxPositions = maxPositions;
     }
 
@@ -65,7 +70,7 @@ public final class Generator {
                 cache = new NDList(r.subList(1, r.size()));
                 float[] last = r.get(0).get("0, -1, :").toType(DataType.FLOAT32, false).toFloatArray();
                 long next = pick(last, config, rnd);
-                if (next == eosId) {
+                if (isEos(next)) {
                     reason = "eos";
                     break;
                 }
@@ -83,6 +88,15 @@ public final class Generator {
             text = text.substring(0, stopAt(text, config.stop()));
         }
         return new Generation(tokens, text, reason);
+    }
+
+    private boolean isEos(long id) {
+        for (long e : eosIds) {
+            if (e == id) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private String decode(List<Long> ids) {

@@ -7,6 +7,9 @@
  *   <li>{@code sft}: {@link io.peftfoundry.engine.task.causal.SftEncoder} — prompt + completion + EOS, loss on the
  *       completion and EOS only; too long: the completion is cut (no EOS), a prompt of max_seq_length tokens or
  *       more is rejected (null).</li>
+ *   <li>{@code sft} chat conversations: {@link io.peftfoundry.engine.task.causal.chat.ChatEncoder} — rendered by the
+ *       model's chat template, loss on every assistant turn (prefix rendering); {@link io.peftfoundry.engine.task.causal.SftExamples}
+ *       dispatches between the two formats.</li>
  *   <li>{@code continued_pretraining}: {@link io.peftfoundry.engine.task.causal.Packing} — documents joined with EOS
  *       and cut into blocks of max_seq_length, loss on every token.</li>
  *   <li>{@link io.peftfoundry.engine.task.causal.CausalBatch} right-pads; {@link io.peftfoundry.engine.task.causal.CausalLmLoss}

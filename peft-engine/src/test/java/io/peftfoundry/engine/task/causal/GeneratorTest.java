@@ -64,6 +64,11 @@ class GeneratorTest {
             }
             assertArrayEquals(Arrays.copyOf(slow, firstEos), g.tokens());
             assertEquals("eos", g.finishReason());
+            // several eos ids (Llama 3 Instruct's list): the first one generated ends it, here the 4th token again
+            Generator.Generation any = new Generator(model, null, new long[] {C.vocabSize() + 7, slow[3]}, C.nPositions())
+                    .generate(m, prompt, GenerationConfig.greedy(20));
+            assertArrayEquals(g.tokens(), any.tokens());
+            assertEquals("eos", any.finishReason());
             // n_positions 32: a 4-token prompt leaves room for 28 positions, the last token is never fed back
             Generator.Generation longest = new Generator(model, null, -1, C.nPositions()).generate(m, prompt, GenerationConfig.greedy(100));
             assertEquals(29, longest.tokens().length);
