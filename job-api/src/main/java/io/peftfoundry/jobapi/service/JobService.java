@@ -225,7 +225,7 @@ public class JobService {
     }
 
     /** Decoder architectures: the ones peft-engine trains sft / continued_pretraining on. */
-    static final java.util.Set<String> DECODER_TYPES = java.util.Set.of("gpt2", "llama");
+    static final java.util.Set<String> DECODER_TYPES = java.util.Set.of("gpt2", "llama", "mistral", "qwen2");
 
     /** Causal tasks need a decoder, classification an encoder. */
     static void checkArchitecture(JobSpec spec, String modelType, List<FieldError> errors) {

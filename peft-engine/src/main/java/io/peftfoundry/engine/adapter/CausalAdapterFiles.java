@@ -56,7 +56,7 @@ public final class CausalAdapterFiles {
 
     /** True when {@code dir} is a decoder model directory (a full fine-tune or a merge): weights, no adapter config. */
     public static boolean isFullModel(Path dir) {
-        return !Files.exists(dir.resolve(AdapterFiles.ADAPTER_CONFIG)) && Files.isRegularFile(dir.resolve(DecoderFiles.WEIGHTS))
+        return !Files.exists(dir.resolve(AdapterFiles.ADAPTER_CONFIG)) && io.peftfoundry.engine.io.CheckpointWeights.present(dir)
                 && Files.isRegularFile(dir.resolve(DecoderFiles.CONFIG));
     }
 

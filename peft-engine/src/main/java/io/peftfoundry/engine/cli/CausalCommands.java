@@ -38,7 +38,7 @@ final class CausalCommands {
 
     private CausalCommands() {}
 
-    /** True when {@code modelDir}'s config.json describes a decoder (model_type gpt2 or llama). */
+    /** True when {@code modelDir}'s config.json describes a decoder (model_type gpt2, llama, mistral or qwen2). */
     static boolean isDecoder(Path modelDir) {
         Path cfg = modelDir.resolve(Gpt2Checkpoint.CONFIG);
         if (!Files.isRegularFile(cfg)) {
@@ -46,7 +46,7 @@ final class CausalCommands {
         }
         try {
             String type = JSON.readTree(cfg.toFile()).path("model_type").asText();
-            return type.equals("gpt2") || type.equals("llama");
+            return type.equals("gpt2") || io.peftfoundry.engine.model.llama.LlamaConfig.FAMILIES.contains(type);
         } catch (IOException e) {
             return false;
         }

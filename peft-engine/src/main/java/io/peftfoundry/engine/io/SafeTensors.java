@@ -1,6 +1,5 @@
 package io.peftfoundry.engine.io;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -8,12 +7,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -26,8 +21,6 @@ import java.util.Map;
 public final class SafeTensors {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The format caps the header at 100 MB; anything larger is a corrupt length field. */
-    private static final long MAX_HEADER = 100L * 1024 * 1024;
 
     private SafeTensors() {}
 
@@ -38,77 +31,15 @@ public final class SafeTensors {
         return readWithMetadata(file).tensors();
     }
 
+    /** Reads every tensor into the Java heap: for small files (adapters, optimizer state); backbones are streamed
+     * tensor by tensor through {@link SafeTensorsFile} instead. */
     public static Contents readWithMetadata(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < 8) {
-                throw new SafeTensorsException(file + ": file is " + size + " bytes, too short for the 8-byte header length");
-            }
-            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, lenBuf, 0);
-            long headerLen = lenBuf.flip().getLong();
-            if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > size) {
-                throw new SafeTensorsException(file + ": bad header length " + headerLen + " (file size " + size + ")");
-            }
-            ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
-            readFully(ch, headerBuf, 8);
-            JsonNode header;
-            try {
-                header = JSON.readTree(new String(headerBuf.array(), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                throw new SafeTensorsException(file + ": header is not valid JSON: " + e.getMessage());
-            }
-            if (header == null || !header.isObject()) {
-                throw new SafeTensorsException(file + ": header is not a JSON object");
-            }
-            long dataStart = 8 + headerLen;
-            long dataLen = size - dataStart;
+        try (SafeTensorsFile f = SafeTensorsFile.open(file)) {
             Map<String, Tensor> tensors = new LinkedHashMap<>();
-            Map<String, String> metadata = new LinkedHashMap<>();
-            Iterator<Map.Entry<String, JsonNode>> it = header.fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
-                String name = e.getKey();
-                JsonNode info = e.getValue();
-                if ("__metadata__".equals(name)) {
-                    info.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
-                    continue;
-                }
-                String where = file + ": tensor '" + name + "'";
-                JsonNode dt = info.get("dtype");
-                JsonNode sh = info.get("shape");
-                JsonNode off = info.get("data_offsets");
-                if (dt == null || sh == null || off == null || !sh.isArray() || !off.isArray() || off.size() != 2) {
-                    throw new SafeTensorsException(where + ": needs dtype, shape and data_offsets [begin, end]");
-                }
-                DType dtype = DType.parse(dt.asText());
-                if (dtype == null) {
-                    throw new SafeTensorsException(where + ": dtype unknown '" + dt.asText() + "' (supported: F32, F64, F16, BF16, I64, I32)");
-                }
-                long[] shape = new long[sh.size()];
-                long count = 1;
-                for (int i = 0; i < shape.length; i++) {
-                    shape[i] = sh.get(i).asLong(-1);
-                    if (shape[i] < 0) {
-                        throw new SafeTensorsException(where + ": negative or non-numeric dimension in shape " + sh);
-                    }
-                    count *= shape[i];
-                }
-                long begin = off.get(0).asLong(-1);
-                long end = off.get(1).asLong(-1);
-                if (begin < 0 || end < begin || end > dataLen) {
-                    throw new SafeTensorsException(where + ": data_offsets [" + begin + ", " + end
-                            + "] out of range (data section is " + dataLen + " bytes)");
-                }
-                if (end - begin != count * dtype.bytes) {
-                    throw new SafeTensorsException(where + ": data_offsets span " + (end - begin) + " bytes but shape "
-                            + sh + " of " + dtype + " needs " + count * dtype.bytes);
-                }
-                ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(end - begin));
-                readFully(ch, data, dataStart + begin);
-                tensors.put(name, new Tensor(dtype, shape, data.array()));
+            for (String name : f.entries().keySet()) {
+                tensors.put(name, f.read(name));
             }
-            return new Contents(tensors, metadata);
+            return new Contents(tensors, f.metadata());
         }
     }
 
@@ -154,17 +85,6 @@ public final class SafeTensors {
             for (Tensor t : tensors.values()) {
                 out.write(t.data());
             }
-        }
-    }
-
-    private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
-        long pos = position;
-        while (buf.hasRemaining()) {
-            int n = ch.read(buf, pos);
-            if (n < 0) {
-                throw new SafeTensorsException("unexpected end of file at byte " + pos);
-            }
-            pos += n;
         }
     }
 }

@@ -218,7 +218,7 @@ public final class CausalTrainingJob {
      * LLaMA LoRA on {@code q_proj}, {@code v_proj}, IA3 on {@code k_proj}, {@code v_proj}, {@code down_proj}.
      */
     static ObjectNode decoderDefaults(ObjectNode method, String modelType) {
-        boolean llama = "llama".equals(modelType);
+        boolean llama = io.peftfoundry.engine.model.llama.LlamaConfig.FAMILIES.contains(modelType);
         ObjectNode m = method.deepCopy();
         JsonNode lora = m.get("lora");
         if ("lora".equals(m.path("type").asText()) && lora instanceof ObjectNode l

@@ -3,7 +3,7 @@ package io.peftfoundry.engine.model;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.peftfoundry.engine.io.SafeTensors;
+import io.peftfoundry.engine.io.CheckpointWeights;
 import io.peftfoundry.engine.io.Tensor;
 
 import java.io.IOException;
@@ -25,13 +25,13 @@ public final class BertCheckpoint {
 
     /** Loads {@code dir}; keys may carry a {@code bert.} prefix (as BertFor* checkpoints do). */
     public static BertModel load(Path dir, NDManager manager) throws IOException {
-        Path weights = HfCheckpoints.requireLayout(dir, "; try `import`");
         BertConfig config = BertConfig.read(dir.resolve(CONFIG));
         BertModel model = new BertModel(config);
-        Map<String, Tensor> byName = new LinkedHashMap<>();
-        SafeTensors.read(weights).forEach((k, v) -> byName.put(k.startsWith("bert.") ? k.substring(5) : k, v));
-        HfCheckpoints.assignFrozen(model.namedParameters(), byName, name -> expectedShape(config, name),
-                HfCheckpoints.Layout.SAME, weights, manager);
+        try (CheckpointWeights weights = HfCheckpoints.requireLayout(dir, "; try `import`")) {
+            HfCheckpoints.assignFrozen(model.namedParameters(), weights,
+                    name -> weights.contains(name) ? name : "bert." + name, name -> expectedShape(config, name),
+                    HfCheckpoints.Layout.SAME, manager);
+        }
         return model;
     }
 

@@ -17,6 +17,14 @@ public final class CausalMask {
      * else {@link #MASKED}. {@code mask} is (B, P+T) or null (every key is real).
      */
     public static NDArray additive(NDManager m, NDArray mask, long batch, int t, int past) {
+        return additive(m, mask, batch, t, past, 0);
+    }
+
+    /**
+     * As {@link #additive(NDManager, NDArray, long, int, int)} with a sliding window (Mistral): query i also sees
+     * only the {@code window} most recent positions, itself included ({@code (P+i) - j < window}); 0 = no window.
+     */
+    public static NDArray additive(NDManager m, NDArray mask, long batch, int t, int past, int window) {
         int keys = past + t;
         long[] keep = mask == null ? null : mask.toLongArray();
         if (keep != null && keep.length != batch * keys) {
@@ -27,7 +35,8 @@ public final class CausalMask {
         for (int b = 0; b < batch; b++) {
             for (int i = 0; i < t; i++) {
                 for (int j = 0; j < keys; j++) {
-                    boolean visible = j <= past + i && (keep == null || keep[b * keys + j] != 0);
+                    boolean visible = j <= past + i && (window <= 0 || past + i - j < window)
+                            && (keep == null || keep[b * keys + j] != 0);
                     v[(b * t + i) * keys + j] = visible ? 0f : MASKED;
                 }
             }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import io.peftfoundry.engine.io.CheckpointWeights;
 import io.peftfoundry.engine.io.SafeTensors;
 import io.peftfoundry.engine.io.Tensor;
 
@@ -43,36 +44,48 @@ public final class HfCheckpoints {
 
     private HfCheckpoints() {}
 
-    /** {@code dir/model.safetensors}, after checking that it and {@code dir/config.json} exist. */
-    public static Path requireLayout(Path dir, String hint) throws IOException {
+    /**
+     * Opens the weights of {@code dir} ({@code model.safetensors}, or the shards of
+     * {@code model.safetensors.index.json}), after checking that {@code dir/config.json} exists.
+     */
+    public static CheckpointWeights requireLayout(Path dir, String hint) throws IOException {
         if (!Files.isRegularFile(dir.resolve(CONFIG))) {
             throw new IOException(dir + ": no " + CONFIG + " (expected a Hugging Face layout directory" + hint + ")");
         }
-        Path weights = dir.resolve(WEIGHTS);
-        if (!Files.isRegularFile(weights)) {
-            throw new IOException(dir + ": no " + WEIGHTS);
+        if (!CheckpointWeights.present(dir)) {
+            throw new IOException(dir + ": no " + WEIGHTS + " and no " + CheckpointWeights.INDEX);
         }
-        return weights;
+        return CheckpointWeights.open(dir);
     }
 
     /**
-     * Copies {@code stored} into every parameter, frozen: each must be there under the parameter's name and have the
-     * shape {@code storedShape} gives (null: not checked); {@code layout} turns the stored array into the parameter's.
+     * Copies the stored tensors into every parameter, frozen, one tensor at a time (streamed from the file into
+     * native memory, float32): each must be there under {@code storedName} of the parameter's name and have the
+     * shape {@code storedShape} gives (null: not checked); {@code layout} turns the stored array into the
+     * parameter's. Each stored array is released as soon as it is copied, so loading peaks at the model plus one
+     * tensor.
      */
-    public static void assignFrozen(Map<String, Parameter> params, Map<String, Tensor> stored,
-            Function<String, long[]> storedShape, Layout layout, Path weights, NDManager manager) throws IOException {
+    public static void assignFrozen(Map<String, Parameter> params, CheckpointWeights stored,
+            Function<String, String> storedName, Function<String, long[]> storedShape, Layout layout,
+            NDManager manager) throws IOException {
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
-            Tensor t = stored.get(e.getKey());
-            if (t == null) {
-                throw new IOException(weights + ": missing tensor '" + e.getKey() + "' required by " + CONFIG);
+            String name = storedName.apply(e.getKey());
+            if (!stored.contains(name)) {
+                throw new IOException(stored.dir() + ": missing tensor '" + name + "' required by " + CONFIG);
             }
+            long[] shape = stored.entry(name).shape();
             long[] expected = storedShape.apply(e.getKey());
-            if (expected != null && !Arrays.equals(expected, t.shape())) {
-                throw new IOException(weights + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
+            if (expected != null && !Arrays.equals(expected, shape)) {
+                throw new IOException(stored.fileOf(name) + ": tensor '" + name + "' has shape " + Arrays.toString(shape)
                         + ", " + CONFIG + " implies " + Arrays.toString(expected));
             }
             e.getValue().freeze(true);
-            HfModule.assign(e.getValue(), layout.apply(e.getKey(), t.toNDArray(manager, DataType.FLOAT32)));
+            try (NDManager scratch = manager.newSubManager()) {
+                NDArray a = stored.toNDArray(name, scratch, DataType.FLOAT32);
+                // assign copies into memory owned by the parameter; the scratch arrays go when the sub-manager closes
+                HfModule.assign(e.getValue(), layout.apply(e.getKey(), a));
+                e.getValue().getArray().attach(manager);
+            }
         }
     }
 
@@ -86,7 +99,7 @@ public final class HfCheckpoints {
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
             String name = e.getKey();
             long[] s = shape.apply(name);
-            int n = (int) Arrays.stream(s).reduce(1, (x, y) -> x * y);
+            int n = Math.toIntExact(Arrays.stream(s).reduce(1, Math::multiplyExact));
             float[] v = new float[n];
             if (unitWeight.test(name)) {
                 Arrays.fill(v, 1f);

@@ -92,7 +92,7 @@ public class AdapterInjector implements MethodInjector<AdapterConfig> {
             adapters.put(path + DecoderBlock.OUTPUT_ADAPTERS + ".adapters." + config.name(), a);
         }
         String type = decoder.architecture();
-        String modelClass = type.equals("llama") ? "LlamaAdapterModel" : "GPT2AdapterModel";
+        String modelClass = !type.equals("gpt2") ? "LlamaAdapterModel" : "GPT2AdapterModel";
         return new Injected(config, adapters, "", type, modelClass);
     }
 

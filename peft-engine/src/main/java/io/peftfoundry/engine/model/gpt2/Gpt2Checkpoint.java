@@ -3,7 +3,7 @@ package io.peftfoundry.engine.model.gpt2;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.peftfoundry.engine.io.SafeTensors;
+import io.peftfoundry.engine.io.CheckpointWeights;
 import io.peftfoundry.engine.io.Tensor;
 import io.peftfoundry.engine.model.HfCheckpoints;
 
@@ -37,13 +37,14 @@ public final class Gpt2Checkpoint {
     }
 
     public static Gpt2LmHeadModel load(Path dir, NDManager manager) throws IOException {
-        Path weights = HfCheckpoints.requireLayout(dir, "");
         Gpt2Config config = Gpt2Config.read(dir.resolve(CONFIG));
         Gpt2LmHeadModel model = new Gpt2LmHeadModel(config);
-        Map<String, Tensor> byName = new LinkedHashMap<>();
-        SafeTensors.read(weights).forEach((k, v) -> byName.put(k.startsWith("transformer.") ? k : "transformer." + k, v));
-        HfCheckpoints.assignFrozen(model.namedParameters(), byName, name -> hfShape(config, name), CONV1D, weights,
-                manager);
+        try (CheckpointWeights weights = HfCheckpoints.requireLayout(dir, "")) {
+            // GPT2Model checkpoints store the keys without the "transformer." prefix
+            HfCheckpoints.assignFrozen(model.namedParameters(), weights,
+                    name -> weights.contains(name) ? name : name.substring("transformer.".length()),
+                    name -> hfShape(config, name), CONV1D, manager);
+        }
         return model;
     }
 

@@ -24,9 +24,9 @@ public class LlamaAttention extends HfModule {
     public LlamaAttention(LlamaConfig c) {
         this.config = c;
         int d = c.headDim();
-        module("q_proj", new HfLinear(c.hiddenSize(), c.numAttentionHeads() * d, c.attentionBias()));
-        module("k_proj", new HfLinear(c.hiddenSize(), c.numKeyValueHeads() * d, c.attentionBias()));
-        module("v_proj", new HfLinear(c.hiddenSize(), c.numKeyValueHeads() * d, c.attentionBias()));
+        module("q_proj", new HfLinear(c.hiddenSize(), c.numAttentionHeads() * d, c.projectionBias()));
+        module("k_proj", new HfLinear(c.hiddenSize(), c.numKeyValueHeads() * d, c.projectionBias()));
+        module("v_proj", new HfLinear(c.hiddenSize(), c.numKeyValueHeads() * d, c.projectionBias()));
         module("o_proj", new HfLinear(c.numAttentionHeads() * d, c.hiddenSize(), c.attentionBias()));
     }
 

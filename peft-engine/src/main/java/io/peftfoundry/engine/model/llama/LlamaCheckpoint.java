@@ -3,7 +3,7 @@ package io.peftfoundry.engine.model.llama;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.peftfoundry.engine.io.SafeTensors;
+import io.peftfoundry.engine.io.CheckpointWeights;
 import io.peftfoundry.engine.io.Tensor;
 import io.peftfoundry.engine.model.HfCheckpoints;
 
@@ -26,22 +26,24 @@ public final class LlamaCheckpoint {
 
     private LlamaCheckpoint() {}
 
-    /** True when {@code dir/config.json} names {@code model_type: llama}. */
+    /** True when {@code dir/config.json} names a LLaMA-layout {@code model_type} (llama, mistral, qwen2). */
     public static boolean isLlama(Path dir) {
         try {
             String json = Files.readString(dir.resolve(CONFIG));
-            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).path("model_type").asText().equals("llama");
+            return LlamaConfig.FAMILIES.contains(
+                    new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).path("model_type").asText());
         } catch (IOException e) {
             return false;
         }
     }
 
     public static LlamaForCausalLM load(Path dir, NDManager manager) throws IOException {
-        Path weights = HfCheckpoints.requireLayout(dir, "");
         LlamaConfig config = LlamaConfig.read(dir.resolve(CONFIG));
         LlamaForCausalLM model = new LlamaForCausalLM(config);
-        HfCheckpoints.assignFrozen(model.namedParameters(), SafeTensors.read(weights), name -> shape(config, name),
-                HfCheckpoints.Layout.SAME, weights, manager);
+        try (CheckpointWeights weights = HfCheckpoints.requireLayout(dir, "")) {
+            HfCheckpoints.assignFrozen(model.namedParameters(), weights, name -> name, name -> shape(config, name),
+                    HfCheckpoints.Layout.SAME, manager);
+        }
         return model;
     }
 

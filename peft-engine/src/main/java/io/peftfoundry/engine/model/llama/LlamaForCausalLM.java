@@ -115,7 +115,7 @@ public class LlamaForCausalLM extends HfModule implements CausalDecoder {
 
     @Override
     public String architecture() {
-        return "llama";
+        return config().modelType();
     }
 
     @Override

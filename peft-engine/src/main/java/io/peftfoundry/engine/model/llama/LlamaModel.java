@@ -13,7 +13,7 @@ import io.peftfoundry.engine.model.PositionIds;
 import io.peftfoundry.engine.model.VirtualTokens;
 
 /**
- * The LLaMA decoder ({@code model.*} in a {@code LlamaForCausalLM} checkpoint): {@code embed_tokens},
+ * The LLaMA decoder (also Mistral's, with its sliding window in the mask, and Qwen2's) ({@code model.*} in a {@code LlamaForCausalLM} checkpoint): {@code embed_tokens},
  * {@code layers.N}, {@code norm}. No learned positions: rotary embeddings in every attention layer.
  *
  * <p>Input: {@code NDList(ids (B,T) int64, mask (B,P+T) or null, k0, v0, k1, v1, …)} with the optional
@@ -94,7 +94,7 @@ public class LlamaModel extends HfModule {
         }
         int t = (int) h.getShape().get(1);
         int past = cache != null ? (int) cache.get(0).getShape().get(2) : 0;
-        NDArray maskAdd = CausalMask.additive(m, mask, batch, t, past).toType(h.getDataType(), false);
+        NDArray maskAdd = CausalMask.additive(m, mask, batch, t, past, config.slidingWindow()).toType(h.getDataType(), false);
         long[] positionIds = PositionIds.of(params, batch, t, promptLength);
         NDList rot = positionIds == null ? LlamaRotary.cosSin(m, config, past, t) : LlamaRotary.cosSin(m, config, positionIds, batch, t);
         NDArray cos = rot.get(0).toType(h.getDataType(), false);

@@ -19,11 +19,7 @@ public final class LlamaRotary {
     public static NDList cosSin(NDManager m, LlamaConfig c, int first, int t) {
         int d = c.headDim();
         int half = d / 2;
-        float[] invFreq = new float[half];
-        for (int i = 0; i < half; i++) {
-            // float32 as transformers computes it: 1 / theta ** (arange(0, d, 2) / d)
-            invFreq[i] = (float) (1.0 / Math.pow(c.ropeTheta(), (float) (2 * i) / (float) d));
-        }
+        float[] invFreq = invFreq(c);
         float[] cos = new float[t * d];
         float[] sin = new float[t * d];
         for (int p = 0; p < t; p++) {
@@ -45,10 +41,7 @@ public final class LlamaRotary {
     public static NDList cosSin(NDManager m, LlamaConfig c, long[] positions, long batch, int t) {
         int d = c.headDim();
         int half = d / 2;
-        float[] invFreq = new float[half];
-        for (int i = 0; i < half; i++) {
-            invFreq[i] = (float) (1.0 / Math.pow(c.ropeTheta(), (float) (2 * i) / (float) d));
-        }
+        float[] invFreq = invFreq(c);
         float[] cos = new float[positions.length * d];
         float[] sin = new float[positions.length * d];
         for (int p = 0; p < positions.length; p++) {
@@ -64,6 +57,38 @@ public final class LlamaRotary {
         }
         return new NDList(m.create(cos, new Shape(batch, 1, t, d)).duplicate(),
                 m.create(sin, new Shape(batch, 1, t, d)).duplicate());
+    }
+
+    /**
+     * The inverse frequencies {@code 1 / theta^(2i/d)} (float32 as transformers computes them), scaled as the
+     * config's rope_scaling says: linear divides all by the factor; llama3 divides those with a wavelength above
+     * {@code original / low_freq_factor} by the factor, keeps those below {@code original / high_freq_factor}, and
+     * blends linearly in {@code original / wavelength} between the two.
+     */
+    public static float[] invFreq(LlamaConfig c) {
+        int d = c.headDim();
+        float[] inv = new float[d / 2];
+        LlamaConfig.RopeScaling s = c.ropeScaling();
+        for (int i = 0; i < inv.length; i++) {
+            float base = (float) (1.0 / Math.pow(c.ropeTheta(), (float) (2 * i) / (float) d));
+            inv[i] = switch (s.type()) {
+                case "linear" -> (float) (base / s.factor());
+                case "llama3" -> {
+                    double original = s.originalMaxPositions();
+                    double wavelen = 2 * Math.PI / base;
+                    if (wavelen < original / s.highFreqFactor()) {
+                        yield base;
+                    }
+                    if (wavelen > original / s.lowFreqFactor()) {
+                        yield (float) (base / s.factor());
+                    }
+                    double smooth = (original / wavelen - s.lowFreqFactor()) / (s.highFreqFactor() - s.lowFreqFactor());
+                    yield (float) ((1 - smooth) * base / s.factor() + smooth * base);
+                }
+                default -> base;
+            };
+        }
+        return inv;
     }
 
     /** {@code x·cos + rotate_half(x)·sin} for x (B, heads, T, d) (the fourth axis is split). */

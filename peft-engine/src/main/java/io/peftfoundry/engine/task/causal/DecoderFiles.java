@@ -40,16 +40,16 @@ public final class DecoderFiles {
                 Gpt2Config c = Gpt2Config.read(cfg);
                 yield new Info(type, c.nPositions(), c.eosTokenId(), c);
             }
-            case "llama" -> {
+            case "llama", "mistral", "qwen2" -> {
                 LlamaConfig c = LlamaConfig.read(cfg);
                 yield new Info(type, c.maxPositionEmbeddings(), c.eosTokenId(), c);
             }
-            default -> throw new IOException(cfg + ": model_type '" + type + "' is not a decoder (gpt2, llama)");
+            default -> throw new IOException(cfg + ": model_type '" + type + "' is not a decoder (gpt2, llama, mistral, qwen2)");
         };
     }
 
     public static boolean hasWeights(Path dir) {
-        return Files.isRegularFile(dir.resolve(WEIGHTS));
+        return io.peftfoundry.engine.io.CheckpointWeights.present(dir);
     }
 
     public static CausalDecoder load(Path dir, NDManager manager) throws IOException {
@@ -67,9 +67,8 @@ public final class DecoderFiles {
     /** A decoder with the same module names and head layout but tiny widths, to try a method on cheaply. */
     public static CausalDecoder probe(Info info, NDManager manager) {
         if (info.config() instanceof LlamaConfig c) {
-            LlamaConfig t = new LlamaConfig(16, 4 * c.numAttentionHeads(), 8, c.numHiddenLayers(), c.numAttentionHeads(),
-                    c.numKeyValueHeads(), 4, 8, c.rmsNormEps(), c.ropeTheta(), c.attentionBias(), c.mlpBias(),
-                    c.tieWordEmbeddings(), 15, 15);
+            LlamaConfig t = c.resized(16, 4 * c.numAttentionHeads(), 8, c.numHiddenLayers(), c.numAttentionHeads(),
+                    c.numKeyValueHeads(), 4, 8);
             return LlamaCheckpoint.random(t, manager, 0, DataType.FLOAT32);
         }
         Gpt2Config c = (Gpt2Config) info.config();
