@@ -29,7 +29,7 @@ public final class BertCheckpoint {
         BertModel model = new BertModel(config);
         try (CheckpointWeights weights = HfCheckpoints.requireLayout(dir, "; try `import`")) {
             HfCheckpoints.assignFrozen(model.namedParameters(), weights,
-                    name -> weights.contains(name) ? name : "bert." + name, name -> expectedShape(config, name),
+                    name -> weights.contains("bert." + name) && !weights.contains(name) ? "bert." + name : name, name -> expectedShape(config, name),
                     HfCheckpoints.Layout.SAME, manager);
         }
         return model;

@@ -42,10 +42,15 @@ public final class Gpt2Checkpoint {
         try (CheckpointWeights weights = HfCheckpoints.requireLayout(dir, "")) {
             // GPT2Model checkpoints store the keys without the "transformer." prefix
             HfCheckpoints.assignFrozen(model.namedParameters(), weights,
-                    name -> weights.contains(name) ? name : name.substring("transformer.".length()),
+                    name -> weights.contains(name) ? name : withoutPrefix(weights, name),
                     name -> hfShape(config, name), CONV1D, manager);
         }
         return model;
+    }
+
+    private static String withoutPrefix(CheckpointWeights weights, String name) {
+        String bare = name.startsWith("transformer.") ? name.substring("transformer.".length()) : name;
+        return weights.contains(bare) ? bare : name; // a tensor missing either way is reported by its full name
     }
 
     /** A randomly initialised decoder (normal(0, 0.02) weights, zero biases, unit LayerNorm), frozen. */
