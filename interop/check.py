@@ -28,7 +28,7 @@ import torch
 from peft import PeftModel
 from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-from transformers import (AutoModelForCausalLM, BertConfig, BertForSequenceClassification, GPT2Config,
+from transformers import (AutoConfig, AutoModelForCausalLM, BertConfig, BertForSequenceClassification, GPT2Config,
                           GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -119,6 +119,54 @@ def build(work):
     return ids, mask, ref
 
 
+# The published configs of four open LLMs (config.json of each hub repository), shrunk: 2 layers, hidden size and
+# intermediate size cut down keeping the query/key-value head ratio, the 320-token test vocabulary, and the features
+# kept -- rope_theta, rope scaling, rms_norm_eps, tied/untied head, biases, sliding window. Positions in the check are
+# 0..9, so two lengths are shrunk with them, to reach those positions: Llama 3's original_max_position_embeddings
+# 8192 -> 16 (the llama3 scaling bands) and Mistral's sliding_window 4096 -> 4.
+FAMILIES = {
+    # meta-llama/Llama-3.2-1B: hidden 2048, 32 heads / 8 kv heads, head_dim 64, intermediate 8192, 16 layers
+    "llama-3.2-1b": dict(model_type="llama", hidden_size=64, num_attention_heads=8, num_key_value_heads=2, head_dim=8,
+                         intermediate_size=256, num_hidden_layers=2, max_position_embeddings=131072,
+                         rms_norm_eps=1e-5, rope_theta=500000.0, tie_word_embeddings=True, attention_bias=False,
+                         mlp_bias=False, hidden_act="silu",
+                         rope_scaling={"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+                                       "high_freq_factor": 4.0, "original_max_position_embeddings": 16}),
+    # Qwen/Qwen2.5-0.5B: hidden 896, 14 heads / 2 kv heads, intermediate 4864, 24 layers, q/k/v biases
+    "qwen2.5-0.5b": dict(model_type="qwen2", hidden_size=56, num_attention_heads=7, num_key_value_heads=1,
+                         intermediate_size=304, num_hidden_layers=2, max_position_embeddings=32768, rms_norm_eps=1e-6,
+                         rope_theta=1000000.0, tie_word_embeddings=True, use_sliding_window=False,
+                         sliding_window=32768, max_window_layers=2, hidden_act="silu"),
+    # mistralai/Mistral-7B-v0.1: hidden 4096, 32 heads / 8 kv heads, intermediate 14336, 32 layers, window 4096
+    "mistral-7b": dict(model_type="mistral", hidden_size=64, num_attention_heads=8, num_key_value_heads=2,
+                       intermediate_size=224, num_hidden_layers=2, max_position_embeddings=32768, rms_norm_eps=1e-5,
+                       rope_theta=10000.0, sliding_window=4, tie_word_embeddings=False, hidden_act="silu"),
+    # HuggingFaceTB/SmolLM2-135M: llama, hidden 576, 9 heads / 3 kv heads, intermediate 1536, 30 layers, tied
+    "smollm2-135m": dict(model_type="llama", hidden_size=48, num_attention_heads=3, num_key_value_heads=1,
+                         intermediate_size=128, num_hidden_layers=2, max_position_embeddings=8192, rms_norm_eps=1e-5,
+                         rope_theta=100000.0, tie_word_embeddings=True, attention_bias=False, mlp_bias=False,
+                         hidden_act="silu"),
+}
+FAMILY_METHODS = ("lora", "ia3", "prefix", "prompt")
+
+
+def build_families(work, ids, mask, ref):
+    bpe = Tokenizer.from_file(str(BPE))
+    eos = bpe.token_to_id("<|endoftext|>")
+    for i, (name, fields) in enumerate(FAMILIES.items()):
+        torch.manual_seed(300 + i)
+        fields = dict(fields)
+        cfg = AutoConfig.for_model(fields.pop("model_type"), vocab_size=bpe.get_vocab_size(), bos_token_id=eos,
+                                   eos_token_id=eos, pad_token_id=None, **fields)
+        model = AutoModelForCausalLM.from_config(cfg).eval()
+        widen(model, 0.15)
+        model.save_pretrained(work / name)
+        bpe.save(str(work / name / "tokenizer.json"))
+        with torch.no_grad():
+            ref[name] = model(input_ids=ids, attention_mask=mask).logits
+    (work / "families.txt").write_text("".join(n + "\n" for n in FAMILIES))
+
+
 def bert_training_files(work):
     """A toy sentiment set the classifier can fit: a few positive and negative words in templates."""
     pos = ["adapter trains well", "the platform works", "tests pass", "the model learns fast", "a good result"]
@@ -166,6 +214,7 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     print(f"work directory: {work}", flush=True)
     ids, mask, ref = build(work)
+    build_families(work, ids, mask, ref)
     bert_training_files(work)
     gpt2_training_files(work)
 
@@ -179,13 +228,15 @@ def main():
                "--out", str(work / "llama-train"), "--threads", "1"], work / "llama-train.log")
     report(rc == 0, "llama: peft-engine CLI train (sft, LoRA on q_proj/v_proj)", f"exit {rc}, log {work / 'llama-train.log'}")
     rc = java(["io.peftfoundry.engine.interop.InteropDriver", str(work)], work / "driver.log")
-    report(rc == 0, "peft-engine InteropDriver (load 3 models; train LoRA, prefix, prompt on gpt2 and llama)",
+    report(rc == 0, "peft-engine InteropDriver (load 3 models + 4 families; train LoRA, prefix, prompt on gpt2 and "
+           "llama, LoRA, IA3, prefix, prompt on each family)",
            f"exit {rc}, log {work / 'driver.log'}")
     if rc != 0:
         sys.exit(1)
     engine = load_file(str(work / "engine-logits.safetensors"))
 
-    for name, what in (("gpt2", "logits"), ("llama", "logits"), ("bert", "last hidden state")):
+    for name, what in [("gpt2", "logits"), ("llama", "logits"), ("bert", "last hidden state")] + [
+            (f, "logits") for f in FAMILIES]:
         d = max_diff(engine[name], ref[name])
         report(d <= TOL, f"{name}: peft-engine {what} equal transformers'", f"max abs diff {d:.2e} (tolerance {TOL:g})")
 
@@ -193,6 +244,7 @@ def main():
     checks.append(("gpt2", "cli-lora", work / "gpt2-train/adapter"))
     checks += [("llama", m, work / f"llama-{m}") for m in ("lora", "prefix", "prompt")]
     checks.append(("llama", "cli-lora", work / "llama-train/adapter"))
+    checks += [(f, m, work / f"{f}-{m}") for f in FAMILIES for m in FAMILY_METHODS]
     for name, method, adapter in checks:
         base = AutoModelForCausalLM.from_pretrained(work / name).eval()
         model = PeftModel.from_pretrained(base, adapter).eval()

@@ -18,6 +18,7 @@ import io.peftfoundry.engine.io.Tensor;
 import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.PeftMethods;
 import io.peftfoundry.engine.method.MethodConfig;
+import io.peftfoundry.engine.method.ia3.Ia3Config;
 import io.peftfoundry.engine.method.lora.LoraConfig;
 import io.peftfoundry.engine.method.prefix.PrefixConfig;
 import io.peftfoundry.engine.method.prompt.PromptConfig;
@@ -72,13 +73,22 @@ public final class InteropDriver {
             NDArray mask = inputs.get("attention_mask").toNDArray(m, DataType.INT64);
             ParameterStore ps = new ParameterStore(m, false);
 
-            for (String arch : List.of("gpt2", "llama")) {
+            List<String> decoders = new ArrayList<>(List.of("gpt2", "llama"));
+            Path families = work.resolve("families.txt");
+            if (Files.exists(families)) {
+                Files.readAllLines(families).stream().filter(l -> !l.isBlank()).forEach(decoders::add);
+            }
+            for (String arch : decoders) {
                 Path dir = work.resolve(arch);
                 CausalDecoder base = CausalDecoder.load(dir, m);
                 out.put(arch, Tensor.of(((HfModule) base).forward(ps, new NDList(ids, mask), false).head()));
                 List<String> targets = arch.equals("gpt2") ? List.of("c_attn", "c_fc") : List.of("q_proj", "v_proj", "down_proj");
                 Map<String, MethodConfig> methods = new LinkedHashMap<>();
                 methods.put("lora", new LoraConfig(4, 8, 0.0, targets, false));
+                if (!arch.equals("gpt2") && !arch.equals("llama")) {
+                    // the shrunk published families also get IA3 (PEFT's LLaMA defaults: k, v, down; down is feed-forward)
+                    methods.put("ia3", new Ia3Config(List.of("k_proj", "v_proj", "down_proj"), List.of("down_proj")));
+                }
                 methods.put("prefix", new PrefixConfig(3, 0, false));
                 methods.put("prompt", new PromptConfig(3, PromptConfig.Init.VOCAB));
                 for (Map.Entry<String, MethodConfig> e : methods.entrySet()) {
