@@ -1,5 +1,5 @@
-import io.peftfoundry.engine.job.CausalTrainingJob;
-import io.peftfoundry.engine.job.ClassificationTrainingJob;
+import io.peftfoundry.engine.job.Devices;
+import io.peftfoundry.engine.job.TrainingJob;
 import io.peftfoundry.engine.task.classification.Pooling;
 import io.peftfoundry.engine.training.TrainingListener;
 
@@ -41,19 +41,10 @@ public final class EngineSteps {
                 System.err.printf(Locale.ROOT, "engine step %d/%d loss %.4f%n", step, totalSteps, loss);
             }
         };
-        boolean causal = json.contains("\"sft\"") || json.contains("\"continued_pretraining\"");
-        if (causal) {
-            CausalTrainingJob job = CausalTrainingJob.fromSpecJson(json, null);
-            start[0] = System.nanoTime();
-            start[1] = os.getProcessCpuTime();
-            job.run(out, null, listener);
-        } else {
-            try (ClassificationTrainingJob job = ClassificationTrainingJob.fromSpecJson(json, null, Pooling.MEAN)) {
-                start[0] = System.nanoTime();
-                start[1] = os.getProcessCpuTime();
-                job.run(out, null, listener);
-            }
-        }
+        TrainingJob job = TrainingJob.fromSpecJson(json, null, Pooling.MEAN);
+        start[0] = System.nanoTime();
+        start[1] = os.getProcessCpuTime();
+        job.run(out, null, listener, Devices.fromEnvironment());
         StringBuilder sb = new StringBuilder("{\"step_seconds\": [");
         long prev = start[0];
         for (int i = 0; i < ends.size(); i++) {

@@ -1,5 +1,8 @@
 package io.peftfoundry.engine.cli;
 
+import ai.djl.Device;
+import io.peftfoundry.engine.job.Devices;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,6 +43,16 @@ record Args(Map<String, String> options, List<String> positional) {
 
     Path path(String name) {
         return Path.of(required(name));
+    }
+
+    /** {@code --device}, else the {@code FOUNDRY_DEVICE} environment variable, else auto ({@link Devices}). */
+    Device device() {
+        String setting = opt("device").orElse(System.getenv(Devices.ENV));
+        try {
+            return Devices.select(setting);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new Main.UsageException(e.getMessage());
+        }
     }
 
     Optional<Integer> threads() {

@@ -5,14 +5,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.peftfoundry.contracts.spec.JobSpec;
-import io.peftfoundry.contracts.spec.SpecValidationException;
 import io.peftfoundry.engine.adapter.CausalAdapterFiles;
 import io.peftfoundry.engine.job.CausalEvaluation;
 import io.peftfoundry.engine.job.CausalTrainingJob;
-import io.peftfoundry.engine.job.JobInputException;
 import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
-import io.peftfoundry.engine.task.causal.CausalEvaluator;
 import io.peftfoundry.engine.task.causal.CausalData;
 import io.peftfoundry.engine.task.causal.CausalModel;
 import io.peftfoundry.engine.task.causal.SpecialTokens;
@@ -21,7 +17,6 @@ import io.peftfoundry.engine.task.causal.CausalTokenizer;
 import io.peftfoundry.engine.task.causal.DecoderFiles;
 import io.peftfoundry.engine.task.causal.GenerationConfig;
 import io.peftfoundry.engine.task.causal.Generator;
-import io.peftfoundry.engine.training.TrainingListener;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -50,52 +45,6 @@ final class CausalCommands {
         } catch (IOException e) {
             return false;
         }
-    }
-
-    static int train(JobSpec spec, String specJson, Path out, Path resume) throws IOException {
-        CausalTrainingJob job;
-        try {
-            job = CausalTrainingJob.fromSpecJson(specJson, null);
-        } catch (SpecValidationException | JobInputException e) {
-            throw new Main.UsageException(e.getMessage());
-        }
-        if (job.randomInit()) {
-            System.err.println("note: " + spec.model() + " has no model.safetensors: the decoder is initialised randomly"
-                    + " from seed " + spec.seed() + " (method full, pretraining from scratch)");
-        }
-        if (job.rejectedExamples() > 0) {
-            System.err.println("note: " + job.rejectedExamples() + " training pairs left out: their prompt alone has"
-                    + " max_seq_length tokens or more");
-        }
-        ProgressBar bar = new ProgressBar(System.err);
-        TrainingListener listener = new TrainingListener() {
-            @Override
-            public void onStep(long step, long total, int epoch, double loss, double lr, double tps, double eta) {
-                bar.update(step, total, String.format("step %d/%d epoch %d loss %.4f lr %.2e %.0f tok/s ETA %s",
-                        step, total, epoch + (step < total ? 1 : 0), loss, lr, tps, ProgressBar.duration(eta)));
-            }
-
-            @Override
-            public void onCausalEval(long step, CausalEvaluator.Metrics r) {
-                System.err.printf("%n[eval @ step %d] loss %.4f perplexity %.3f token accuracy %.4f%n", step, r.loss(),
-                        r.perplexity(), r.tokenAccuracy());
-            }
-        };
-        CausalTrainingJob.Outcome outcome = job.run(out, resume, listener);
-        System.err.println();
-        ObjectNode m = outcome.metrics();
-        System.out.printf("trained %s (%s, %s): %d of %d parameters trainable (%.3f%%), %d steps in %.1f s (%.3f s/step)%n",
-                m.get("model").asText(), m.get("task").asText(), m.get("method").asText(), m.get("trainable_parameters").asLong(),
-                m.get("total_parameters").asLong(), m.get("trainable_percent").asDouble(), m.get("steps").asLong(),
-                m.get("train_seconds").asDouble(), m.get("seconds_per_step").asDouble());
-        if (m.hasNonNull("eval")) {
-            JsonNode e = m.get("eval");
-            System.out.printf("eval: perplexity %.3f loss %.4f token accuracy %.4f%s%n", e.path("perplexity").asDouble(),
-                    e.path("loss").asDouble(), e.path("token_accuracy").asDouble(),
-                    e.has("exact_match") ? String.format(" exact match %.4f", e.get("exact_match").asDouble()) : "");
-        }
-        System.out.println("wrote " + outcome.adapterDir() + " and " + out.resolve("metrics.json"));
-        return 0;
     }
 
     /** Decoder + method + tokenizer for eval/predict/merge. */

@@ -1,6 +1,8 @@
 package io.peftfoundry.engine.cli;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,12 +10,14 @@ import io.peftfoundry.contracts.spec.SpecValidationException;
 import io.peftfoundry.engine.adapter.AdapterFiles;
 import io.peftfoundry.engine.importer.EncoderImporter;
 import io.peftfoundry.engine.importer.PretrainedEncoder;
-import io.peftfoundry.engine.job.ClassificationTrainingJob;
+import io.peftfoundry.engine.job.CausalTrainingJob;
 import io.peftfoundry.engine.job.JobInputException;
+import io.peftfoundry.engine.job.TrainingJob;
 import io.peftfoundry.engine.model.BertCheckpoint;
 import io.peftfoundry.engine.model.BertConfig;
 import io.peftfoundry.engine.model.BertModel;
 import io.peftfoundry.engine.model.TextTokenizer;
+import io.peftfoundry.engine.task.causal.CausalEvaluator;
 import io.peftfoundry.engine.task.classification.ClassificationData;
 import io.peftfoundry.engine.task.classification.ClassificationModel;
 import io.peftfoundry.engine.task.classification.Example;
@@ -56,6 +60,7 @@ final class Commands {
         return 0;
     }
 
+    /** Trains per a job spec with the same job classes the trainer worker runs ({@link TrainingJob#prepare}). */
     static int train(Args a) throws IOException {
         Path specFile = a.path("spec");
         Path out = a.path("out");
@@ -65,16 +70,23 @@ final class Commands {
         }
         String specJson = Files.readString(specFile);
         Path resume = a.opt("resume").map(Path::of).orElse(null);
-        ClassificationTrainingJob job;
+        Device device = a.device();
+        TrainingJob job;
         try {
-            io.peftfoundry.contracts.spec.JobSpec spec = io.peftfoundry.contracts.spec.JobSpecs.parse(specJson);
-            if (io.peftfoundry.engine.job.CausalTrainingJob.handles(spec.task())) {
-                return CausalCommands.train(spec, specJson, out, resume);
-            }
             // relative paths in the spec are relative to the current directory, like the other arguments
-            job = ClassificationTrainingJob.fromSpecJson(specJson, null, pooling);
+            job = TrainingJob.fromSpecJson(specJson, null, pooling);
         } catch (SpecValidationException | JobInputException e) {
             throw new Main.UsageException(e.getMessage());
+        }
+        if (job instanceof CausalTrainingJob causal) {
+            if (causal.randomInit()) {
+                System.err.println("note: " + job.spec().model() + " has no model.safetensors: the decoder is initialised"
+                        + " randomly from seed " + job.spec().seed() + " (method full, pretraining from scratch)");
+            }
+            if (causal.rejectedExamples() > 0) {
+                System.err.println("note: " + causal.rejectedExamples() + " training pairs left out: their prompt alone"
+                        + " has max_seq_length tokens or more");
+            }
         }
         ProgressBar bar = new ProgressBar(System.err);
         TrainingListener listener = new TrainingListener() {
@@ -89,17 +101,31 @@ final class Commands {
                 System.err.printf("%n[eval @ step %d] loss %.4f accuracy %.4f macro-F1 %.4f%n", step, r.loss(), r.accuracy(),
                         r.macroF1());
             }
+
+            @Override
+            public void onCausalEval(long step, CausalEvaluator.Metrics r) {
+                System.err.printf("%n[eval @ step %d] loss %.4f perplexity %.3f token accuracy %.4f%n", step, r.loss(),
+                        r.perplexity(), r.tokenAccuracy());
+            }
         };
-        ClassificationTrainingJob.Outcome outcome = job.run(out, resume, listener);
+        TrainingJob.Outcome outcome = job.run(out, resume, listener, device);
         System.err.println();
         ObjectNode m = outcome.metrics();
-        System.out.printf("trained %s (%s): %d of %d parameters trainable (%.3f%%), %d steps in %.1f s (%.3f s/step)%n",
-                m.get("model").asText(), m.get("method").asText(), m.get("trainable_parameters").asLong(),
-                m.get("total_parameters").asLong(), m.get("trainable_percent").asDouble(), m.get("steps").asLong(),
-                m.get("train_seconds").asDouble(), m.get("seconds_per_step").asDouble());
+        System.out.printf("trained %s (%s%s): %d of %d parameters trainable (%.3f%%), %d steps in %.1f s (%.3f s/step)%n",
+                m.get("model").asText(), m.has("task") ? m.get("task").asText() + ", " : "", m.get("method").asText(),
+                m.get("trainable_parameters").asLong(), m.get("total_parameters").asLong(),
+                m.get("trainable_percent").asDouble(), m.get("steps").asLong(), m.get("train_seconds").asDouble(),
+                m.get("seconds_per_step").asDouble());
         if (m.hasNonNull("eval")) {
-            System.out.printf("eval: accuracy %.4f macro-F1 %.4f loss %.4f%n", m.get("eval").get("accuracy").asDouble(),
-                    m.get("eval").get("macro_f1").asDouble(), m.get("eval").get("loss").asDouble());
+            JsonNode e = m.get("eval");
+            if (e.has("perplexity")) {
+                System.out.printf("eval: perplexity %.3f loss %.4f token accuracy %.4f%s%n", e.path("perplexity").asDouble(),
+                        e.path("loss").asDouble(), e.path("token_accuracy").asDouble(),
+                        e.has("exact_match") ? String.format(" exact match %.4f", e.get("exact_match").asDouble()) : "");
+            } else {
+                System.out.printf("eval: accuracy %.4f macro-F1 %.4f loss %.4f%n", e.get("accuracy").asDouble(),
+                        e.get("macro_f1").asDouble(), e.get("loss").asDouble());
+            }
         }
         System.out.println("wrote " + outcome.adapterDir() + " and " + out.resolve("metrics.json"));
         return 0;

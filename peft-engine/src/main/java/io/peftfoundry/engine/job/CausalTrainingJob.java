@@ -1,5 +1,6 @@
 package io.peftfoundry.engine.job;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,7 +13,6 @@ import io.peftfoundry.contracts.spec.Ia3Spec;
 import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.contracts.spec.JobSpecs;
 import io.peftfoundry.contracts.spec.LoraSpec;
-import io.peftfoundry.contracts.spec.Scheduler;
 import io.peftfoundry.contracts.spec.Task;
 import io.peftfoundry.engine.adapter.AdapterFiles;
 import io.peftfoundry.engine.adapter.CausalAdapterFiles;
@@ -48,7 +48,7 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * One causal-LM job ({@code sft} or {@code continued_pretraining}) on a decoder (GPT-2 or LLaMA) from a job spec and local
+ * One causal-LM job ({@link TrainingJob}: {@code sft} or {@code continued_pretraining}) on a decoder (GPT-2 or LLaMA) from a job spec and local
  * files — what {@code peft-engine train} and the trainer worker run for those tasks. {@link #prepare} checks every
  * input (spec fields, model directory, method on this decoder, data files and their format, sequence lengths,
  * init_adapter) and tokenizes the data before any training, failing with the field named; {@link #run} trains and
@@ -62,7 +62,7 @@ import java.util.List;
  * and trained on; the new adapter's {@code lineage.json} lists the earlier stages (from the init adapter's own
  * lineage.json) and this one, each with its task, files and their SHA-256 digests.
  */
-public final class CausalTrainingJob {
+public final class CausalTrainingJob implements TrainingJob {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     public static final String LINEAGE = "lineage.json";
@@ -112,19 +112,6 @@ public final class CausalTrainingJob {
     /** True for the tasks this job runs. */
     public static boolean handles(Task task) {
         return task == Task.SFT || task == Task.CONTINUED_PRETRAINING;
-    }
-
-    /** Parses the spec JSON (strictly, via platform-contracts) with its paths taken as local files. */
-    public static CausalTrainingJob fromSpecJson(String json, Path baseDir) throws IOException {
-        JobSpec spec = JobSpecs.parse(json); // SpecValidationException names every bad field
-        Path valid = spec.validationFile() == null ? null : resolve(baseDir, spec.validationFile());
-        Path init = spec.initAdapter() == null ? null : resolve(baseDir, spec.initAdapter());
-        return prepare(spec, resolve(baseDir, spec.model()), resolve(baseDir, spec.trainingFile()), valid, init);
-    }
-
-    private static Path resolve(Path base, String p) {
-        Path path = Path.of(p);
-        return path.isAbsolute() || base == null ? path : base.resolve(path);
     }
 
     /** Validates and tokenizes everything before training. */
@@ -205,11 +192,8 @@ public final class CausalTrainingJob {
                 }
             }
         }
-        TrainingConfig tc = new TrainingConfig(h.epochs(), h.batchSize(), h.learningRate(), h.maxSeqLength(), h.warmupRatio(),
-                h.weightDecay(), h.gradientAccumulationSteps(), h.maxSteps(), h.evalEverySteps(), h.checkpointEverySteps(),
-                h.scheduler() == Scheduler.COSINE, h.maxGradNorm(), h.earlyStoppingPatience(), spec.seed());
-        return new CausalTrainingJob(spec, modelDir, config, randomInit, method, tc, train, valid, validPairs, template, special,
-                rejected[0], trainingFile, validationFile, initAdapter);
+        return new CausalTrainingJob(spec, modelDir, config, randomInit, method, TrainingConfig.of(spec), train, valid,
+                validPairs, template, special, rejected[0], trainingFile, validationFile, initAdapter);
     }
 
     /**
@@ -257,7 +241,8 @@ public final class CausalTrainingJob {
 
     /** Installs the method on a tiny decoder of the same layout: a target that matches nothing fails here, not after loading. */
     private static void checkMethodFits(DecoderFiles.Info c, MethodConfig method) {
-        try (NDManager m = NDManager.newBaseManager()) {
+        // the probe is a few KB: it is built on the CPU whatever the job's device
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
             CausalDecoder probe = DecoderFiles.probe(c, m);
             PeftMethods.byType(method.methodType()).inject(probe, method, m, 0);
         } catch (IllegalArgumentException e) {
@@ -327,10 +312,12 @@ public final class CausalTrainingJob {
         return out;
     }
 
+    @Override
     public JobSpec spec() {
         return spec;
     }
 
+    @Override
     public TrainingConfig trainingConfig() {
         return training;
     }
@@ -349,13 +336,10 @@ public final class CausalTrainingJob {
         return rejected;
     }
 
-    /** Result of {@link #run}: the adapter directory, metrics.json content and the training result. */
-    public record Outcome(Path adapterDir, ObjectNode metrics, TrainingResult training) {}
-
-    /** Trains; {@code resume} continues from a checkpoint directory of an earlier run of the same spec (or null). */
-    public Outcome run(Path out, Path resume, TrainingListener listener) throws IOException {
+    @Override
+    public Outcome run(Path out, Path resume, TrainingListener listener, Device device) throws IOException {
         Files.createDirectories(out);
-        try (NDManager manager = NDManager.newBaseManager();
+        try (NDManager manager = NDManager.newBaseManager(device);
                 CausalTokenizer tokenizer = new CausalTokenizer(modelDir.resolve("tokenizer.json"))) {
             CausalModel model = loadModel(manager);
             CausalTrainer trainer = new CausalTrainer(model, training, manager);

@@ -1,5 +1,6 @@
 package io.peftfoundry.engine.job;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.contracts.spec.Hyperparameters;
 import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.contracts.spec.JobSpecs;
-import io.peftfoundry.contracts.spec.Scheduler;
 import io.peftfoundry.contracts.spec.Task;
 import io.peftfoundry.engine.adapter.AdapterFiles;
 import io.peftfoundry.engine.method.MethodConfig;
@@ -36,13 +36,13 @@ import java.util.List;
 import java.util.TreeSet;
 
 /**
- * One classification fine-tuning job from a job spec and local files — what {@code peft-engine train}
- * and the trainer worker run. {@link #prepare} checks every input (spec fields, model directory,
+ * One classification fine-tuning job ({@link TrainingJob}) from a job spec and local files — what {@code peft-engine
+ * train} and the trainer worker run for task {@code classification}. {@link #prepare} checks every input (spec fields, model directory,
  * data files, labels, sequence length) before any training and fails naming the field;
  * {@link #run} trains and writes {@code out/adapter/}, {@code out/metrics.json} and
  * {@code out/checkpoints/checkpoint-N/}.
  */
-public final class ClassificationTrainingJob implements AutoCloseable {
+public final class ClassificationTrainingJob implements TrainingJob {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -67,21 +67,6 @@ public final class ClassificationTrainingJob implements AutoCloseable {
         this.labels = labels;
         this.pooling = pooling;
         this.initAdapter = initAdapter;
-    }
-
-    /** Parses the spec JSON (strictly, via platform-contracts) with its paths taken as local files. */
-    public static ClassificationTrainingJob fromSpecJson(String json, Path baseDir, Pooling pooling) throws IOException {
-        JobSpec spec = JobSpecs.parse(json); // SpecValidationException names every bad field
-        Path model = resolve(baseDir, spec.model());
-        Path train = resolve(baseDir, spec.trainingFile());
-        Path valid = spec.validationFile() == null ? null : resolve(baseDir, spec.validationFile());
-        Path init = spec.initAdapter() == null ? null : resolve(baseDir, spec.initAdapter());
-        return prepare(spec, model, train, valid, init, pooling);
-    }
-
-    private static Path resolve(Path base, String p) {
-        Path path = Path.of(p);
-        return path.isAbsolute() || base == null ? path : base.resolve(path);
     }
 
     /** Validates everything that can be checked before training. */
@@ -135,10 +120,8 @@ public final class ClassificationTrainingJob implements AutoCloseable {
         if (initAdapter != null && !Files.isDirectory(initAdapter)) {
             throw new JobInputException("init_adapter", "'" + initAdapter + "' is not an adapter directory");
         }
-        TrainingConfig tc = new TrainingConfig(h.epochs(), h.batchSize(), h.learningRate(), h.maxSeqLength(), h.warmupRatio(),
-                h.weightDecay(), h.gradientAccumulationSteps(), h.maxSteps(), h.evalEverySteps(), h.checkpointEverySteps(),
-                h.scheduler() == Scheduler.COSINE, h.maxGradNorm(), h.earlyStoppingPatience(), spec.seed());
-        return new ClassificationTrainingJob(spec, modelDir, method, tc, train, valid, labels, pooling, initAdapter);
+        return new ClassificationTrainingJob(spec, modelDir, method, TrainingConfig.of(spec), train, valid, labels,
+                pooling == null ? Pooling.MEAN : pooling, initAdapter);
     }
 
     private static List<Example> readData(Path file, String field) {
@@ -149,10 +132,12 @@ public final class ClassificationTrainingJob implements AutoCloseable {
         }
     }
 
+    @Override
     public JobSpec spec() {
         return spec;
     }
 
+    @Override
     public TrainingConfig trainingConfig() {
         return training;
     }
@@ -161,16 +146,10 @@ public final class ClassificationTrainingJob implements AutoCloseable {
         return labels;
     }
 
-    /** Result of {@link #run}: the adapter directory, metrics.json content and the training result. */
-    public record Outcome(Path adapterDir, ObjectNode metrics, TrainingResult training) {}
-
-    /**
-     * Trains. {@code resume} continues from a checkpoint directory written by an earlier run of the
-     * same spec (null to start fresh).
-     */
-    public Outcome run(Path out, Path resume, TrainingListener listener) throws IOException {
+    @Override
+    public Outcome run(Path out, Path resume, TrainingListener listener, Device device) throws IOException {
         Files.createDirectories(out);
-        try (NDManager manager = NDManager.newBaseManager();
+        try (NDManager manager = NDManager.newBaseManager(device);
                 TextTokenizer tokenizer = new TextTokenizer(modelDir.resolve("tokenizer.json"), training.maxSeqLength(),
                         BertConfig.read(modelDir.resolve(BertCheckpoint.CONFIG)).padTokenId())) {
             BertModel backbone = BertCheckpoint.load(modelDir, manager);
@@ -223,9 +202,5 @@ public final class ClassificationTrainingJob implements AutoCloseable {
             JSON.writeValue(out.resolve("metrics.json").toFile(), metrics);
             return new Outcome(adapterDir, metrics, result);
         }
-    }
-
-    @Override
-    public void close() {
     }
 }

@@ -1,5 +1,9 @@
 package io.peftfoundry.engine.training;
 
+import io.peftfoundry.contracts.spec.Hyperparameters;
+import io.peftfoundry.contracts.spec.JobSpec;
+import io.peftfoundry.contracts.spec.Scheduler;
+
 /**
  * Training-loop settings (the job spec's hyperparameters plus the seed).
  *
@@ -26,6 +30,15 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, int
         if (epochs < 1 || batchSize < 1 || gradientAccumulationSteps < 1 || !(learningRate > 0) || maxSeqLength < 2) {
             throw new IllegalArgumentException("hyperparameters out of range: " + this);
         }
+    }
+
+    /** The loop settings of a job spec (its hyperparameters, defaults applied, and its seed): the one place they are mapped. */
+    public static TrainingConfig of(JobSpec spec) {
+        JobSpec s = spec.withDefaults();
+        Hyperparameters h = s.hyperparameters();
+        return new TrainingConfig(h.epochs(), h.batchSize(), h.learningRate(), h.maxSeqLength(), h.warmupRatio(),
+                h.weightDecay(), h.gradientAccumulationSteps(), h.maxSteps(), h.evalEverySteps(), h.checkpointEverySteps(),
+                h.scheduler() == Scheduler.COSINE, h.maxGradNorm(), h.earlyStoppingPatience(), s.seed());
     }
 
     public static TrainingConfig defaults(double learningRate, long seed) {

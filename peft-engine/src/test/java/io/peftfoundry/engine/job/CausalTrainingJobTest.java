@@ -1,5 +1,6 @@
 package io.peftfoundry.engine.job;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -105,7 +106,7 @@ class CausalTrainingJobTest {
     }
 
     private CausalTrainingJob job(ObjectNode spec) throws Exception {
-        return CausalTrainingJob.fromSpecJson(json.writeValueAsString(spec), null);
+        return (CausalTrainingJob) TrainingJob.fromSpecJson(json.writeValueAsString(spec), null, null);
     }
 
     /** A full continued pretraining of the tiny model on the periodic text: 40 steps at 1e-2. */
@@ -114,7 +115,7 @@ class CausalTrainingJobTest {
         if (Files.exists(out.resolve("adapter"))) {
             return null;
         }
-        return job(spec("continued_pretraining", "domain.txt", "domain-valid.txt", "full", 1e-2, 40)).run(out, null, TrainingListener.NONE);
+        return job(spec("continued_pretraining", "domain.txt", "domain-valid.txt", "full", 1e-2, 40)).run(out, null, TrainingListener.NONE, Device.cpu());
     }
 
     @Test
@@ -133,7 +134,7 @@ class CausalTrainingJobTest {
     @Test
     void sftWithLoraLowersTheCompletionLossAndWritesAPeftCausalAdapter() throws Exception {
         ObjectNode s = spec("sft", "sft.jsonl", "sft-valid.jsonl", "lora", 3e-2, 30);
-        List<Double> losses = job(s).run(dir.resolve("out"), null, TrainingListener.NONE).training().losses();
+        List<Double> losses = job(s).run(dir.resolve("out"), null, TrainingListener.NONE, Device.cpu()).training().losses();
         JsonNode metrics = json.readTree(dir.resolve("out/metrics.json").toFile());
         // On the committed random model LoRA can only move the loss a little: the frozen ln_f and tied head keep
         // every logit within |LN(h)|·|wte row| ≈ 4 · 0.08 of 0, so the loss cannot go far below ln 320 ≈ 5.77
@@ -160,7 +161,7 @@ class CausalTrainingJobTest {
     @Test
     void savedAdapterLoadsBackToTheSameLogits() throws Exception {
         Path out = dir.resolve("out");
-        job(spec("sft", "sft.jsonl", null, "lora", 3e-2, 5)).run(out, null, TrainingListener.NONE);
+        job(spec("sft", "sft.jsonl", null, "lora", 3e-2, 5)).run(out, null, TrainingListener.NONE, Device.cpu());
         long[][] ids = {{5, 60, 61, 62, 63, 0}, {7, 8, 9, 10, 11, 12}};
         long[][] mask = {{1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1}};
         float[] fresh;
@@ -189,7 +190,7 @@ class CausalTrainingJobTest {
     @Test
     void resumedRunEqualsUninterrupted() throws Exception {
         ObjectNode s = spec("continued_pretraining", "domain.txt", null, "lora", 1e-2, 8);
-        List<Double> uninterrupted = job(s).run(dir.resolve("a"), null, TrainingListener.NONE).training().losses();
+        List<Double> uninterrupted = job(s).run(dir.resolve("a"), null, TrainingListener.NONE, Device.cpu()).training().losses();
 
         List<Double> resumed = new ArrayList<>();
         TrainingListener stopAt3 = new TrainingListener() {
@@ -205,10 +206,10 @@ class CausalTrainingJobTest {
                 return step == 3;
             }
         };
-        var first = job(s).run(dir.resolve("b"), null, stopAt3);
+        var first = job(s).run(dir.resolve("b"), null, stopAt3, Device.cpu());
         assertEquals("requested", first.training().stopReason());
         resumed.addAll(first.training().losses());
-        var rest = job(s).run(dir.resolve("b"), dir.resolve("b/checkpoints/checkpoint-3"), TrainingListener.NONE);
+        var rest = job(s).run(dir.resolve("b"), dir.resolve("b/checkpoints/checkpoint-3"), TrainingListener.NONE, Device.cpu());
         resumed.addAll(rest.training().losses());
         assertEquals(8, uninterrupted.size());
         assertEquals(uninterrupted, resumed);
@@ -218,12 +219,12 @@ class CausalTrainingJobTest {
 
     @Test
     void twoStagesContinueTheSameAdapterAndRecordBothInTheLineage() throws Exception {
-        job(spec("continued_pretraining", "domain.txt", null, "lora", 1e-2, 4)).run(dir.resolve("stage1"), null, TrainingListener.NONE);
+        job(spec("continued_pretraining", "domain.txt", null, "lora", 1e-2, 4)).run(dir.resolve("stage1"), null, TrainingListener.NONE, Device.cpu());
         Path stage1 = dir.resolve("stage1/adapter");
         ObjectNode s2 = spec("sft", "sft.jsonl", null, "lora", 1e-2, 1);
         s2.put("init_adapter", stage1.toString());
         // one step at learning rate → 0 would leave stage 1's weights; a real step moves them from there, not from B = 0
-        JsonNode metrics = job(s2).run(dir.resolve("stage2"), null, TrainingListener.NONE).metrics();
+        JsonNode metrics = job(s2).run(dir.resolve("stage2"), null, TrainingListener.NONE, Device.cpu()).metrics();
         JsonNode stages = json.readTree(dir.resolve("stage2/adapter/lineage.json").toFile()).get("stages");
         assertEquals(2, stages.size());
         assertEquals("continued_pretraining", stages.get(0).get("task").asText());
@@ -253,7 +254,7 @@ class CausalTrainingJobTest {
         model = tinyModel(dir.resolve("config-only"), false);
         CausalTrainingJob full = job(spec("continued_pretraining", "domain.txt", null, "full", 1e-3, 2));
         assertTrue(full.randomInit());
-        JsonNode m = full.run(dir.resolve("scratch"), null, TrainingListener.NONE).metrics();
+        JsonNode m = full.run(dir.resolve("scratch"), null, TrainingListener.NONE, Device.cpu()).metrics();
         assertEquals("random", m.get("backbone_init").asText());
         assertTrue(CausalAdapterFiles.isFullModel(dir.resolve("scratch/adapter")));
         var e = assertThrows(JobInputException.class, () -> job(spec("continued_pretraining", "domain.txt", null, "lora", 1e-3, 2)));
@@ -283,7 +284,7 @@ class CausalTrainingJobTest {
     void defaultLoraTargetsMeanCAttnOnGpt2() throws Exception {
         ObjectNode s = spec("sft", "sft.jsonl", null, "lora", 1e-3, 1);
         ((ObjectNode) s.get("method")).remove("lora");
-        job(s).run(dir.resolve("out"), null, TrainingListener.NONE);
+        job(s).run(dir.resolve("out"), null, TrainingListener.NONE, Device.cpu());
         JsonNode cfg = json.readTree(dir.resolve("out/adapter/adapter_config.json").toFile());
         assertEquals("[\"c_attn\"]", cfg.get("target_modules").toString());
         assertTrue(JobSpecs.parse(json.writeValueAsString(s)).method() != null);
@@ -298,11 +299,11 @@ class CausalTrainingJobTest {
         model = llama;
         ObjectNode s1 = spec("continued_pretraining", "domain.txt", null, "lora", 1e-2, 3);
         ((ObjectNode) s1.get("method")).remove("lora");
-        job(s1).run(dir.resolve("l1"), null, TrainingListener.NONE);
+        job(s1).run(dir.resolve("l1"), null, TrainingListener.NONE, Device.cpu());
         ObjectNode s2 = spec("sft", "sft.jsonl", "sft-valid.jsonl", "lora", 1e-2, 2);
         ((ObjectNode) s2.get("method")).remove("lora");
         s2.put("init_adapter", dir.resolve("l1/adapter").toString());
-        JsonNode m = job(s2).run(dir.resolve("l2"), null, TrainingListener.NONE).metrics();
+        JsonNode m = job(s2).run(dir.resolve("l2"), null, TrainingListener.NONE, Device.cpu()).metrics();
         assertEquals(2, m.get("lineage").size());
         assertTrue(m.get("eval").get("perplexity").asDouble() > 1);
         Path adapter = dir.resolve("l2/adapter");

@@ -1,5 +1,6 @@
 package io.peftfoundry.engine.job;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -99,7 +100,7 @@ class ChatSftJobTest {
     }
 
     private CausalTrainingJob job(ObjectNode spec) throws Exception {
-        return CausalTrainingJob.fromSpecJson(json.writeValueAsString(spec), null);
+        return (CausalTrainingJob) TrainingJob.fromSpecJson(json.writeValueAsString(spec), null, null);
     }
 
     @Test
@@ -108,7 +109,7 @@ class ChatSftJobTest {
         assertEquals(0.0, before.get("exact_match").asDouble());
         CausalTrainingJob job = job(spec("chat.jsonl", "chat-valid.jsonl", 60));
         assertEquals(4, job.trainingSequences());
-        JsonNode m = job.run(dir.resolve("out"), null, TrainingListener.NONE).metrics();
+        JsonNode m = job.run(dir.resolve("out"), null, TrainingListener.NONE, Device.cpu()).metrics();
         // memorised: greedy generation after "<|im_start|>assistant\n" reproduces each last answer and stops at <|im_end|>
         assertEquals(1.0, m.get("eval").get("exact_match").asDouble(), m.toString());
         assertTrue(m.get("eval").get("loss").asDouble() < 0.1, m.toString());

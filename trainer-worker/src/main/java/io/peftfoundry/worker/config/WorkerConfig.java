@@ -40,7 +40,7 @@ public interface WorkerConfig {
     @WithDefault(".foundry/data")
     String dataDir();
 
-    /** {@code auto}, {@code cpu} or {@code gpu}. */
+    /** {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N} (peft-engine {@code Devices}): the device of every job. */
     @WithDefault("auto")
     String device();
 

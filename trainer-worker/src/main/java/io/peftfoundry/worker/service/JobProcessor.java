@@ -8,6 +8,8 @@ import io.peftfoundry.contracts.event.ControlAction;
 import io.peftfoundry.contracts.event.JobRequested;
 import io.peftfoundry.contracts.event.JobStatus;
 import io.peftfoundry.contracts.spec.JobSpec;
+import io.peftfoundry.engine.job.Devices;
+import io.peftfoundry.engine.job.JobInputException;
 import io.peftfoundry.engine.training.EvalResult;
 import io.peftfoundry.engine.training.TrainingListener;
 import io.peftfoundry.worker.config.WorkerConfig;
@@ -16,7 +18,6 @@ import io.peftfoundry.worker.lease.LeaseRepository;
 import io.peftfoundry.worker.lease.OutcomeRepository;
 import io.peftfoundry.worker.messaging.JobEventPublisher;
 import io.peftfoundry.worker.messaging.JobEvents;
-import io.peftfoundry.worker.training.DeviceSelector;
 import io.peftfoundry.worker.training.TrainingRun;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -175,8 +176,10 @@ public class JobProcessor {
                 }
                 try {
                     return runOnce(request, events, why, leaseLost);
-                } catch (TrainingRun.InvalidDatasetException e) {
-                    return fail(request, events, "invalid_dataset", e.getMessage(), "training_file");
+                } catch (JobInputException e) {
+                    // the engine checked the inputs before any training and named the spec field: no retry can help
+                    boolean data = e.field().equals("training_file") || e.field().equals("validation_file");
+                    return fail(request, events, data ? "invalid_dataset" : "invalid_spec", e.getMessage(), e.field());
                 } catch (IllegalArgumentException | UnsupportedOperationException e) {
                     return fail(request, events, "invalid_spec", e.getMessage(), null);
                 } catch (ArtifactStoreException e) {
@@ -223,7 +226,7 @@ public class JobProcessor {
         deleteTree(work);
         Files.createDirectories(work);
         try {
-            Device device = DeviceSelector.select(config.device());
+            Device device = Devices.select(config.device());
             events.status(JobStatus.RUNNING, Map.of("worker", workerId, "device", device.toString()));
             LOG.infof("job %s: attempt %d running on %s (%s)", jobId, events.attempt(), workerId, device);
 
@@ -255,8 +258,7 @@ public class JobProcessor {
 
             RunListener listener = new RunListener(request, events, leaseLost);
             TrainingRun.Outcome outcome = new TrainingRun(spec, device).run(modelDir, trainingFile, validationFile,
-                    initAdapter, resumeDir, work.resolve("checkpoints"), work.resolve("adapter"), spec.model(),
-                    listener);
+                    initAdapter, resumeDir, work.resolve("adapter"), listener);
             if (listener.uploadError.get() != null) {
                 throw listener.uploadError.get();
             }
