@@ -9,10 +9,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.contracts.spec.Hyperparameters;
-import io.peftfoundry.contracts.spec.Ia3Spec;
 import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.contracts.spec.JobSpecs;
-import io.peftfoundry.contracts.spec.LoraSpec;
 import io.peftfoundry.contracts.spec.Task;
 import io.peftfoundry.engine.adapter.AdapterFiles;
 import io.peftfoundry.engine.adapter.CausalAdapterFiles;
@@ -134,7 +132,7 @@ public final class CausalTrainingJob implements TrainingJob {
         }
         MethodConfig method;
         try {
-            method = PeftMethods.parseSpec(decoderDefaults((ObjectNode) JobSpecs.toTree(spec).get("method"), config.modelType()));
+            method = PeftMethods.fromSpec(spec.method(), config.modelType());
         } catch (IllegalArgumentException e) {
             throw new JobInputException("method", e.getMessage());
         }
@@ -194,49 +192,6 @@ public final class CausalTrainingJob implements TrainingJob {
         }
         return new CausalTrainingJob(spec, modelDir, config, randomInit, method, TrainingConfig.of(spec), train, valid,
                 validPairs, template, special, rejected[0], trainingFile, validationFile, initAdapter);
-    }
-
-    /**
-     * The spec's method defaults name BERT's layers ({@code query}, {@code value}); on a decoder the same defaults mean
-     * PEFT's choices for the architecture: GPT-2 LoRA on {@code c_attn}, IA3 on {@code c_attn} + {@code mlp.c_proj};
-     * LLaMA LoRA on {@code q_proj}, {@code v_proj}, IA3 on {@code k_proj}, {@code v_proj}, {@code down_proj}.
-     */
-    static ObjectNode decoderDefaults(ObjectNode method, String modelType) {
-        boolean llama = io.peftfoundry.engine.model.llama.LlamaConfig.FAMILIES.contains(modelType);
-        ObjectNode m = method.deepCopy();
-        JsonNode lora = m.get("lora");
-        if ("lora".equals(m.path("type").asText()) && lora instanceof ObjectNode l
-                && sameList(l.get("target_modules"), LoraSpec.DEFAULT_TARGET_MODULES)) {
-            if (llama) {
-                l.putArray("target_modules").add("q_proj").add("v_proj");
-            } else {
-                l.putArray("target_modules").add("c_attn");
-            }
-        }
-        JsonNode ia3 = m.get("ia3");
-        if ("ia3".equals(m.path("type").asText()) && ia3 instanceof ObjectNode i
-                && sameList(i.get("target_modules"), Ia3Spec.DEFAULT_TARGET_MODULES)) {
-            String ff = llama ? "down_proj" : "mlp.c_proj";
-            if (llama) {
-                i.putArray("target_modules").add("k_proj").add("v_proj").add(ff);
-            } else {
-                i.putArray("target_modules").add("c_attn").add(ff);
-            }
-            i.putArray("feedforward_modules").add(ff);
-        }
-        return m;
-    }
-
-    private static boolean sameList(JsonNode n, List<String> list) {
-        if (n == null || !n.isArray() || n.size() != list.size()) {
-            return false;
-        }
-        for (int i = 0; i < list.size(); i++) {
-            if (!list.get(i).equals(n.get(i).asText())) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** Installs the method on a tiny decoder of the same layout: a target that matches nothing fails here, not after loading. */

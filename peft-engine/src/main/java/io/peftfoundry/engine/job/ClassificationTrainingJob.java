@@ -2,7 +2,6 @@ package io.peftfoundry.engine.job;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -93,8 +92,7 @@ public final class ClassificationTrainingJob implements TrainingJob {
         }
         MethodConfig method;
         try {
-            JsonNode methodTree = JobSpecs.toTree(spec).get("method");
-            method = PeftMethods.parseSpec(methodTree);
+            method = PeftMethods.fromSpec(spec.method(), BertConfig.MODEL_TYPE);
         } catch (IllegalArgumentException e) {
             throw new JobInputException("method", e.getMessage());
         }

@@ -2,6 +2,7 @@ package io.peftfoundry.engine.method;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.contracts.spec.MethodSpec;
 import io.peftfoundry.engine.method.full.FullFineTune;
 import io.peftfoundry.engine.method.lora.LoraConfig;
 import io.peftfoundry.engine.method.lora.LoraInjector;
@@ -52,19 +53,12 @@ public final class PeftMethods {
     }
 
     /**
-     * Parses the job spec's {@code method} object: {@code {"type": "lora", "lora": {...}}}.
+     * The method config for the job spec's {@code method} (validated with the spec by {@code SpecValidator}; absent
+     * settings take the contract's defaults) on a backbone of {@code modelType} (config.json's {@code model_type}).
      */
-    public static MethodConfig parseSpec(JsonNode method) {
-        if (method == null || !method.isObject()) {
-            throw new IllegalArgumentException("method: must be an object with a 'type'");
-        }
-        JsonNode type = method.get("type");
-        if (type == null || !type.isTextual()) {
-            throw new IllegalArgumentException("method.type: required (one of " + types() + ")");
-        }
-        MethodDescriptor<?> d = byType(type.asText());
-        JsonNode sub = method.get(d.type());
-        return d.fromSpec().apply(sub == null ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode() : sub);
+    public static MethodConfig fromSpec(MethodSpec method, String modelType) {
+        MethodSpec m = (method == null ? MethodSpec.defaults() : method).withDefaults();
+        return byType(m.type().wire()).fromSpec().apply(m, modelType);
     }
 
     public static MethodConfig parseAdapterConfig(ObjectNode adapterConfig) {

@@ -1,6 +1,8 @@
 /**
  * PEFT methods, one folder per method as in Hugging Face PEFT's {@code tuners/}: a config record
- * (validated hyperparameters, parsed from the job spec and from {@code adapter_config.json}), the
+ * (hyperparameters built from the job spec's typed record — platform-contracts {@code *Spec}, ranges checked once by
+ * {@code SpecValidator} — for a {@code model_type}, whose default target modules a table in the method's folder
+ * gives, or read from {@code adapter_config.json}), the
  * layer (frozen base + new parameters) and an injector that walks the backbone. {@link
  * io.peftfoundry.engine.method.PeftMethods} maps the job spec's {@code method.type} and PEFT's
  * {@code peft_type} to them.

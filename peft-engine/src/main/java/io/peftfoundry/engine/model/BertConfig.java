@@ -24,6 +24,8 @@ public record BertConfig(
         float layerNormEps,
         int padTokenId) {
 
+    /** config.json's {@code model_type}. */
+    public static final String MODEL_TYPE = "bert";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public BertConfig {
@@ -79,7 +81,7 @@ public record BertConfig(
     public ObjectNode toJson() {
         ObjectNode n = JSON.createObjectNode();
         n.putArray("architectures").add("BertModel");
-        n.put("model_type", "bert");
+        n.put("model_type", MODEL_TYPE);
         n.put("vocab_size", vocabSize);
         n.put("hidden_size", hiddenSize);
         n.put("num_hidden_layers", numHiddenLayers);

@@ -88,8 +88,9 @@ class AdapterFilesTest {
     void everyRegisteredMethodRoundTripsThroughItsFiles() throws Exception {
         for (String type : List.of("adapter", "prefix", "prompt", "ia3")) {
             try (NDManager m = NDManager.newBaseManager()) {
-                var method = io.peftfoundry.engine.method.PeftMethods.parseSpec(
-                        new ObjectMapper().readTree("{\"type\": \"" + type + "\"}"));
+                var method = io.peftfoundry.engine.method.PeftMethods.fromSpec(
+                        new io.peftfoundry.contracts.spec.MethodSpec(io.peftfoundry.contracts.spec.MethodType.fromWire(type), null, null, null, null,
+                                null), "bert");
                 ClassificationModel model = ClassificationModel.create(TestModels.tiny(m, 1), method, LABELS, Pooling.MEAN, m, 2);
                 perturb(model, m);
                 NDArray before = logits(model, m);

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import io.peftfoundry.contracts.spec.JobSpecs;
 import io.peftfoundry.engine.TestModels;
 import io.peftfoundry.engine.io.SafeTensors;
 import io.peftfoundry.engine.io.Tensor;
@@ -37,6 +38,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Checks every PEFT method must pass, on the tiny random encoder of {@link TestModels}. */
 final class MethodTestSupport {
+
+    /**
+     * The method config a job spec with this {@code method} object gives on BERT: parsed and validated by
+     * platform-contracts ({@code JobSpecs.parse}, a SpecValidationException naming the field), built by the registry.
+     */
+    static MethodConfig fromSpec(String methodJson) {
+        return PeftMethods.fromSpec(JobSpecs.parse("{\"model\": \"m\", \"training_file\": \"t\", \"method\": "
+                + methodJson + "}").method(), "bert");
+    }
 
     static final LabelMap LABELS = new LabelMap(List.of("neg", "pos", "neutral"));
 

@@ -116,7 +116,7 @@ class PrefixTest {
     @Test
     void specDefaultsAndErrorsNameTheField() throws Exception {
         ObjectMapper json = new ObjectMapper();
-        assertEquals(PrefixConfig.defaults(), PeftMethods.parseSpec(json.readTree("{\"type\":\"prefix\"}")));
+        assertEquals(PrefixConfig.defaults(), MethodTestSupport.fromSpec(("{\"type\":\"prefix\"}")));
         for (String[] bad : new String[][] {
                 {"{\"num_virtual_tokens\":0}", "method.prefix.num_virtual_tokens"},
                 {"{\"num_virtual_tokens\":2.5}", "method.prefix.num_virtual_tokens"},
@@ -124,11 +124,11 @@ class PrefixTest {
                 {"{\"projection_hidden_size\":9000}", "method.prefix.projection_hidden_size"},
                 {"{\"prefix_len\":4}", "method.prefix.prefix_len"}}) {
             var e = assertThrows(IllegalArgumentException.class,
-                    () -> PeftMethods.parseSpec(json.readTree("{\"type\":\"prefix\",\"prefix\":" + bad[0] + "}")));
-            assertTrue(e.getMessage().startsWith(bad[1]), e.getMessage());
+                    () -> MethodTestSupport.fromSpec(("{\"type\":\"prefix\",\"prefix\":" + bad[0] + "}")));
+            assertTrue(e.getMessage().contains(bad[1]), e.getMessage());
         }
         // projection_hidden_size 0 (platform-contracts: "trains the prefix vectors directly")
-        assertFalse(((PrefixConfig) PeftMethods.parseSpec(json.readTree(
+        assertFalse(((PrefixConfig) MethodTestSupport.fromSpec((
                 "{\"type\":\"prefix\",\"prefix\":{\"projection_hidden_size\":0}}"))).prefixProjection());
         assertFalse(PrefixConfig.fromAdapterConfig((com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
                 "{\"peft_type\":\"PREFIX_TUNING\",\"num_virtual_tokens\":20,\"prefix_projection\":true}")).prefixProjection());

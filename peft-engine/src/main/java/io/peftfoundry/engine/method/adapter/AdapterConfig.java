@@ -2,8 +2,9 @@ package io.peftfoundry.engine.method.adapter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.contracts.spec.AdapterSpec;
+import io.peftfoundry.contracts.spec.MethodSpec;
 import io.peftfoundry.engine.method.MethodConfig;
-import io.peftfoundry.engine.method.SpecFields;
 
 import java.util.List;
 import java.util.Locale;
@@ -41,9 +42,7 @@ public record AdapterConfig(Variant variant, double reductionFactor, String acti
     }
 
     public static final String DEFAULT_NAME = "default";
-    public static final double DEFAULT_REDUCTION_FACTOR = 16;
     public static final List<String> ACTIVATIONS = List.of("relu", "gelu", "swish", "silu", "tanh");
-    private static final Set<String> SPEC_FIELDS = Set.of("variant", "reduction_factor", "activation");
 
     public AdapterConfig {
         if (variant == null) {
@@ -73,7 +72,7 @@ public record AdapterConfig(Variant variant, double reductionFactor, String acti
 
     /** The job spec's defaults (platform-contracts AdapterSpec): pfeiffer, 16, relu. */
     public static AdapterConfig defaults() {
-        return of(Variant.PFEIFFER, DEFAULT_REDUCTION_FACTOR, "relu");
+        return fromSpec(MethodSpec.adapter(AdapterSpec.defaults()), "bert");
     }
 
     /** Bottleneck size for a hidden size, as AdapterHub computes it. */
@@ -91,24 +90,10 @@ public record AdapterConfig(Variant variant, double reductionFactor, String acti
         return "BOTTLENECK_ADAPTER";
     }
 
-    /**
-     * Parses the job spec's {@code method.adapter}: variant (pfeiffer), reduction_factor (16, an integer
-     * 1–1024 as platform-contracts allows), activation (relu).
-     */
-    public static AdapterConfig fromSpec(JsonNode n) {
-        SpecFields f = SpecFields.of(n, "adapter", SPEC_FIELDS);
-        String v = f.text("variant", "pfeiffer");
-        Variant variant;
-        try {
-            variant = Variant.valueOf(v.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("method.adapter.variant: must be one of houlsby, pfeiffer, parallel, got '" + v + "'");
-        }
-        int rf = f.integer("reduction_factor", (int) DEFAULT_REDUCTION_FACTOR);
-        if (rf < 1 || rf > 1024) {
-            throw new IllegalArgumentException(f.field("reduction_factor") + ": must be between 1 and 1024, got " + rf);
-        }
-        return of(variant, rf, f.text("activation", "relu"));
+    /** The job spec's {@code method.adapter} (platform-contracts {@link AdapterSpec}, checked by {@code SpecValidator}). */
+    public static AdapterConfig fromSpec(MethodSpec method, String modelType) {
+        AdapterSpec s = method.withDefaults().adapter();
+        return of(Variant.valueOf(s.variant().name()), s.reductionFactor(), s.activation());
     }
 
     /**

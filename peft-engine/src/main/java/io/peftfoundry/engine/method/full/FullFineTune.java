@@ -2,7 +2,7 @@ package io.peftfoundry.engine.method.full;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import com.fasterxml.jackson.databind.JsonNode;
+import io.peftfoundry.contracts.spec.MethodSpec;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.engine.io.Tensor;
@@ -32,10 +32,8 @@ public class FullFineTune implements MethodInjector<FullFineTune.Config> {
             return "FULL";
         }
 
-        public static Config fromSpec(JsonNode n) {
-            if (n != null && n.size() > 0) {
-                throw new IllegalArgumentException("method.full: takes no fields, got " + n);
-            }
+        /** {@code method.type: full} has no settings block (SpecValidator refuses one). */
+        public static Config fromSpec(MethodSpec method, String modelType) {
             return new Config();
         }
     }

@@ -2,11 +2,12 @@ package io.peftfoundry.engine.method.ia3;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.contracts.spec.Ia3Spec;
+import io.peftfoundry.contracts.spec.MethodSpec;
 import io.peftfoundry.engine.method.MethodConfig;
-import io.peftfoundry.engine.method.SpecFields;
 
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * IA3 hyperparameters (PEFT's IA3Config). A linear layer is wrapped when its path matches a target by
@@ -18,10 +19,6 @@ import java.util.Set;
  * @param feedforwardModules the subset of targets whose input is scaled; default output.dense
  */
 public record Ia3Config(List<String> targetModules, List<String> feedforwardModules) implements MethodConfig {
-
-    public static final List<String> DEFAULT_TARGETS = List.of("key", "value", "output.dense");
-    public static final List<String> DEFAULT_FEEDFORWARD = List.of("output.dense");
-    private static final Set<String> SPEC_FIELDS = Set.of("target_modules", "feedforward_modules");
 
     public Ia3Config {
         if (targetModules == null || targetModules.isEmpty()) {
@@ -37,8 +34,9 @@ public record Ia3Config(List<String> targetModules, List<String> feedforwardModu
         }
     }
 
+    /** The job spec's defaults on BERT. */
     public static Ia3Config defaults() {
-        return new Ia3Config(DEFAULT_TARGETS, DEFAULT_FEEDFORWARD);
+        return fromSpec(MethodSpec.ia3(Ia3Spec.defaults()), "bert");
     }
 
     @Override
@@ -51,14 +49,15 @@ public record Ia3Config(List<String> targetModules, List<String> feedforwardModu
         return "IA3";
     }
 
-    /** Parses the job spec's {@code method.ia3}; absent fields take the defaults. */
-    public static Ia3Config fromSpec(JsonNode n) {
-        SpecFields f = SpecFields.of(n, "ia3", SPEC_FIELDS);
-        List<String> targets = f.strings("target_modules", DEFAULT_TARGETS);
-        // when only the targets are given, keep the default feed-forward entries that are among them
-        List<String> ff = f.strings("feedforward_modules",
-                DEFAULT_FEEDFORWARD.stream().filter(targets::contains).toList());
-        return new Ia3Config(targets, ff);
+    /**
+     * The job spec's {@code method.ia3} (platform-contracts {@link Ia3Spec}, checked by {@code SpecValidator}); the
+     * default target modules mean {@code modelType}'s entry in {@link Ia3Targets}.
+     */
+    public static Ia3Config fromSpec(MethodSpec method, String modelType) {
+        Ia3Spec s = method.withDefaults().ia3();
+        Ia3Targets.Defaults t = Ia3Targets.resolve(s.targetModules(), s.feedforwardModules(),
+                Ia3Spec.DEFAULT_TARGET_MODULES, modelType);
+        return new Ia3Config(t.targets(), t.feedforward());
     }
 
     /** Reads PEFT's adapter_config.json (target_modules, feedforward_modules: lists or single strings). */
@@ -66,8 +65,8 @@ public record Ia3Config(List<String> targetModules, List<String> feedforwardModu
         JsonNode t = n.get("target_modules");
         JsonNode ff = n.get("feedforward_modules");
         return new Ia3Config(
-                t == null || t.isNull() ? List.of() : SpecFields.stringList(t, "adapter_config.json target_modules"),
-                ff == null || ff.isNull() ? List.of() : SpecFields.stringList(ff, "adapter_config.json feedforward_modules"));
+                t == null || t.isNull() ? List.of() : stringList(t, "adapter_config.json target_modules"),
+                ff == null || ff.isNull() ? List.of() : stringList(ff, "adapter_config.json feedforward_modules"));
     }
 
     public void writeAdapterConfig(ObjectNode n) {
@@ -79,5 +78,23 @@ public record Ia3Config(List<String> targetModules, List<String> feedforwardModu
         n.put("fan_in_fan_out", false);
         n.put("init_ia3_weights", true);
         n.putNull("modules_to_save");
+    }
+
+    /** A list of non-empty module names in adapter_config.json (a single string is a one-entry list, as PEFT allows). */
+    private static List<String> stringList(JsonNode v, String field) {
+        if (v.isTextual()) {
+            return List.of(v.asText());
+        }
+        if (!v.isArray()) {
+            throw new IllegalArgumentException(field + ": must be a list of module names");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : v) {
+            if (!e.isTextual() || e.asText().isBlank()) {
+                throw new IllegalArgumentException(field + ": entries must be non-empty strings, got " + e);
+            }
+            out.add(e.asText());
+        }
+        return out;
     }
 }

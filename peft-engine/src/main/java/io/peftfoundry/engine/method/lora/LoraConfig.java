@@ -2,12 +2,12 @@ package io.peftfoundry.engine.method.lora;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.contracts.spec.LoraSpec;
+import io.peftfoundry.contracts.spec.MethodSpec;
 import io.peftfoundry.engine.method.MethodConfig;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
 
 /**
  * LoRA hyperparameters. {@code target_modules} are matched as PEFT does: a linear layer is wrapped
@@ -23,9 +23,6 @@ import java.util.Set;
  */
 public record LoraConfig(int r, double alpha, double dropout, List<String> targetModules, boolean useRslora)
         implements MethodConfig {
-
-    public static final List<String> DEFAULT_TARGETS = List.of("query", "value");
-    private static final Set<String> SPEC_FIELDS = Set.of("r", "alpha", "dropout", "target_modules", "use_rslora");
 
     public LoraConfig {
         if (r < 1 || r > 4096) {
@@ -43,8 +40,9 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
         targetModules = List.copyOf(targetModules);
     }
 
+    /** The job spec's defaults on BERT. */
     public static LoraConfig defaults() {
-        return new LoraConfig(8, 16, 0.05, DEFAULT_TARGETS, false);
+        return fromSpec(MethodSpec.lora(LoraSpec.defaults()), "bert");
     }
 
     public double scaling() {
@@ -61,22 +59,14 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
         return "LORA";
     }
 
-    /** Parses the job spec's {@code method.lora} object; absent fields take the defaults above. */
-    public static LoraConfig fromSpec(JsonNode n) {
-        Iterator<String> names = n.fieldNames();
-        while (names.hasNext()) {
-            String f = names.next();
-            if (!SPEC_FIELDS.contains(f)) {
-                throw new IllegalArgumentException("method.lora." + f + ": unknown field (known: " + SPEC_FIELDS + ")");
-            }
-        }
-        LoraConfig d = defaults();
-        return new LoraConfig(
-                intField(n, "r", d.r()),
-                numField(n, "alpha", d.alpha()),
-                numField(n, "dropout", d.dropout()),
-                n.has("target_modules") ? stringList(n.get("target_modules"), "method.lora.target_modules") : d.targetModules(),
-                n.has("use_rslora") ? boolField(n, "use_rslora") : d.useRslora());
+    /**
+     * The job spec's {@code method.lora} (platform-contracts {@link LoraSpec}, defaults applied and ranges checked by
+     * {@code SpecValidator}); the default target modules mean {@code modelType}'s entry in {@link LoraTargets}.
+     */
+    public static LoraConfig fromSpec(MethodSpec method, String modelType) {
+        LoraSpec s = method.withDefaults().lora();
+        return new LoraConfig(s.r(), s.alpha(), s.dropout(),
+                LoraTargets.resolve(s.targetModules(), LoraSpec.DEFAULT_TARGET_MODULES, modelType), s.useRslora());
     }
 
     /** Reads PEFT's adapter_config.json fields (r, lora_alpha, lora_dropout, target_modules, use_rslora). */
@@ -108,36 +98,6 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
         n.putNull("layers_pattern");
         n.putObject("rank_pattern");
         n.putObject("alpha_pattern");
-    }
-
-    private static int intField(JsonNode n, String f, int def) {
-        JsonNode v = n.get(f);
-        if (v == null || v.isNull()) {
-            return def;
-        }
-        if (!v.isIntegralNumber()) {
-            throw new IllegalArgumentException("method.lora." + f + ": must be an integer, got " + v);
-        }
-        return v.asInt();
-    }
-
-    private static double numField(JsonNode n, String f, double def) {
-        JsonNode v = n.get(f);
-        if (v == null || v.isNull()) {
-            return def;
-        }
-        if (!v.isNumber()) {
-            throw new IllegalArgumentException("method.lora." + f + ": must be a number, got " + v);
-        }
-        return v.asDouble();
-    }
-
-    private static boolean boolField(JsonNode n, String f) {
-        JsonNode v = n.get(f);
-        if (!v.isBoolean()) {
-            throw new IllegalArgumentException("method.lora." + f + ": must be true or false, got " + v);
-        }
-        return v.asBoolean();
     }
 
     static List<String> stringList(JsonNode v, String field) {

@@ -2,10 +2,9 @@ package io.peftfoundry.engine.method.prefix;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.contracts.spec.MethodSpec;
+import io.peftfoundry.contracts.spec.PrefixSpec;
 import io.peftfoundry.engine.method.MethodConfig;
-import io.peftfoundry.engine.method.SpecFields;
-
-import java.util.Set;
 
 /**
  * Prefix tuning hyperparameters (PEFT's PrefixTuningConfig).
@@ -20,10 +19,6 @@ import java.util.Set;
  */
 public record PrefixConfig(int numVirtualTokens, int projectionHiddenSize, boolean prefixProjection) implements MethodConfig {
 
-    public static final int DEFAULT_VIRTUAL_TOKENS = 20;
-    public static final int DEFAULT_PROJECTION_HIDDEN_SIZE = 512;
-    private static final Set<String> SPEC_FIELDS = Set.of("num_virtual_tokens", "projection_hidden_size");
-
     public PrefixConfig {
         if (numVirtualTokens < 1 || numVirtualTokens > 512) {
             throw new IllegalArgumentException("method.prefix.num_virtual_tokens: must be between 1 and 512, got " + numVirtualTokens);
@@ -37,8 +32,9 @@ public record PrefixConfig(int numVirtualTokens, int projectionHiddenSize, boole
         }
     }
 
+    /** The job spec's defaults. */
     public static PrefixConfig defaults() {
-        return new PrefixConfig(DEFAULT_VIRTUAL_TOKENS, DEFAULT_PROJECTION_HIDDEN_SIZE, true);
+        return fromSpec(MethodSpec.prefix(PrefixSpec.defaults()), "bert");
     }
 
     @Override
@@ -51,11 +47,13 @@ public record PrefixConfig(int numVirtualTokens, int projectionHiddenSize, boole
         return "PREFIX_TUNING";
     }
 
-    /** Parses the job spec's {@code method.prefix}: num_virtual_tokens (20), projection_hidden_size (512; 0 = no MLP). */
-    public static PrefixConfig fromSpec(JsonNode n) {
-        SpecFields f = SpecFields.of(n, "prefix", SPEC_FIELDS);
-        int projection = f.integer("projection_hidden_size", DEFAULT_PROJECTION_HIDDEN_SIZE);
-        return new PrefixConfig(f.integer("num_virtual_tokens", DEFAULT_VIRTUAL_TOKENS), projection, projection > 0);
+    /**
+     * The job spec's {@code method.prefix} (platform-contracts {@link PrefixSpec}, checked by {@code SpecValidator}):
+     * projection_hidden_size 0 trains the prefix vectors directly.
+     */
+    public static PrefixConfig fromSpec(MethodSpec method, String modelType) {
+        PrefixSpec s = method.withDefaults().prefix();
+        return new PrefixConfig(s.numVirtualTokens(), s.projectionHiddenSize(), s.projectionHiddenSize() > 0);
     }
 
     /** Reads PEFT's adapter_config.json; the saved tensor is the final prefix, so no projection is rebuilt. */

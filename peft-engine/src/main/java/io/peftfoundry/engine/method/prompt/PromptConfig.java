@@ -2,11 +2,12 @@ package io.peftfoundry.engine.method.prompt;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.contracts.spec.MethodSpec;
+import io.peftfoundry.contracts.spec.PromptInit;
+import io.peftfoundry.contracts.spec.PromptSpec;
 import io.peftfoundry.engine.method.MethodConfig;
-import io.peftfoundry.engine.method.SpecFields;
 
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * Prompt tuning hyperparameters (PEFT's PromptTuningConfig).
@@ -37,9 +38,6 @@ public record PromptConfig(int numVirtualTokens, Init init) implements MethodCon
         }
     }
 
-    public static final int DEFAULT_VIRTUAL_TOKENS = 20;
-    private static final Set<String> SPEC_FIELDS = Set.of("num_virtual_tokens", "init");
-
     public PromptConfig {
         if (numVirtualTokens < 1 || numVirtualTokens > 512) {
             throw new IllegalArgumentException("method.prompt.num_virtual_tokens: must be between 1 and 512, got " + numVirtualTokens);
@@ -49,8 +47,9 @@ public record PromptConfig(int numVirtualTokens, Init init) implements MethodCon
         }
     }
 
+    /** The job spec's defaults. */
     public static PromptConfig defaults() {
-        return new PromptConfig(DEFAULT_VIRTUAL_TOKENS, Init.RANDOM);
+        return fromSpec(MethodSpec.prompt(PromptSpec.defaults()), "bert");
     }
 
     @Override
@@ -63,16 +62,10 @@ public record PromptConfig(int numVirtualTokens, Init init) implements MethodCon
         return "PROMPT_TUNING";
     }
 
-    /** Parses the job spec's {@code method.prompt}: num_virtual_tokens (20), init (random | vocab). */
-    public static PromptConfig fromSpec(JsonNode n) {
-        SpecFields f = SpecFields.of(n, "prompt", SPEC_FIELDS);
-        String init = f.text("init", "random");
-        Init parsed = switch (init) {
-            case "random" -> Init.RANDOM;
-            case "vocab" -> Init.VOCAB;
-            default -> throw new IllegalArgumentException("method.prompt.init: must be random or vocab, got '" + init + "'");
-        };
-        return new PromptConfig(f.integer("num_virtual_tokens", DEFAULT_VIRTUAL_TOKENS), parsed);
+    /** The job spec's {@code method.prompt} (platform-contracts {@link PromptSpec}, checked by {@code SpecValidator}). */
+    public static PromptConfig fromSpec(MethodSpec method, String modelType) {
+        PromptSpec s = method.withDefaults().prompt();
+        return new PromptConfig(s.numVirtualTokens(), s.init() == PromptInit.VOCAB ? Init.VOCAB : Init.RANDOM);
     }
 
     /**
