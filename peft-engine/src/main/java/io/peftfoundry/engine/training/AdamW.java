@@ -3,6 +3,8 @@ package io.peftfoundry.engine.training;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import io.peftfoundry.engine.io.Tensor;
 
 import java.util.LinkedHashMap;
@@ -37,35 +39,30 @@ public final class AdamW {
         return t;
     }
 
-    /** One update of every parameter with a gradient; {@code decay.get(name)} says if weight decay applies. */
+    /**
+     * One update of every parameter with a gradient; {@code decay.get(name)} says if weight decay applies.
+     *
+     * <p>Each parameter is updated by DJL's fused native Adam kernel ({@code JniUtils.adamUpdate}: in-place moment
+     * updates, one JNI call per parameter) rather than a dozen NDArray ops each with a full-size temporary and a
+     * scalar copied from the Java heap. That kernel computes {@code w ← w − c·m / (√v + ε')}; with
+     * {@code c = lr·√(1−β2ᵗ)/(1−β1ᵗ)} and {@code ε' = ε·√(1−β2ᵗ)} this is exactly PyTorch's
+     * {@code w − lr·m̂ / (√v̂ + ε)} (multiply numerator and denominator by √(1−β2ᵗ)); its decoupled decay
+     * ({@code adamw = true}) is {@code w ← w − w·lr·wd}, PyTorch's {@code w·(1 − lr·wd)}.
+     */
     public void step(Map<String, Parameter> params, double lr, double weightDecay, java.util.function.Predicate<String> decay) {
         t++;
         double bc1 = 1 - Math.pow(beta1, t);
-        double bc2 = 1 - Math.pow(beta2, t);
+        double sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, t));
+        float stepSize = (float) (lr * sqrtBc2 / bc1);
+        float epsilon = (float) (eps * sqrtBc2);
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
             NDArray w = e.getValue().getArray();
-            try (NDManager tmp = w.getManager().newSubManager(); NDArray g = w.getGradient()) {
-                NDArray mi = m.computeIfAbsent(e.getKey(), k -> w.zerosLike());
-                NDArray vi = v.computeIfAbsent(e.getKey(), k -> w.zerosLike());
-                if (weightDecay > 0 && decay.test(e.getKey())) {
-                    w.muli(1 - lr * weightDecay);
-                }
-                NDArray g1 = g.mul(1 - beta1);
-                g1.attach(tmp);
-                mi.muli(beta1).addi(g1);
-                NDArray g2 = g.square();
-                g2.attach(tmp);
-                g2.muli(1 - beta2);
-                vi.muli(beta2).addi(g2);
-                NDArray vhat = vi.div(bc2);
-                vhat.attach(tmp);
-                NDArray denom = vhat.sqrt();
-                denom.attach(tmp);
-                denom.addi(eps);
-                NDArray upd = mi.div(denom);
-                upd.attach(tmp);
-                upd.muli(lr / bc1);
-                w.subi(upd);
+            NDArray mi = m.computeIfAbsent(e.getKey(), k -> w.zerosLike());
+            NDArray vi = v.computeIfAbsent(e.getKey(), k -> w.zerosLike());
+            float wd = weightDecay > 0 && decay.test(e.getKey()) ? (float) weightDecay : 0f;
+            try (NDArray g = w.getGradient()) {
+                JniUtils.adamUpdate((PtNDArray) w, (PtNDArray) g, (PtNDArray) mi, (PtNDArray) vi, (float) lr, stepSize, wd,
+                        1f, -1f, (float) beta1, (float) beta2, epsilon, true);
             }
         }
     }

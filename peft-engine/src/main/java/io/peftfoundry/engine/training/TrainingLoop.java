@@ -2,8 +2,13 @@ package io.peftfoundry.engine.training;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import io.peftfoundry.engine.io.Tensor;
 import io.peftfoundry.engine.model.HfModule;
 
@@ -242,20 +247,43 @@ final class TrainingLoop {
         }
     }
 
-    /** Scales gradients so their global L2 norm is at most max_grad_norm; returns the norm before clipping. */
+    /**
+     * Scales gradients so their global L2 norm is at most max_grad_norm; returns the norm before clipping.
+     * The per-parameter norms are stacked on the native side and read back once (one host round trip per step, as
+     * {@code torch.nn.utils.clip_grad_norm_}); only a non-finite total is looked into parameter by parameter.
+     */
     static double clip(Map<String, Parameter> params, long step, double maxGradNorm) {
-        double sq = 0;
-        for (Map.Entry<String, Parameter> e : params.entrySet()) {
-            try (NDArray g = e.getValue().getArray().getGradient(); NDArray s = g.square(); NDArray sum = s.sum()) {
-                double v = sum.getDataType() == ai.djl.ndarray.types.DataType.FLOAT64 ? sum.getDouble() : sum.getFloat();
-                if (!Double.isFinite(v)) {
-                    throw new NonFiniteLossException("gradient of '" + e.getKey() + "' became non-finite at step "
-                            + (step + 1) + ": lower the learning rate or enable max_grad_norm");
+        if (params.isEmpty()) {
+            return 0;
+        }
+        double norm;
+        try (NDManager tmp = params.values().iterator().next().getArray().getManager().newSubManager()) {
+            NDList norms = new NDList(params.size());
+            for (Parameter p : params.values()) {
+                NDArray g = p.getArray().getGradient();
+                g.attach(tmp);
+                NDArray n = g.norm();
+                n.attach(tmp);
+                norms.add(n);
+            }
+            NDArray all = NDArrays.stack(norms);
+            all.attach(tmp);
+            NDArray total = all.norm();
+            total.attach(tmp);
+            norm = total.getDataType() == DataType.FLOAT64 ? total.getDouble() : total.getFloat();
+            if (!Double.isFinite(norm)) {
+                int i = 0;
+                for (Map.Entry<String, Parameter> e : params.entrySet()) {
+                    double v = norms.get(i++).toType(DataType.FLOAT64, false).getDouble();
+                    if (!Double.isFinite(v)) {
+                        throw new NonFiniteLossException("gradient of '" + e.getKey() + "' became non-finite at step "
+                                + (step + 1) + ": lower the learning rate or enable max_grad_norm");
+                    }
                 }
-                sq += v;
+                throw new NonFiniteLossException("the global gradient norm overflowed at step " + (step + 1)
+                        + ": lower the learning rate or enable max_grad_norm");
             }
         }
-        double norm = Math.sqrt(sq);
         if (maxGradNorm > 0 && norm > maxGradNorm) {
             double scale = maxGradNorm / (norm + 1e-6);
             for (Parameter p : params.values()) {
@@ -267,11 +295,10 @@ final class TrainingLoop {
         return norm;
     }
 
+    /** Zeroes the gradients in place (DJL's native zero_, no scalar operand, no multiply pass). */
     static void zeroGradients(Map<String, Parameter> params) {
         for (Parameter p : params.values()) {
-            try (NDArray g = p.getArray().getGradient()) {
-                g.muli(0);
-            }
+            JniUtils.zeroGrad((PtNDArray) p.getArray());
         }
     }
 }

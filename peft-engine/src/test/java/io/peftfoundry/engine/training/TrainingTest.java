@@ -184,6 +184,45 @@ class TrainingTest {
     }
 
     @Test
+    void adamWFollowsTorchAdamWFormulaOverSeveralStepsWithChangingGradients() {
+        // reference: torch.optim.AdamW's update in double precision, written out: w ← w(1 − lr·wd);
+        // m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; w ← w − lr·(m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)
+        double lr = 0.05;
+        double wd = 0.1;
+        double eps = 1e-8;
+        double[] w = {1.0, -2.0, 0.5};
+        double[] mRef = new double[3];
+        double[] vRef = new double[3];
+        double[][] coeff = {{3, -0.5, 0.01}, {-1, 2, 0.02}, {0.5, 0.5, -4}, {2, -3, 1e-4}};
+        try (NDManager m = NDManager.newBaseManager()) {
+            var p = ai.djl.nn.Parameter.builder().setName("w").setType(ai.djl.nn.Parameter.Type.OTHER).build();
+            HfModule.assign(p, m.create(new float[] {1f, -2f, 0.5f}, new Shape(3)));
+            p.getArray().setRequiresGradient(true);
+            AdamW adam = new AdamW();
+            for (int t = 1; t <= coeff.length; t++) {
+                float[] c = {(float) coeff[t - 1][0], (float) coeff[t - 1][1], (float) coeff[t - 1][2]};
+                try (var gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                    gc.backward(p.getArray().mul(m.create(c)).sum()); // gradient = c
+                }
+                adam.step(Map.of("w", p), lr, wd, n -> true);
+                TrainingLoop.zeroGradients(Map.of("w", p));
+                for (int i = 0; i < 3; i++) {
+                    double g = c[i];
+                    w[i] *= 1 - lr * wd;
+                    mRef[i] = 0.9 * mRef[i] + 0.1 * g;
+                    vRef[i] = 0.999 * vRef[i] + 0.001 * g * g;
+                    w[i] -= lr * (mRef[i] / (1 - Math.pow(0.9, t))) / (Math.sqrt(vRef[i] / (1 - Math.pow(0.999, t))) + eps);
+                }
+                float[] got = p.getArray().toFloatArray();
+                for (int i = 0; i < 3; i++) {
+                    // float32 arithmetic on values of order 1: a few ulps per step
+                    assertEquals(w[i], got[i], 2e-6, "step " + t + " element " + i);
+                }
+            }
+        }
+    }
+
+    @Test
     void scheduleWarmsUpThenDecaysLinearlyOrByCosine() {
         var lin = LearningRateSchedule.of(1.0, 10, 0.2, false); // 2 warmup steps
         assertEquals(0.5, lin.at(0), 1e-12);
