@@ -32,12 +32,21 @@ public final class EngineSteps {
         com.sun.management.OperatingSystemMXBean os =
                 (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         long[] start = {System.nanoTime(), os.getProcessCpuTime()};
+        // BENCH_PROFILE_STEP=k: a PyTorch profiler trace of step k+1 (from the end of step k to the end of step k+1)
+        long profileAfter = Long.parseLong(System.getenv().getOrDefault("BENCH_PROFILE_STEP", "0"));
+        String profileOut = System.getenv("BENCH_PROFILE_OUT");
         TrainingListener listener = new TrainingListener() {
             @Override
             public void onStep(long step, long totalSteps, int epoch, double loss, double learningRate,
                     double tokensPerSecond, double etaSeconds) {
+                if (profileAfter > 0 && step == profileAfter + 1) {
+                    ai.djl.pytorch.jni.JniUtils.stopProfile(profileOut);
+                }
                 ends.add(System.nanoTime());
                 cpu.add(os.getProcessCpuTime());
+                if (profileAfter > 0 && step == profileAfter) {
+                    ai.djl.pytorch.jni.JniUtils.startProfile(false, false, false);
+                }
                 System.err.printf(Locale.ROOT, "engine step %d/%d loss %.4f%n", step, totalSteps, loss);
             }
         };

@@ -36,6 +36,8 @@ def parse():
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--result", required=True)
+    p.add_argument("--profile-step", type=int, default=0, help="write a PyTorch profiler trace of step k+1 (0: none)")
+    p.add_argument("--profile-out")
     return p.parse_args()
 
 
@@ -124,7 +126,11 @@ def main():
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
     sched = get_linear_schedule_with_warmup(opt, max(1, int(0.06 * a.steps)), a.steps)
     times, cpu = [], []
+    prof = None
     for step, b in enumerate(batches, 1):
+        if a.profile_step and step == a.profile_step + 1:
+            prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
+            prof.__enter__()
         t0 = time.perf_counter()
         c0 = time.process_time()
         loss = model(**b).loss
@@ -136,6 +142,10 @@ def main():
         lv = loss.item()
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
+        if prof is not None:
+            prof.__exit__(None, None, None)
+            prof.export_chrome_trace(a.profile_out)
+            prof = None
         print(f"hf step {step}/{len(batches)} loss {lv:.4f} {times[-1]:.3f} s", file=sys.stderr, flush=True)
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     json.dump({"step_seconds": times, "step_cpu_seconds": cpu, "trainable": trainable, "total": total, "library": lib,

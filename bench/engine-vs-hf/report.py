@@ -155,6 +155,11 @@ for p in plot_names:
     L.append("")
     L.append(f"![{p}](../../docs/benchmarks/{p})")
 L.append("")
+# hand-written analysis kept beside the script (where the time goes, what each engine change bought)
+notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
+if os.path.exists(notes):
+    L.append(open(notes, encoding="utf-8").read().strip())
+    L.append("")
 with open(dst, "w", encoding="utf-8") as f:
     f.write("\n".join(L))
 print("\n".join(L), file=sys.stderr)
