@@ -10,7 +10,7 @@ import io.peftfoundry.devstack.testing.DevStackTestResource;
 import io.peftfoundry.engine.adapter.AdapterFiles;
 import io.peftfoundry.engine.method.full.FullFineTune;
 import io.peftfoundry.engine.method.lora.LoraConfig;
-import io.peftfoundry.engine.model.BertCheckpoint;
+import io.peftfoundry.engine.model.bert.BertCheckpoint;
 import io.peftfoundry.engine.model.TextTokenizer;
 import io.peftfoundry.engine.task.classification.ClassificationData;
 import io.peftfoundry.engine.task.classification.ClassificationModel;

@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.peftfoundry.engine.model.BertCheckpoint;
-import io.peftfoundry.engine.model.BertConfig;
-import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.bert.BertCheckpoint;
+import io.peftfoundry.engine.model.bert.BertConfig;
+import io.peftfoundry.engine.model.bert.BertModel;
 
 import java.util.Random;
 

@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.peftfoundry.engine.model.BertCheckpoint;
-import io.peftfoundry.engine.model.BertConfig;
+import io.peftfoundry.engine.model.bert.BertCheckpoint;
+import io.peftfoundry.engine.model.bert.BertConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -2,9 +2,9 @@ package io.peftfoundry.eval.serving;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import io.peftfoundry.engine.model.BertCheckpoint;
-import io.peftfoundry.engine.model.BertConfig;
-import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.bert.BertCheckpoint;
+import io.peftfoundry.engine.model.bert.BertConfig;
+import io.peftfoundry.engine.model.bert.BertModel;
 
 import java.io.IOException;
 import java.nio.file.Path;

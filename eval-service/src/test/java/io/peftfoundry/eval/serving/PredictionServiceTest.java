@@ -3,7 +3,7 @@ package io.peftfoundry.eval.serving;
 import ai.djl.ndarray.NDManager;
 import io.peftfoundry.engine.adapter.AdapterFiles;
 import io.peftfoundry.engine.method.lora.LoraConfig;
-import io.peftfoundry.engine.model.BertCheckpoint;
+import io.peftfoundry.engine.model.bert.BertCheckpoint;
 import io.peftfoundry.engine.model.TextTokenizer;
 import io.peftfoundry.engine.task.classification.ClassificationModel;
 import io.peftfoundry.engine.task.classification.Example;

@@ -2,8 +2,8 @@ package io.peftfoundry.engine.importer;
 
 import io.peftfoundry.engine.io.SafeTensors;
 import io.peftfoundry.engine.io.Tensor;
-import io.peftfoundry.engine.model.BertCheckpoint;
-import io.peftfoundry.engine.model.BertConfig;
+import io.peftfoundry.engine.model.bert.BertCheckpoint;
+import io.peftfoundry.engine.model.bert.BertConfig;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -2,13 +2,13 @@ package io.peftfoundry.engine.method;
 
 import ai.djl.ndarray.NDManager;
 import io.peftfoundry.engine.model.Backbone;
-import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.bert.BertModel;
 
 /**
  * Walks a frozen backbone and adds a method's modules to it (PEFT's model.py). The tools a method
  * has: {@link io.peftfoundry.engine.model.HfModule#replaceModule} to wrap any named linear (LoRA,
  * IA3 — IA3's feed-forward scaling wraps {@code output.dense} and scales its input, the GELU
- * activation), {@link io.peftfoundry.engine.model.BertSublayerOutput#setAdapter} after the
+ * activation), {@link io.peftfoundry.engine.model.bert.BertSublayerOutput#setAdapter} after the
  * attention output / FFN (bottleneck adapters), {@link BertModel#setPrefixEncoder} (prefix tuning)
  * and {@link BertModel#setPromptEncoder} (prompt tuning).
  */

@@ -10,7 +10,7 @@
  * <p>Adding a method: create {@code method/<name>/{XConfig, XLayer, XInjector}}, implement
  * {@link io.peftfoundry.engine.method.MethodInjector} returning an {@link
  * io.peftfoundry.engine.method.InjectedMethod}, register one line in {@code PeftMethods}. An injector
- * receives a {@link io.peftfoundry.engine.model.Backbone}: an encoder ({@link io.peftfoundry.engine.model.BertModel})
+ * receives a {@link io.peftfoundry.engine.model.Backbone}: an encoder ({@link io.peftfoundry.engine.model.bert.BertModel})
  * or a decoder ({@link io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel}). Wrapping named linears (LoRA, IA3)
  * and full fine-tuning work on both; the other hooks are the encoder's for now ({@code Backbone.requireBert}).
  * Hooks on the backbone:

@@ -1,6 +1,7 @@
 package io.peftfoundry.engine.model;
 
 import ai.djl.nn.Parameter;
+import io.peftfoundry.engine.model.bert.BertModel;
 
 import java.util.LinkedHashMap;
 

@@ -9,7 +9,7 @@ import io.peftfoundry.engine.TestModels;
 import io.peftfoundry.engine.io.Tensor;
 import io.peftfoundry.engine.method.adapter.AdapterConfig;
 import io.peftfoundry.engine.method.adapter.AdapterConfig.Variant;
-import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.bert.BertModel;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;

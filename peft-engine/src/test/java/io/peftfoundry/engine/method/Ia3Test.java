@@ -12,7 +12,7 @@ import io.peftfoundry.engine.io.Tensor;
 import io.peftfoundry.engine.method.ia3.Ia3Config;
 import io.peftfoundry.engine.method.ia3.Ia3Injector;
 import io.peftfoundry.engine.method.ia3.Ia3Linear;
-import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.bert.BertModel;
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
 import org.junit.jupiter.api.Test;
@@ -83,7 +83,7 @@ class Ia3Test {
     void mergedEqualsUnmergedAndUnmergeRestoresWeights() {
         try (NDManager m = NDManager.newBaseManager()) {
             BertModel model = TestModels.tiny(m, 1);
-            Map<String, Tensor> before = io.peftfoundry.engine.model.BertCheckpoint.backboneTensors(model);
+            Map<String, Tensor> before = io.peftfoundry.engine.model.bert.BertCheckpoint.backboneTensors(model);
             InjectedMethod ia3 = PeftMethods.byType("ia3").inject(model, Ia3Config.defaults(), m, 3);
             MethodTestSupport.perturb(ia3, m, 8, 0.3);
             NDList in = TestModels.inputs(m, 2, 6, 1, 2);
@@ -94,7 +94,7 @@ class Ia3Test {
             // (x⊙l)·Wᵀ vs x·(W⊙l)ᵀ: float32 re-association, a few ulps on O(1) activations
             assertTrue(TestModels.maxAbsDiff(unmerged, merged) < 1e-5, "diff " + TestModels.maxAbsDiff(unmerged, merged));
             ia3.unmerge();
-            Map<String, Tensor> after = io.peftfoundry.engine.model.BertCheckpoint.backboneTensors(model);
+            Map<String, Tensor> after = io.peftfoundry.engine.model.bert.BertCheckpoint.backboneTensors(model);
             for (String k : before.keySet()) {
                 float[] a = before.get(k).toFloats();
                 float[] b = after.get(k).toFloats();

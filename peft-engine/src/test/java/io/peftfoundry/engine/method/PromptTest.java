@@ -7,8 +7,8 @@ import io.peftfoundry.engine.TestModels;
 import io.peftfoundry.engine.io.Tensor;
 import io.peftfoundry.engine.method.prompt.PromptConfig;
 import io.peftfoundry.engine.method.prompt.PromptConfig.Init;
-import io.peftfoundry.engine.model.BertCheckpoint;
-import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.bert.BertCheckpoint;
+import io.peftfoundry.engine.model.bert.BertModel;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;

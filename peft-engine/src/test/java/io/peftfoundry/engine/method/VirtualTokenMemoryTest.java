@@ -9,7 +9,7 @@ import ai.djl.training.ParameterStore;
 import io.peftfoundry.engine.TestModels;
 import io.peftfoundry.engine.method.prefix.PrefixConfig;
 import io.peftfoundry.engine.method.prompt.PromptConfig;
-import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.bert.BertModel;
 import io.peftfoundry.engine.model.HfModule;
 import org.junit.jupiter.api.Test;
 

@@ -14,12 +14,12 @@ import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.MethodInjector;
 import io.peftfoundry.engine.method.MethodTensors;
-import io.peftfoundry.engine.model.BertLayer;
+import io.peftfoundry.engine.model.bert.BertLayer;
 import io.peftfoundry.engine.model.Backbone;
 import io.peftfoundry.engine.model.CausalDecoder;
 import io.peftfoundry.engine.model.DecoderBlock;
-import io.peftfoundry.engine.model.BertModel;
-import io.peftfoundry.engine.model.BertSublayerOutput;
+import io.peftfoundry.engine.model.bert.BertModel;
+import io.peftfoundry.engine.model.bert.BertSublayerOutput;
 import io.peftfoundry.engine.model.HfModule;
 
 import java.io.IOException;

@@ -12,10 +12,10 @@ import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.MethodInjector;
 import io.peftfoundry.engine.method.MethodTensors;
-import io.peftfoundry.engine.model.BertConfig;
+import io.peftfoundry.engine.model.bert.BertConfig;
 import io.peftfoundry.engine.model.Backbone;
 import io.peftfoundry.engine.model.CausalDecoder;
-import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.bert.BertModel;
 import io.peftfoundry.engine.model.HfLinear;
 
 import java.io.IOException;

@@ -8,7 +8,7 @@ import ai.djl.training.ParameterStore;
 import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.PeftMethods;
-import io.peftfoundry.engine.model.BertModel;
+import io.peftfoundry.engine.model.bert.BertModel;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

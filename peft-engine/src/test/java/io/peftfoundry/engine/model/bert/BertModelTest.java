@@ -1,4 +1,4 @@
-package io.peftfoundry.engine.model;
+package io.peftfoundry.engine.model.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;

@@ -1,4 +1,4 @@
-package io.peftfoundry.engine.model;
+package io.peftfoundry.engine.model.bert;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,5 +1,8 @@
-package io.peftfoundry.engine.model;
+package io.peftfoundry.engine.model.bert;
 
+import io.peftfoundry.engine.model.HfLayerNorm;
+import io.peftfoundry.engine.model.HfLinear;
+import io.peftfoundry.engine.model.HfModule;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.norm.Dropout;

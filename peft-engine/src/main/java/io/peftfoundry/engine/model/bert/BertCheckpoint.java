@@ -1,5 +1,7 @@
-package io.peftfoundry.engine.model;
+package io.peftfoundry.engine.model.bert;
 
+import io.peftfoundry.engine.model.Backbone;
+import io.peftfoundry.engine.model.HfCheckpoints;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;

@@ -1,5 +1,8 @@
-package io.peftfoundry.engine.model;
+package io.peftfoundry.engine.model.bert;
 
+import io.peftfoundry.engine.model.Backbone;
+import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.HfModuleList;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
