@@ -25,6 +25,11 @@ public final class TestArtifacts {
 
     /** A safetensors file with zero-filled F32 tensors of the given shapes. */
     public static byte[] safetensors(Map<String, long[]> shapes) {
+        return safetensors(shapes, "F32", 4);
+    }
+
+    /** Zero-filled tensors of one dtype ({@code BF16}, 2 bytes an element; {@code F32}, 4). */
+    public static byte[] safetensors(Map<String, long[]> shapes, String dtype, int elementBytes) {
         StringBuilder header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
         long offset = 0;
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
@@ -35,8 +40,8 @@ public final class TestArtifacts {
                 shape.append(i == 0 ? "" : ",").append(e.getValue()[i]);
             }
             shape.append("]");
-            long bytes = n * 4;
-            header.append(",\"").append(e.getKey()).append("\":{\"dtype\":\"F32\",\"shape\":").append(shape)
+            long bytes = n * elementBytes;
+            header.append(",\"").append(e.getKey()).append("\":{\"dtype\":\"").append(dtype).append("\",\"shape\":").append(shape)
                     .append(",\"data_offsets\":[").append(offset).append(",").append(offset + bytes).append("]}");
             offset += bytes;
         }

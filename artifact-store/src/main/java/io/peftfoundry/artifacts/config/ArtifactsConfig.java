@@ -18,6 +18,10 @@ public interface ArtifactsConfig {
     @WithDefault("20")
     int maxReportedErrors();
 
+    /** Bytes of a download held back until the blob's digest is verified (and the size verified before sending anything). */
+    @WithDefault("1048576")
+    int verifyTailBytes();
+
     Checkpoints checkpoints();
 
     /** Lifetime of presigned download URLs. */

@@ -51,6 +51,19 @@ public class ModelsResource {
         return Response.status(201).entity(Views.model(a)).build();
     }
 
+    /**
+     * The zip as the raw request body ({@code curl -H 'Content-Type: application/zip' --data-binary @model.zip
+     * "…/v1/models?name=NAME"}): for large models — one pass (receive → SHA-256 → work file), no multipart spool.
+     */
+    @POST
+    @Consumes({"application/zip", MediaType.APPLICATION_OCTET_STREAM})
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response registerStream(java.io.InputStream body, @QueryParam("name") String name,
+                                   @QueryParam("tenant") String onBehalfOf) throws IOException {
+        Artifact a = models.registerStream(caller.get(), body, name, onBehalfOf);
+        return Response.status(201).entity(Views.model(a)).build();
+    }
+
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> list() {

@@ -39,6 +39,9 @@ public final class Views {
         if (a.labels() != null) {
             m.put("labels", a.labels());
         }
+        if (a.annotations() != null && a.annotations().has("chat_examples")) {
+            m.put("chat_examples", a.annotations().get("chat_examples").asLong());
+        }
         m.put("status", "processed");
         return m;
     }
@@ -64,6 +67,10 @@ public final class Views {
         m.put("name", a.name());
         m.put("owned_by", a.tenant());
         m.put("model_type", a.annotations().path("model_type").asText(null));
+        m.put("family", a.annotations().path("model_type").asText(null));
+        m.put("parameters", a.annotations().path("parameters").isNumber() ? a.annotations().get("parameters").asLong() : null);
+        m.put("dtype", a.annotations().path("dtype").asText(null));
+        m.put("chat_template", a.annotations().path("chat_template").asBoolean(false));
         m.put("annotations", a.annotations());
         return m;
     }

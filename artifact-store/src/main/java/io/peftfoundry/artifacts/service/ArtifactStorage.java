@@ -15,9 +15,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Stores manifest + blob together and reads blobs back verified. Every read goes through a
- * digesting stream into a scratch file; only when the sha-256 and size match the manifest is the
- * scratch file served. A mismatch is a 500 problem, never a silently served corrupted blob.
+ * Stores manifest + blob together and reads blobs back through a digesting stream ({@link #openDigesting}); what was
+ * read is compared with the manifest ({@link #checkIntegrity}) — see {@code rest/Downloads} for how a mismatch is
+ * never served as a complete body.
  */
 @ApplicationScoped
 public class ArtifactStorage {
@@ -28,13 +28,20 @@ public class ArtifactStorage {
     private final ManifestRepository manifests;
     private final Path workDir;
     private final long maxUploadBytes;
+    private final int verifyTailBytes;
 
     public ArtifactStorage(BlobStore blobs, ManifestRepository manifests, ArtifactsConfig config) throws IOException {
         this.blobs = blobs;
         this.manifests = manifests;
         this.workDir = Path.of(config.workDir());
         this.maxUploadBytes = config.maxUploadBytes();
+        this.verifyTailBytes = config.verifyTailBytes();
         Files.createDirectories(workDir);
+    }
+
+    /** foundry.artifacts.verify-tail-bytes: the tail of a download held back until it is verified (rest/Downloads). */
+    public int verifyTailBytes() {
+        return verifyTailBytes;
     }
 
     public Path workDir() {
@@ -76,31 +83,19 @@ public class ArtifactStorage {
         }
     }
 
-    /**
-     * Copies the blob into a scratch file while digesting it and returns the file only when digest and
-     * size match the manifest. The caller deletes the file.
-     */
-    public Path verifiedCopy(Artifact a) throws IOException {
-        Path tmp = Files.createTempFile(workDir, "read-", ".blob");
-        boolean ok = false;
-        try (InputStream raw = blobs.open(a.digest());
-             Digests.HashingInputStream in = new Digests.HashingInputStream(raw);
-             OutputStream out = Files.newOutputStream(tmp)) {
-            in.transferTo(out);
-            Digests.DigestAndSize got = in.result();
-            if (got.size() != a.size() || !got.sha256Hex().equals(a.digest())) {
-                LOG.errorf("integrity failure on %s %s: manifest sha256 %s size %d, stored blob sha256 %s size %d",
-                        a.kind(), a.id(), a.digest(), a.size(), got.sha256Hex(), got.size());
-                throw new ProblemException(500, "blob-integrity", "Stored content is corrupted",
-                        "the stored content of " + a.id() + " does not match its recorded sha-256/size; it was not served."
-                                + " Re-upload the artifact or contact the operator");
-            }
-            ok = true;
-            return tmp;
-        } finally {
-            if (!ok) {
-                Files.deleteIfExists(tmp);
-            }
+    /** The blob as a stream that digests what it reads; {@link #checkIntegrity} compares the result with the manifest. */
+    public Digests.HashingInputStream openDigesting(Artifact a) throws IOException {
+        return new Digests.HashingInputStream(blobs.open(a.digest()));
+    }
+
+    /** Throws the 500 blob-integrity problem (and logs) when what was read is not what the manifest recorded. */
+    public void checkIntegrity(Artifact a, Digests.DigestAndSize got) {
+        if (got.size() != a.size() || !got.sha256Hex().equals(a.digest())) {
+            LOG.errorf("integrity failure on %s %s: manifest sha256 %s size %d, stored blob sha256 %s size %d",
+                    a.kind(), a.id(), a.digest(), a.size(), got.sha256Hex(), got.size());
+            throw new ProblemException(500, "blob-integrity", "Stored content is corrupted",
+                    "the stored content of " + a.id() + " does not match its recorded sha-256/size; it was not served."
+                            + " Re-upload the artifact or contact the operator");
         }
     }
 

@@ -76,10 +76,19 @@ public class FileService {
         }
         String mediaType = report.plainText() ? "text/plain" : "application/jsonl";
         Artifact a = new Artifact(ArtifactIds.next("file"), tenant, Artifact.DATASET, displayName(fileName),
-                digest.sha256Hex(), digest.size(), mediaType, mapper.createObjectNode(),
+                digest.sha256Hex(), digest.size(), mediaType, annotations(report),
                 OffsetDateTime.now(ZoneOffset.UTC), purpose, report.task().wireName(), report.lineCount(),
                 report.labels(), null, null, null);
         return storage.store(a, file);
+    }
+
+    /** {@code chat_examples}: how many sft lines are {@code {"messages": …}} conversations (job-api checks the model has a template). */
+    private com.fasterxml.jackson.databind.node.ObjectNode annotations(DatasetReport report) {
+        com.fasterxml.jackson.databind.node.ObjectNode n = mapper.createObjectNode();
+        if (report.chatExamples() > 0) {
+            n.put("chat_examples", report.chatExamples());
+        }
+        return n;
     }
 
     public List<Artifact> list(Caller caller) {

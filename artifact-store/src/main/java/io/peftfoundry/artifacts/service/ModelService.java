@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
 public class ModelService {
 
     /** Architectures peft-engine can load today. */
-    public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert", "gpt2", "llama");
+    public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert", "gpt2", "llama", "mistral", "qwen2");
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
     private final ArtifactStorage storage;
@@ -48,6 +48,34 @@ public class ModelService {
 
     /** Registers a model zip for a tenant ({@link ManifestRepository#BUILTIN_TENANT} for built-ins). */
     public Artifact register(String tenant, Path zip, long size, String name) throws IOException {
+        return register(tenant, zip, size, name, null);
+    }
+
+    /**
+     * The zip streamed as the request body ({@code Content-Type: application/zip}): copied once to a work file while
+     * SHA-256 digests it (no second pass over a multipart spool), refused with 413 as soon as it passes the upload limit.
+     */
+    public Artifact registerStream(Caller caller, java.io.InputStream body, String name, String onBehalfOf) throws IOException {
+        String tenant = caller.owningTenant(onBehalfOf);
+        Path work = java.nio.file.Files.createTempFile(storage.workDir(), "model-", ".zip");
+        try {
+            Digests.DigestAndSize digest;
+            try (Digests.HashingInputStream in = new Digests.HashingInputStream(body);
+                 java.io.OutputStream out = java.nio.file.Files.newOutputStream(work)) {
+                byte[] buf = new byte[1 << 20];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    out.write(buf, 0, n);
+                    storage.checkUploadSize(in.count());
+                }
+                digest = in.result();
+            }
+            return register(tenant, work, digest.size(), name, digest);
+        } finally {
+            java.nio.file.Files.deleteIfExists(work);
+        }
+    }
+
+    private Artifact register(String tenant, Path zip, long size, String name, Digests.DigestAndSize known) throws IOException {
         if (name == null || !NAME.matcher(name).matches()) {
             throw ProblemException.badRequest("invalid-field", "'name' must be 1–64 characters of a-z, 0-9, '.', '_', '-'",
                     List.of(FieldError.of("name", name == null ? "missing" : "invalid '" + name + "'")));
@@ -66,14 +94,20 @@ public class ModelService {
         }
         ObjectNode annotations = new ObjectMapper().createObjectNode();
         annotations.put("model_type", result.modelType());
+        annotations.put("family", result.modelType());
         annotations.put("tensors", result.tensorCount());
         annotations.put("parameters", result.parameterCount());
-        for (String key : List.of("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size", "max_position_embeddings")) {
+        annotations.put("dtype", result.dtype());
+        annotations.set("parameters_by_dtype", new ObjectMapper().valueToTree(result.parametersByDtype()));
+        annotations.put("shards", result.shards());
+        annotations.put("chat_template", result.chatTemplate());
+        for (String key : List.of("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "vocab_size",
+                "max_position_embeddings", "torch_dtype")) {
             if (result.config().has(key)) {
                 annotations.set(key, result.config().get(key));
             }
         }
-        Digests.DigestAndSize digest = Digests.of(zip);
+        Digests.DigestAndSize digest = known != null ? known : Digests.of(zip);
         Artifact a = new Artifact(ArtifactIds.next("model"), tenant, Artifact.MODEL, name, digest.sha256Hex(), digest.size(),
                 "application/zip", annotations, OffsetDateTime.now(ZoneOffset.UTC), null, null, null, null, null, null, null);
         return storage.store(a, zip);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftfoundry.artifacts.rest.Problem.FieldError;
+import io.peftfoundry.engine.task.causal.CausalData;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,7 +20,10 @@ import java.util.TreeSet;
 /**
  * Checks a dataset line by line, streaming (one line in memory at a time):
  * every non-blank JSONL line parses to an object whose required fields are non-empty strings
- * ({@code text}/{@code label}, {@code prompt}/{@code completion}, {@code text}); classification needs at
+ * ({@code text}/{@code label}, {@code prompt}/{@code completion}, {@code text}); an sft line may instead be an OpenAI
+ * chat conversation {@code {"messages": [{"role", "content"}, …]}}, checked by peft-engine's
+ * {@link CausalData#checkMessages} (roles system/user/assistant, string contents, at most
+ * {@value CausalData#MAX_MESSAGES} messages, an assistant answer with content); classification needs at
  * least two distinct labels. A UTF-8 BOM, CRLF line ends and blank lines are tolerated.
  * {@code continued_pretraining} also accepts plain text (first non-blank line not starting with '{').
  * Without a declared task, the task is inferred from the first valid line's fields.
@@ -73,6 +77,7 @@ public class DatasetValidator {
         final TreeSet<String> labels = new TreeSet<>();
         long totalErrors;
         long examples;
+        long chatExamples;
         DatasetTask task;
         Boolean plainText;
         boolean tooManyLabels;
@@ -104,11 +109,15 @@ public class DatasetValidator {
                 error(lineNo, null, "expected a JSON object, got " + (node == null ? "nothing" : node.getNodeType().name().toLowerCase()));
                 return;
             }
+            if (node.has("messages")) {
+                chat(lineNo, node);
+                return;
+            }
             if (task == null) {
                 task = infer(node);
                 if (task == null) {
                     error(lineNo, null, "cannot infer the task: expected fields text+label (classification), "
-                            + "prompt+completion (sft) or text (continued_pretraining); or pass 'task'");
+                            + "prompt+completion or messages (sft) or text (continued_pretraining); or pass 'task'");
                     return;
                 }
             }
@@ -137,6 +146,23 @@ public class DatasetValidator {
                     error(lineNo, "label", "more than " + MAX_LABELS + " distinct labels");
                 }
             }
+        }
+
+        void chat(long lineNo, JsonNode node) {
+            if (task == null) {
+                task = DatasetTask.SFT;
+            }
+            if (task != DatasetTask.SFT) {
+                error(lineNo, "messages", "a chat conversation is sft data, but this is a " + task.wireName() + " dataset");
+                return;
+            }
+            String problem = CausalData.checkMessages(node.get("messages"));
+            if (problem != null) {
+                error(lineNo, "messages", problem);
+                return;
+            }
+            examples++;
+            chatExamples++;
         }
 
         String fieldProblem(String field, JsonNode v) {
@@ -178,7 +204,7 @@ public class DatasetValidator {
                         + labels.size() + (labels.isEmpty() ? "" : " (" + String.join(", ", labels) + ")"));
             }
             return new DatasetReport(task, Boolean.TRUE.equals(plainText), examples,
-                    task == DatasetTask.CLASSIFICATION ? List.copyOf(labels) : null, List.copyOf(errors), totalErrors);
+                    task == DatasetTask.CLASSIFICATION ? List.copyOf(labels) : null, List.copyOf(errors), totalErrors, chatExamples);
         }
 
         void error(Long line, String field, String message) {

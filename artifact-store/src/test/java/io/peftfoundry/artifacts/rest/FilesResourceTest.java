@@ -120,6 +120,41 @@ class FilesResourceTest {
     }
 
     @Test
+    void largeBlobIsStreamedVerifiedAndACorruptedOneIsCutBeforeItsTail() throws Exception {
+        // ~0.9 MiB (under the tests' 1 MiB upload limit): streamed straight from S3 (no scratch file), the last
+        // 64 KiB (foundry.artifacts.verify-tail-bytes in the test profile) held back until the digest matches
+        int tail = 65536;
+        byte[] content = classification(12_000).getBytes(StandardCharsets.UTF_8);
+        org.junit.jupiter.api.Assertions.assertTrue(content.length > 4 * tail && content.length < 1 << 20, "size " + content.length);
+        String id = upload(KEY_A, content, "fine-tune", null).then().statusCode(201).extract().path("id");
+        byte[] served = given().header("Authorization", "Bearer " + KEY_A).get("/v1/files/" + id + "/content").then()
+                .statusCode(200).header("X-Content-SHA256", sha256(content)).extract().asByteArray();
+        assertArrayEquals(content, served);
+
+        String key = BlobStore.keyFor(sha256(content));
+        byte[] stored = content.clone();
+        stored[10] ^= 0x01; // early in the blob: those bytes have been sent when the mismatch is known
+        blobs.client().putObject(PutObjectArgs.builder().bucket(blobs.bucket()).object(key)
+                .stream(new ByteArrayInputStream(stored), stored.length, -1).build());
+        java.net.HttpURLConnection c = (java.net.HttpURLConnection) new java.net.URL(
+                "http://127.0.0.1:" + io.restassured.RestAssured.port + "/v1/files/" + id + "/content").openConnection();
+        c.setRequestProperty("Authorization", "Bearer " + KEY_A);
+        assertEquals(200, c.getResponseCode());
+        assertEquals(content.length, c.getContentLengthLong());
+        long received = 0;
+        try (InputStream in = c.getInputStream()) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                received += n;
+            }
+        } catch (java.io.IOException expected) {
+            // the connection is closed short of Content-Length: the client sees an error, never a complete body
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(received <= content.length - tail,
+                "received " + received + " of " + content.length + " bytes of a corrupted blob");
+    }
+
+    @Test
     void malformedDatasetsAreRejectedWithLineNumbers() {
         // line 2: bad JSON; line 3: label missing; line 5: empty text (line 4 is blank, ignored)
         String bad = "{\"text\":\"fine\",\"label\":\"a\"}\n"

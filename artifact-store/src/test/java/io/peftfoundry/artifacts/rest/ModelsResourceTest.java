@@ -60,6 +60,83 @@ class ModelsResourceTest {
         register(TestArtifacts.zip(tinyBert("bert")), name).then().statusCode(409);
     }
 
+    /**
+     * A Qwen2-shaped bf16 checkpoint in two shards with chat_template.jinja: embed 8x4 (32) + q_proj 4x4 (16) + its bias
+     * 4 in shard 1, norm 4 + lm_head 8x4 (32) in shard 2 = 88 parameters.
+     */
+    static Map<String, byte[]> shardedQwen2(boolean withSecondShard, String extraIndexTensor) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("config.json", TestArtifacts.utf8("{\"model_type\":\"qwen2\",\"hidden_size\":4,\"num_hidden_layers\":1,"
+                + "\"vocab_size\":8,\"torch_dtype\":\"bfloat16\"}"));
+        Map<String, long[]> s1 = new LinkedHashMap<>();
+        s1.put("model.embed_tokens.weight", new long[] {8, 4});
+        s1.put("model.layers.0.self_attn.q_proj.weight", new long[] {4, 4});
+        s1.put("model.layers.0.self_attn.q_proj.bias", new long[] {4});
+        Map<String, long[]> s2 = new LinkedHashMap<>();
+        s2.put("model.norm.weight", new long[] {4});
+        s2.put("lm_head.weight", new long[] {8, 4});
+        files.put("model-00001-of-00002.safetensors", TestArtifacts.safetensors(s1, "BF16", 2));
+        if (withSecondShard) {
+            files.put("model-00002-of-00002.safetensors", TestArtifacts.safetensors(s2, "BF16", 2));
+        }
+        StringBuilder index = new StringBuilder("{\"metadata\":{\"total_size\":176},\"weight_map\":{");
+        s1.keySet().forEach(k -> index.append('"').append(k).append("\":\"model-00001-of-00002.safetensors\","));
+        s2.keySet().forEach(k -> index.append('"').append(k).append("\":\"model-00002-of-00002.safetensors\","));
+        if (extraIndexTensor != null) {
+            index.append('"').append(extraIndexTensor).append("\":\"model-00001-of-00002.safetensors\",");
+        }
+        index.setLength(index.length() - 1);
+        files.put("model.safetensors.index.json", TestArtifacts.utf8(index.append("}}").toString()));
+        files.put("tokenizer.json", TestArtifacts.utf8("{\"version\":\"1.0\",\"model\":{\"type\":\"BPE\"}}"));
+        files.put("tokenizer_config.json", TestArtifacts.utf8("{\"eos_token\":\"<|im_end|>\"}"));
+        files.put("chat_template.jinja", TestArtifacts.utf8("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"));
+        return files;
+    }
+
+    @Test
+    void shardedBf16ModelWithChatTemplateReportsFamilyParametersAndDtype() throws Exception {
+        String name = "tiny-qwen2-" + UUID.randomUUID().toString().substring(0, 8);
+        register(TestArtifacts.zip(shardedQwen2(true, null)), name).then().statusCode(201)
+                .body("family", equalTo("qwen2"))
+                .body("parameters", equalTo(88))
+                .body("dtype", equalTo("BF16"))
+                .body("chat_template", equalTo(true))
+                .body("annotations.shards", equalTo(2))
+                .body("annotations.tensors", equalTo(5));
+        // a single-file F32 BERT has no template
+        register(TestArtifacts.zip(tinyBert("bert")), "b-" + name).then().statusCode(201)
+                .body("dtype", equalTo("F32")).body("chat_template", equalTo(false)).body("annotations.shards", equalTo(1));
+    }
+
+    @Test
+    void zipStreamedAsTheRawBodyIsRegisteredWithTheSameDigestAsItsBytes() throws Exception {
+        String name = "raw-qwen2-" + UUID.randomUUID().toString().substring(0, 8);
+        byte[] zip = java.nio.file.Files.readAllBytes(TestArtifacts.zip(shardedQwen2(true, null)));
+        String digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(zip));
+        given().header("Authorization", "Bearer " + KEY_A).contentType("application/zip").body(zip)
+                .queryParam("name", name).when().post("/v1/models").then().statusCode(201)
+                .body("family", equalTo("qwen2")).body("dtype", equalTo("BF16")).body("parameters", equalTo(88))
+                .body("digest", equalTo("sha256:" + digest)).body("bytes", equalTo(zip.length));
+        byte[] back = given().header("Authorization", "Bearer " + KEY_A).get("/v1/models/" + name + "/content").then()
+                .statusCode(200).extract().asByteArray();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(zip, back);
+        // over the upload limit (1 MiB in tests) without Content-Length: refused while streaming, nothing stored
+        byte[] big = new byte[(1 << 20) + 4096];
+        given().header("Authorization", "Bearer " + KEY_A).contentType("application/zip")
+                .body(new java.io.ByteArrayInputStream(big)).queryParam("name", name + "-big").when().post("/v1/models").then()
+                .statusCode(413);
+        given().header("Authorization", "Bearer " + KEY_A).get("/v1/models/" + name + "-big").then().statusCode(404);
+    }
+
+    @Test
+    void shardedModelWithAMissingShardOrTensorIsRejectedNamingIt() throws Exception {
+        register(TestArtifacts.zip(shardedQwen2(false, null)), "q-missing").then().statusCode(400)
+                .body("detail", containsString("model-00002-of-00002.safetensors missing"))
+                .body("errors[0].field", equalTo("model-00002-of-00002.safetensors"));
+        register(TestArtifacts.zip(shardedQwen2(true, "model.layers.0.mlp.up_proj.weight")), "q-tensor").then().statusCode(400)
+                .body("detail", containsString("does not hold tensor 'model.layers.0.mlp.up_proj.weight'"));
+    }
+
     @Test
     void zipWithoutTokenizerIsRejectedNamingTheFile() throws Exception {
         Map<String, byte[]> files = tinyBert("bert");

@@ -63,6 +63,36 @@ class DatasetValidatorTest {
         assertTrue(r.errors().get(0).message().contains("UTF-8"));
     }
 
+    static final String CHAT = "{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"hi\"},"
+            + "{\"role\":\"assistant\",\"content\":\"hello\"}]}";
+
+    @Test
+    void chatConversationsAreSftDataAndCounted() throws IOException {
+        DatasetReport r = validate(CHAT + "\n{\"prompt\":\"a\",\"completion\":\"b\"}\n" + CHAT + "\n", null);
+        assertTrue(r.valid(), () -> r.errors().toString());
+        assertEquals(DatasetTask.SFT, r.task());
+        assertEquals(3, r.lineCount());
+        assertEquals(2, r.chatExamples());
+    }
+
+    @Test
+    void badChatLinesAreFaultsWithTheirLineNumbers() throws IOException {
+        String content = CHAT + "\n"
+                + "{\"messages\":[{\"role\":\"tool\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\"y\"}]}\n"
+                + "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\" \"}]}\n"
+                + "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"x\"}]}]}\n"
+                + "{\"messages\":\"hi\"}\n";
+        DatasetReport r = new DatasetValidator(new ObjectMapper(), 10).validate(
+                new ByteArrayInputStream(content.getBytes(StandardCharsets.UTF_8)), DatasetTask.SFT);
+        assertEquals(List.of(2L, 3L, 4L, 5L), r.errors().stream().map(e -> e.line()).toList());
+        assertTrue(r.errors().get(0).message().contains("messages[0].role"), r.errors().toString());
+        assertTrue(r.errors().get(1).message().contains("no assistant message with content"), r.errors().toString());
+        assertTrue(r.errors().get(2).message().contains("content-part arrays"), r.errors().toString());
+        assertEquals("messages", r.errors().get(3).field());
+        DatasetReport wrongTask = validate(CHAT, DatasetTask.CONTINUED_PRETRAINING);
+        assertTrue(wrongTask.errors().get(0).message().contains("chat conversation is sft data"), wrongTask.errors().toString());
+    }
+
     @Test
     void emptyFileIsRejected() throws IOException {
         DatasetReport r = validate("\n\n  \n", null);
