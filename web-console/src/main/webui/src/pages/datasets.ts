@@ -31,7 +31,7 @@ export function uploadForm(idPrefix: string, defaultTask: () => string, onUpload
     try {
       const stored = await postForm(FILES, form);
       replace(result, h('p', { class: 'ok' }, `Stored ${stored.filename ?? f.name} as `, h('code', {}, stored.id),
-        ` — ${num(stored.line_count)} lines${stored.labels ? `, labels: ${stored.labels.join(', ')}` : ''}.`));
+        ` — ${num(stored.line_count)} lines${stored.chat_examples ? ` (${num(stored.chat_examples)} chat conversations)` : ''}${stored.labels ? `, labels: ${stored.labels.join(', ')}` : ''}.`));
       toast(`Uploaded ${stored.id}`);
       onUploaded(stored);
     } catch (e) {
@@ -73,7 +73,7 @@ export function datasetsPage(): Page {
           f.filename ?? '–',
           h('code', {}, f.id),
           f.purpose ?? '–',
-          f.task ?? '–',
+          f.task ? `${f.task}${f.chat_examples ? ` (${num(f.chat_examples)} chat)` : ''}` : '–',
           num(f.line_count),
           Array.isArray(f.labels) ? (f.labels.length > 6 ? `${f.labels.slice(0, 6).join(', ')} … (${f.labels.length})` : f.labels.join(', ')) : '–',
           bytes(f.bytes),

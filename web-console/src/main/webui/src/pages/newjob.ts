@@ -1,5 +1,6 @@
 import type { Page } from '../main';
-import { ApiError, FILES, JOBS, JOB_SPEC_SCHEMA, MODELS, getJson, postJson } from '../api';
+import { ADAPTERS, ApiError, FILES, JOBS, JOB_SPEC_SCHEMA, MODELS, getJson, postJson } from '../api';
+import { modelSummary } from './models';
 import { errorBox, h, page, problemLine, randomId, replace, toast } from '../ui';
 import { uploadForm } from './datasets';
 
@@ -112,13 +113,30 @@ function buildForm(schema: any): HTMLElement {
   const task = control('task', 'task', props.task);
   const trainingFile = h('select', { id: 'f-training_file', required: true });
   const validationFile = h('select', { id: 'f-validation_file' });
+  const initAdapter = h('select', { id: 'f-init_adapter', name: 'init_adapter' }, h('option', { value: '' }, 'none'));
   const dataMessage = h('div', { 'aria-live': 'polite' });
+  const chatHint = h('small', { class: 'hint', id: 'f-chat-hint', 'aria-live': 'polite' });
+  const modelsByName = new Map<string, any>();
+  const filesById = new Map<string, any>();
+  /** Chat data is rendered by the model's template: say so when the chosen pair cannot work. */
+  function updateChatHint(): void {
+    const m = modelsByName.get(model.value);
+    const chats = [trainingFile.value, validationFile.value].map((id) => filesById.get(id)?.chat_examples ?? 0).reduce((x, y) => x + y, 0);
+    chatHint.textContent = chats === 0 ? '' : m && m.chat_template === false
+      ? `The chosen data holds ${chats} chat conversation(s) but ${model.value} has no chat template: job-api will refuse it.`
+      : `${chats} chat conversation(s): rendered with ${model.value || 'the model'}'s chat template, loss on the assistant turns.`;
+  }
 
   async function loadModels(): Promise<void> {
     try {
       const list = await getJson(MODELS);
       const models: any[] = list.data ?? [];
-      replace(model, models.length === 0 ? h('option', { value: '' }, 'no models registered') : models.map((m) => h('option', { value: m.name ?? m.id }, `${m.name ?? m.id}`)));
+      models.forEach((m) => modelsByName.set(m.name ?? m.id, m));
+      replace(model, models.length === 0 ? h('option', { value: '' }, 'no models registered') : models.map((m) => {
+        const summary = modelSummary(m);
+        return h('option', { value: m.name ?? m.id }, `${m.name ?? m.id}${summary ? ` (${summary})` : ''}`);
+      }));
+      updateChatHint();
     } catch (e) {
       replace(model, h('option', { value: '' }, 'models not available'));
       dataMessage.append(errorBox(e, 'The model list (artifact-store)'));
@@ -128,8 +146,9 @@ function buildForm(schema: any): HTMLElement {
     try {
       const list = await getJson(FILES);
       const files: any[] = list.data ?? [];
+      files.forEach((f) => filesById.set(f.id, f));
       const options = (empty: string) => [h('option', { value: '' }, empty),
-        ...files.map((f) => h('option', { value: f.id }, `${f.filename ?? f.id} (${f.id}${f.task ? `, ${f.task}` : ''}${f.line_count ? `, ${f.line_count} lines` : ''})`))];
+        ...files.map((f) => h('option', { value: f.id }, `${f.filename ?? f.id} (${f.id}${f.task ? `, ${f.task}` : ''}${f.line_count ? `, ${f.line_count} lines` : ''}${f.chat_examples ? `, ${f.chat_examples} chat` : ''})`))];
       const keepV = validationFile.value;
       replace(trainingFile, options(files.length ? 'choose a dataset' : 'no datasets: upload one'));
       replace(validationFile, options('none'));
@@ -140,8 +159,21 @@ function buildForm(schema: any): HTMLElement {
       dataMessage.append(errorBox(e, 'The dataset list (artifact-store)'));
     }
   }
+  async function loadAdapters(): Promise<void> {
+    try {
+      const list = await getJson(ADAPTERS);
+      const adapters: any[] = list.data ?? [];
+      replace(initAdapter, [h('option', { value: '' }, 'none'), ...adapters.map((a) => {
+        const l = a.lineage ?? {};
+        return h('option', { value: a.id }, `${a.name ?? a.id} (${[l.method, l.base_model, l.job_id].filter(Boolean).join(', ')})`);
+      })]);
+    } catch (e) {
+      dataMessage.append(errorBox(e, 'The adapter list (artifact-store)'));
+    }
+  }
   void loadModels();
   void loadFiles();
+  void loadAdapters();
 
   // --- method: a select, and the chosen method's block
   const methodType = h('select', { id: 'f-method-type' }, methodTypes.map((t) => h('option', { value: t }, t)));
@@ -182,6 +214,7 @@ function buildForm(schema: any): HTMLElement {
   function spec(): any {
     const s: any = { model: model.value, task: valueOf(task.field), training_file: trainingFile.value };
     if (validationFile.value) s.validation_file = validationFile.value;
+    if (initAdapter.value) s.init_adapter = initAdapter.value;
     s.method = { type: methodType.value };
     for (const f of [...methodFields, ...hyperFields, seed.field, suffix.field]) {
       const v = valueOf(f);
@@ -264,7 +297,11 @@ function buildForm(schema: any): HTMLElement {
       h('div', { class: 'field' }, h('label', { for: 'f-model' }, 'model'), model, h('small', { class: 'hint' }, 'backbone from artifact-store')),
       task.row,
       h('div', { class: 'field' }, h('label', { for: 'f-training_file' }, 'training_file'), trainingFile, h('small', { class: 'field-error', id: 'f-training_file-error' })),
-      h('div', { class: 'field' }, h('label', { for: 'f-validation_file' }, 'validation_file'), validationFile, h('small', { class: 'hint' }, 'optional; needed for early stopping'))),
+      h('div', { class: 'field' }, h('label', { for: 'f-validation_file' }, 'validation_file'), validationFile, h('small', { class: 'hint' }, 'optional; needed for early stopping')),
+      h('div', { class: 'field' }, h('label', { for: 'f-init_adapter' }, 'init_adapter'), initAdapter,
+        h('small', { class: 'hint' }, 'optional: continue training an earlier adapter of the same method (two-stage recipe)'),
+        h('small', { class: 'field-error', id: 'f-init_adapter-error' }))),
+    h('p', {}, chatHint),
     dataMessage,
     h('details', {}, h('summary', {}, 'Upload a new dataset'),
       uploadForm('nj', () => String(valueOf(task.field) ?? ''), (f) => void loadFiles(f.id).then(updateSpec)))),
@@ -281,6 +318,7 @@ function buildForm(schema: any): HTMLElement {
 
   methodType.addEventListener('change', renderMethod);
   model.addEventListener('change', updateSpec);
+  for (const sel of [model, trainingFile, validationFile]) sel.addEventListener('change', updateChatHint);
   renderMethod();
   return form;
 }

@@ -213,9 +213,9 @@ public class JobService {
         } else {
             checkArchitecture(spec, model.get().path("model_type").asText(null), errors);
         }
-        checkFile(spec.trainingFile(), "training_file", spec, bearerKey, errors);
+        checkFile(spec.trainingFile(), "training_file", spec, model.orElse(null), bearerKey, errors);
         if (spec.validationFile() != null) {
-            checkFile(spec.validationFile(), "validation_file", spec, bearerKey, errors);
+            checkFile(spec.validationFile(), "validation_file", spec, model.orElse(null), bearerKey, errors);
         }
         if (spec.initAdapter() != null && artifacts.adapter(spec.initAdapter(), bearerKey).isEmpty()) {
             errors.add(new FieldError("init_adapter", "no adapter '" + spec.initAdapter()
@@ -244,7 +244,20 @@ public class JobService {
         }
     }
 
-    private void checkFile(String id, String field, JobSpec spec, String bearerKey, List<FieldError> errors)
+    /**
+     * Chat conversations ({@code chat_examples} on the file, sft only) are rendered by the model's chat template:
+     * a model that artifact-store reports without one ({@code chat_template: false}) is refused naming the field.
+     */
+    static void checkChatData(String field, JsonNode file, JsonNode model, List<FieldError> errors) {
+        long chats = file.path("chat_examples").asLong(0);
+        if (chats > 0 && model != null && model.has("chat_template") && !model.get("chat_template").asBoolean()) {
+            errors.add(new FieldError(field, "file '" + file.path("id").asText() + "' holds " + chats + " chat conversation(s)"
+                    + " ({\"messages\": …}) but model '" + model.path("name").asText(model.path("id").asText())
+                    + "' has no chat template (chat_template.jinja or tokenizer_config.json \"chat_template\") to render them"));
+        }
+    }
+
+    private void checkFile(String id, String field, JobSpec spec, JsonNode model, String bearerKey, List<FieldError> errors)
             throws IOException {
         Optional<JsonNode> file = artifacts.file(id, bearerKey);
         if (file.isEmpty()) {
@@ -255,7 +268,9 @@ public class JobService {
         if (task != null && !task.equals(spec.task().wire())) {
             errors.add(new FieldError(field, "file '" + id + "' holds a '" + task + "' dataset but the job's task is '"
                     + spec.task().wire() + "'"));
+            return;
         }
+        checkChatData(field, file.get(), model, errors);
     }
 
     /** SHA-256 of the body with object keys sorted, so formatting and key order do not matter. */

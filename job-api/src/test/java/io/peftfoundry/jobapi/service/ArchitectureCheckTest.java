@@ -26,7 +26,27 @@ class ArchitectureCheckTest {
         assertTrue(check(Task.SFT, "gpt2").isEmpty());
         assertTrue(check(Task.CONTINUED_PRETRAINING, "gpt2").isEmpty());
         assertTrue(check(Task.SFT, "llama").isEmpty());
+        assertTrue(check(Task.SFT, "qwen2").isEmpty());
+        assertTrue(check(Task.CONTINUED_PRETRAINING, "mistral").isEmpty());
         assertTrue(check(Task.CLASSIFICATION, "bert").isEmpty());
+    }
+
+    @Test
+    void chatFilesNeedAModelWithAChatTemplate() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var chatFile = json.readTree("{\"id\":\"file-1\",\"task\":\"sft\",\"chat_examples\":3}");
+        var plainFile = json.readTree("{\"id\":\"file-2\",\"task\":\"sft\"}");
+        var withTemplate = json.readTree("{\"name\":\"qwen\",\"chat_template\":true}");
+        var without = json.readTree("{\"name\":\"gpt\",\"chat_template\":false}");
+        List<FieldError> errors = new ArrayList<>();
+        JobService.checkChatData("training_file", chatFile, withTemplate, errors);
+        JobService.checkChatData("training_file", plainFile, without, errors);
+        assertTrue(errors.isEmpty(), errors.toString());
+        JobService.checkChatData("validation_file", chatFile, without, errors);
+        assertEquals(1, errors.size());
+        assertEquals("validation_file", errors.get(0).field());
+        assertTrue(errors.get(0).message().contains("3 chat conversation(s)") && errors.get(0).message().contains("'gpt'"),
+                errors.get(0).message());
     }
 
     @Test
