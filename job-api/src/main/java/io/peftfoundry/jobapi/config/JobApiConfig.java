@@ -18,6 +18,18 @@ public interface JobApiConfig {
 
     Health health();
 
+    Sse sse();
+
+    interface Sse {
+        /** Live event streams one tenant may hold open at once; one more is refused with 429. */
+        @WithDefault("16")
+        int maxStreamsPerTenant();
+
+        /** An idle stream gets a keep-alive comment this often (proxies drop silent connections). */
+        @WithDefault("15s")
+        Duration keepAlive();
+    }
+
     interface Health {
         /** How long the readiness check waits for the broker's answer. */
         Duration kafkaTimeout();

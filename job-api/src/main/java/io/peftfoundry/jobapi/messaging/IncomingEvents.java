@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.peftfoundry.contracts.event.EvaluationCompleted;
 import io.peftfoundry.contracts.event.JobEvent;
 import io.peftfoundry.jobapi.service.JobEventService;
+import io.peftfoundry.support.messaging.RetryingConsumer;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -17,8 +18,9 @@ import java.sql.SQLException;
 /**
  * Reads job events (from trainer workers) and evaluation results (from eval-service). Job events are stored and applied
  * to the job ({@link JobEventService}); evaluation results are only parsed, logged and counted for now. Every consumed
- * message counts in {@code foundry.messages.consumed}. A message that does not parse is nacked, which sends it to the
- * channel's dead-letter topic; a database failure is thrown too, so the message is not lost silently.
+ * message counts in {@code foundry.messages.consumed}. A database failure (PostgreSQL restarting) is retried in place
+ * with back-off ({@link RetryingConsumer}), so a {@code succeeded} event arriving meanwhile is applied once the
+ * database is back, in order; only a message that does not parse goes to the channel's dead-letter topic.
  */
 @ApplicationScoped
 public class IncomingEvents {
@@ -28,16 +30,29 @@ public class IncomingEvents {
     private final ObjectMapper mapper;
     private final MeterRegistry registry;
     private final JobEventService events;
+    private final RetryingConsumer retrying;
 
-    public IncomingEvents(ObjectMapper mapper, MeterRegistry registry, JobEventService events) {
+    public IncomingEvents(ObjectMapper mapper, MeterRegistry registry, JobEventService events,
+                          RetryingConsumer retrying) {
         this.mapper = mapper;
         this.registry = registry;
         this.events = events;
+        this.retrying = retrying;
     }
 
     @Incoming("job-events")
     @Blocking
-    public void onJobEvent(ConsumerRecord<String, String> record) throws JsonProcessingException, SQLException {
+    public void onJobEvent(ConsumerRecord<String, String> record) throws Exception {
+        retrying.process("job-events", record, this::applyJobEvent);
+    }
+
+    @Incoming("eval-results")
+    @Blocking
+    public void onEvaluationCompleted(ConsumerRecord<String, String> record) throws Exception {
+        retrying.process("eval-results", record, this::readEvaluationCompleted);
+    }
+
+    private void applyJobEvent(ConsumerRecord<String, String> record) throws JsonProcessingException, SQLException {
         JobEvent event = mapper.readValue(record.value(), JobEvent.class);
         if (event.jobId() == null || event.type() == null) {
             throw new IllegalArgumentException("a job event needs job_id and type");
@@ -48,8 +63,7 @@ public class IncomingEvents {
         consumed("job-events");
     }
 
-    @Incoming("eval-results")
-    public void onEvaluationCompleted(ConsumerRecord<String, String> record) throws JsonProcessingException {
+    private void readEvaluationCompleted(ConsumerRecord<String, String> record) throws JsonProcessingException {
         EvaluationCompleted result = mapper.readValue(record.value(), EvaluationCompleted.class);
         LOG.debugf("job %s: evaluation %s completed", record.key(), result.evaluationId());
         consumed("eval-results");

@@ -1,11 +1,11 @@
 package io.peftfoundry.jobapi.rest;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.peftfoundry.contracts.event.JobStatus;
+import io.peftfoundry.contracts.Problem;
 import io.peftfoundry.jobapi.auth.Caller;
 import io.peftfoundry.jobapi.auth.CurrentCaller;
 import io.peftfoundry.jobapi.service.EventRow;
-import io.peftfoundry.jobapi.service.JobEventBroadcaster;
+import io.peftfoundry.jobapi.service.JobEventStreams;
 import io.peftfoundry.jobapi.service.JobEventService;
 import io.peftfoundry.jobapi.service.JobRow;
 import io.peftfoundry.jobapi.service.JobService;
@@ -26,9 +26,6 @@ import org.jboss.logging.Logger;
 
 import java.sql.SQLException;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 
 /** {@code /v1/fine_tuning/jobs}: shaped after the OpenAI fine-tuning API; errors are problem+json. */
 @Path("/v1/fine_tuning/jobs")
@@ -37,25 +34,19 @@ public class JobsResource {
 
     private static final Logger LOG = Logger.getLogger(JobsResource.class);
     private static final int MAX_LIMIT = 100;
-    /** One thread per open SSE stream (they mostly sleep); daemon so they never hold the JVM. */
-    private static final ExecutorService STREAMS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "sse-job-events");
-        t.setDaemon(true);
-        return t;
-    });
 
     private final CurrentCaller current;
     private final JobService jobs;
     private final JobEventService events;
-    private final JobEventBroadcaster broadcaster;
+    private final JobEventStreams streams;
     private final JobViews views;
 
     public JobsResource(CurrentCaller current, JobService jobs, JobEventService events,
-                        JobEventBroadcaster broadcaster, JobViews views) {
+                        JobEventStreams streams, JobViews views) {
         this.current = current;
         this.jobs = jobs;
         this.events = events;
-        this.broadcaster = broadcaster;
+        this.streams = streams;
         this.views = views;
     }
 
@@ -115,7 +106,8 @@ public class JobsResource {
 
     /**
      * Live events (SSE): first the stored events after {@code Last-Event-ID} (or {@code after}), then new ones as they
-     * arrive; the stream ends after a terminal status event. Each SSE event: {@code id:} seq, {@code data:} event JSON.
+     * are stored (pushed, see {@link JobEventStreams}); the stream ends after a terminal status. Each SSE event:
+     * {@code id:} seq, {@code data:} event JSON. A tenant at its limit of open streams gets 429.
      */
     @GET
     @Path("{id}/events")
@@ -123,65 +115,16 @@ public class JobsResource {
     public void stream(@PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId,
                        @QueryParam("after") String after, @Context SseEventSink sink, @Context Sse sse)
             throws SQLException {
-        jobs.get(current.get(), id);
-        long from = cursor(lastEventId != null ? lastEventId : after);
         Caller caller = current.get();
-        STREAMS.submit(() -> streamEvents(caller, id, from, sink, sse));
-    }
-
-    private void streamEvents(Caller caller, String jobId, long fromSeq, SseEventSink sink, Sse sse) {
-        JobEventBroadcaster.Signal signal = broadcaster.watch(jobId);
-        long last = fromSeq;
-        long lastWrite = System.nanoTime();
-        try (sink) {
-            while (!sink.isClosed()) {
-                long version = signal.version();
-                List<EventRow> rows = events.events(jobId, last, 200);
-                for (EventRow e : rows) {
-                    send(sink, sse, e);
-                    lastWrite = System.nanoTime();
-                    last = e.seq();
-                    if (isTerminalStatus(e)) {
-                        return;
-                    }
-                }
-                if (rows.isEmpty()) {
-                    if (JobStatus.fromWire(jobs.get(caller, jobId).status()).isTerminal()) {
-                        // the terminal event commits with the job's state: read once more, it may have just landed
-                        for (EventRow e : events.events(jobId, last, 200)) {
-                            send(sink, sse, e);
-                            if (isTerminalStatus(e)) {
-                                return;
-                            }
-                        }
-                        return; // finished without (further) terminal event, e.g. cancelled while queued
-                    }
-                    if (System.nanoTime() - lastWrite > TimeUnit.SECONDS.toNanos(15)) {
-                        sink.send(sse.newEventBuilder().comment("keep-alive").build())
-                                .toCompletableFuture().get(30, TimeUnit.SECONDS);
-                        lastWrite = System.nanoTime();
-                    }
-                    signal.await(version, 1_000);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            LOG.debugf("job %s: SSE stream ended: %s", jobId, e.toString());
-        } finally {
-            broadcaster.unwatch(jobId);
+        jobs.get(caller, id);
+        long from = cursor(lastEventId != null ? lastEventId : after);
+        try {
+            // the data is already JSON text: no media type on the event, or each frame carries a content-type line
+            streams.open(caller.tenant(), id, from, sink, sse, e -> sse.newEventBuilder().id(Long.toString(e.seq()))
+                    .name("message").data(views.json(views.event(e))).build());
+        } catch (JobEventStreams.TooManyStreams e) {
+            throw new ProblemException(429, Problem.ABOUT_BLANK, "Too many event streams", e.getMessage(), null);
         }
-    }
-
-    private void send(SseEventSink sink, Sse sse, EventRow e) throws Exception {
-        // the data is already JSON text: no media type on the event, or each frame carries a content-type line
-        sink.send(sse.newEventBuilder().id(Long.toString(e.seq())).name("message")
-                        .data(views.json(views.event(e))).build())
-                .toCompletableFuture().get(30, TimeUnit.SECONDS);
-    }
-
-    private static boolean isTerminalStatus(EventRow e) {
-        return "status".equals(e.type()) && e.status() != null && JobStatus.fromWire(e.status()).isTerminal();
     }
 
     /** The job's checkpoints (from its checkpoint events), newest first. */

@@ -39,17 +39,14 @@ public class JobEventService {
 
     private final DataSource dataSource;
     private final ObjectMapper mapper;
-    private final JobEventBroadcaster broadcaster;
     private final JobService jobs;
 
     /** What happened to an incoming event. */
     public enum Outcome { UNKNOWN_JOB, DUPLICATE, STORED, APPLIED }
 
-    public JobEventService(DataSource dataSource, ObjectMapper mapper, JobEventBroadcaster broadcaster,
-                           JobService jobs) {
+    public JobEventService(DataSource dataSource, ObjectMapper mapper, JobService jobs) {
         this.dataSource = dataSource;
         this.mapper = mapper;
-        this.broadcaster = broadcaster;
         this.jobs = jobs;
     }
 
@@ -76,10 +73,9 @@ public class JobEventService {
             transitioned[0] = applyToJob(c, job, event, at, data);
             return Outcome.APPLIED;
         });
+        // open SSE streams hear of the stored event through PostgreSQL (JobEventStreams: a trigger notifies on insert)
         if (outcome == Outcome.UNKNOWN_JOB) {
             LOG.warnf("event seq %d for unknown job %s ignored", event.seq(), event.jobId());
-        } else if (outcome != Outcome.DUPLICATE) {
-            broadcaster.publish(event.jobId());
         }
         if (transitioned[0] != null) {
             jobs.transitioned(transitioned[0]);

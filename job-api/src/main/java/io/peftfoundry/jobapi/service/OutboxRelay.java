@@ -11,6 +11,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -25,14 +27,19 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Publishes unsent outbox rows to Kafka, in id order, keyed by job id, and marks them sent only once the broker has
- * acknowledged them. Each pass claims up to {@code foundry.outbox.batch-size} rows with {@code FOR UPDATE SKIP LOCKED}
- * (so two job-api instances never publish the same row) and holds the lock until the acks are in. A pass that finds a
+ * Publishes unsent outbox rows to Kafka, keyed by job id, in id order per job, and marks them sent only once the broker
+ * has acknowledged them. Each pass claims up to {@code foundry.outbox.batch-size} rows, the oldest unsent row of each
+ * key, with {@code FOR UPDATE SKIP LOCKED} (so two job-api instances never publish the same row, and a job's later row
+ * never overtakes its earlier one) and holds the lock until the acks are in. A row Kafka refuses (too large, a bad
+ * topic) is retried with back-off (1 s doubling to 10 min, {@code next_attempt_at}, {@code last_error}) and holds up
+ * only the later rows of its own job; every other job's rows go on. A pass that finds a
  * full batch runs again at once; otherwise the relay sleeps {@code foundry.outbox.interval} or until
  * {@link #wakeUp()} (called after every insert). While Kafka is away the rows wait, and the relay retries with a
  * back-off up to 5 s. The producer is idempotent (acks=all), so a retried send does not duplicate within a session.
@@ -57,7 +64,7 @@ public class OutboxRelay {
     private Thread thread;
     private KafkaProducer<String, String> producer;
 
-    private record Row(long id, String topic, String key, String payload) {
+    private record Row(long id, String topic, String key, String payload, int attempts) {
     }
 
     public OutboxRelay(DataSource dataSource, JobApiConfig config,
@@ -148,7 +155,10 @@ public class OutboxRelay {
         }
     }
 
-    /** One pass: claim, publish, wait for the acks, mark the acknowledged rows sent. Returns rows claimed. */
+    /**
+     * One pass: claim, publish, wait for the acks, mark the acknowledged rows sent and the refused ones for a later
+     * attempt. Returns rows claimed.
+     */
     int publishBatch() throws Exception {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
@@ -159,31 +169,55 @@ public class OutboxRelay {
                     return 0;
                 }
                 List<Future<RecordMetadata>> acks = new ArrayList<>(rows.size());
+                boolean brokerAway = false;
                 for (Row row : rows) {
-                    Future<RecordMetadata> ack = producer.send(new ProducerRecord<>(row.topic, row.key, row.payload));
-                    acks.add(ack);
-                    if (ack.isDone() && failed(ack)) {
-                        break; // no metadata (broker away): the rest would each wait max.block.ms as well
+                    if (brokerAway) {
+                        acks.add(null); // no metadata: each further send would wait max.block.ms as well
+                        continue;
                     }
+                    Future<RecordMetadata> ack = send(row);
+                    acks.add(ack);
+                    brokerAway = ack.isDone() && failure(ack) instanceof RetriableException;
                 }
                 List<Long> sent = new ArrayList<>(rows.size());
-                Exception failure = null;
+                List<Row> refused = new ArrayList<>();
+                List<String> refusals = new ArrayList<>();
+                Throwable transientFailure = null;
                 long deadline = System.nanoTime() + config.ackTimeout().toNanos();
                 for (int i = 0; i < acks.size(); i++) {
+                    if (acks.get(i) == null) {
+                        continue;
+                    }
                     try {
                         acks.get(i).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                         sent.add(rows.get(i).id);
-                    } catch (Exception e) {
-                        failure = failure == null ? e : failure;
+                    } catch (ExecutionException e) {
+                        if (e.getCause() instanceof RetriableException) {
+                            transientFailure = transientFailure == null ? e.getCause() : transientFailure;
+                        } else {
+                            refused.add(rows.get(i));
+                            refusals.add(String.valueOf(e.getCause()));
+                        }
+                    } catch (java.util.concurrent.TimeoutException e) {
+                        transientFailure = transientFailure == null ? e : transientFailure;
                     }
                 }
                 markSent(c, sent);
+                markRefused(c, refused, refusals);
                 c.commit();
-                if (failure != null) {
-                    throw new IllegalStateException((rows.size() - sent.size()) + " of " + rows.size()
-                            + " outbox rows not acknowledged by Kafka (" + failure.getMessage() + ")", failure);
+                for (int i = 0; i < refused.size(); i++) {
+                    Row row = refused.get(i);
+                    registry.counter("foundry.outbox.refused").increment();
+                    LOG.errorf("outbox relay: Kafka refused row %d (key %s, topic %s, attempt %d): %s; retried in %d s,"
+                            + " later rows of %s wait, other keys go on", row.id, row.key, row.topic, row.attempts + 1,
+                            refusals.get(i), backoffSeconds(row.attempts + 1), row.key);
                 }
-                LOG.debugf("outbox relay: published %d rows", rows.size());
+                if (transientFailure != null) {
+                    throw new IllegalStateException((rows.size() - sent.size() - refused.size()) + " of " + rows.size()
+                            + " outbox rows not acknowledged by Kafka (" + transientFailure.getMessage() + ")",
+                            transientFailure);
+                }
+                LOG.debugf("outbox relay: published %d rows", sent.size());
                 return rows.size();
             } catch (Exception e) {
                 safeRollback(c);
@@ -192,26 +226,67 @@ public class OutboxRelay {
         }
     }
 
-    private static boolean failed(Future<RecordMetadata> ack) {
+    private Future<RecordMetadata> send(Row row) {
         try {
-            ack.get();
-            return false;
-        } catch (Exception e) {
-            return true;
+            return producer.send(new ProducerRecord<>(row.topic, row.key, row.payload));
+        } catch (KafkaException e) {
+            // the producer refused the record before queueing it
+            return CompletableFuture.failedFuture(e);
         }
     }
 
+    private static Throwable failure(Future<RecordMetadata> ack) {
+        try {
+            ack.get();
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (Exception e) {
+            return e;
+        }
+    }
+
+    /** Seconds until a row Kafka refused {@code attempts} times is tried again: 1, 2, 4 … up to 10 minutes. */
+    public static long backoffSeconds(int attempts) {
+        return Math.min(600, 1L << Math.min(20, Math.max(0, attempts - 1)));
+    }
+
+    /**
+     * The oldest unsent row of each key (a job's rows go out in order: a later one waits until the earlier is sent),
+     * skipping rows waiting out a back-off after Kafka refused them, so a row that cannot be published holds up only
+     * its own job.
+     */
     private List<Row> claim(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT id, topic, message_key, payload::text FROM outbox "
-                + "WHERE published_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT o.id, o.topic, o.message_key, o.payload::text, o.attempts "
+                + "FROM outbox o WHERE o.published_at IS NULL "
+                + "AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now()) "
+                + "AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.message_key = o.message_key "
+                + "AND e.published_at IS NULL AND e.id < o.id) "
+                + "ORDER BY o.id LIMIT ? FOR UPDATE OF o SKIP LOCKED")) {
             ps.setInt(1, config.batchSize());
             List<Row> rows = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4)));
+                    rows.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5)));
                 }
             }
             return rows;
+        }
+    }
+
+    private static void markRefused(Connection c, List<Row> rows, List<String> reasons) throws SQLException {
+        if (rows.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE outbox SET attempts = attempts + 1, last_error = ?, "
+                + "next_attempt_at = now() + ? * interval '1 second' WHERE id = ?")) {
+            for (int i = 0; i < rows.size(); i++) {
+                ps.setString(1, reasons.get(i));
+                ps.setLong(2, backoffSeconds(rows.get(i).attempts + 1));
+                ps.setLong(3, rows.get(i).id);
+                ps.addBatch();
+            }
+            ps.executeBatch();
         }
     }
 
