@@ -42,6 +42,14 @@ public interface EvalConfig {
     @WithDefault("30s")
     Duration specWait();
 
+    /**
+     * How long an evaluation stays claimed without a renewal: the owner renews it while it works, so a row still
+     * {@code running} (or released {@code pending} after a transient failure) this long after its last renewal lost its
+     * owner and is evaluated again by any instance.
+     */
+    @WithDefault("5m")
+    Duration evaluationLease();
+
     /** Whether a non-full job without a baseline gets one submitted automatically. */
     @WithDefault("true")
     boolean submitBaselines();

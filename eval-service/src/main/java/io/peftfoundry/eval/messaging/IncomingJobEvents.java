@@ -6,6 +6,7 @@ import io.peftfoundry.contracts.event.JobEvent;
 import io.peftfoundry.contracts.event.JobEventType;
 import io.peftfoundry.contracts.event.JobStatus;
 import io.peftfoundry.eval.service.EvaluationService;
+import io.peftfoundry.support.messaging.RetryingConsumer;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -14,8 +15,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Reads job events (group {@code eval-service}): a {@code status} event with status {@code succeeded} is evaluated;
- * {@code failed} or {@code cancelled} produce no evaluation (they only fail a baseline waiting on that job). An event
- * that does not parse is nacked, which sends it to the dead-letter topic.
+ * {@code failed} or {@code cancelled} produce no evaluation (they only fail a baseline waiting on that job). A transient
+ * failure (PostgreSQL restarting, artifact-store or S3 away) is retried in place with back-off ({@link RetryingConsumer});
+ * only an event that does not parse goes to the dead-letter topic.
  */
 @ApplicationScoped
 public class IncomingJobEvents {
@@ -25,33 +27,34 @@ public class IncomingJobEvents {
     private final ObjectMapper mapper;
     private final MeterRegistry registry;
     private final EvaluationService evaluations;
+    private final RetryingConsumer retrying;
 
-    public IncomingJobEvents(ObjectMapper mapper, MeterRegistry registry, EvaluationService evaluations) {
+    public IncomingJobEvents(ObjectMapper mapper, MeterRegistry registry, EvaluationService evaluations,
+                             RetryingConsumer retrying) {
         this.mapper = mapper;
         this.registry = registry;
         this.evaluations = evaluations;
+        this.retrying = retrying;
     }
 
     @Incoming("job-events")
     @Blocking
     public void onJobEvent(ConsumerRecord<String, String> record) throws Exception {
+        retrying.process("job-events", record, this::handle);
+    }
+
+    private void handle(ConsumerRecord<String, String> record) throws Exception {
         JobEvent event = mapper.readValue(record.value(), JobEvent.class);
         registry.counter("foundry.messages.consumed", "channel", "job-events").increment();
         if (event.type() != JobEventType.STATUS || event.status() == null) {
             return;
         }
-        try {
-            if (event.status() == JobStatus.SUCCEEDED) {
-                LOG.infof("job %s: succeeded, evaluating adapter %s", event.jobId(),
-                        event.data() == null ? null : event.data().get("adapter"));
-                evaluations.onSucceeded(event);
-            } else if (event.status() == JobStatus.FAILED || event.status() == JobStatus.CANCELLED) {
-                evaluations.onBaselineJobEnded(event.jobId(), event.status().wire());
-            }
-        } catch (Exception | Error e) {
-            // the message goes to the dead-letter topic; say why here, with the job id
-            LOG.errorf(e, "job %s: handling its %s event failed", event.jobId(), event.status().wire());
-            throw e;
+        if (event.status() == JobStatus.SUCCEEDED) {
+            LOG.infof("job %s: succeeded, evaluating adapter %s", event.jobId(),
+                    event.data() == null ? null : event.data().get("adapter"));
+            evaluations.onSucceeded(event);
+        } else if (event.status() == JobStatus.FAILED || event.status() == JobStatus.CANCELLED) {
+            evaluations.onBaselineJobEnded(event.jobId(), event.status().wire());
         }
     }
 }

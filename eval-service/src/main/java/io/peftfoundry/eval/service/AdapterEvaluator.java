@@ -1,5 +1,7 @@
 package io.peftfoundry.eval.service;
 
+import io.peftfoundry.support.messaging.TransientFailure;
+
 import java.util.Map;
 
 /** Scores one job's adapter on the job's validation file. */
@@ -12,5 +14,9 @@ public interface AdapterEvaluator {
      */
     record Outcome(Map<String, Object> metrics, long adapterBytes) {}
 
-    Outcome evaluate(JobInfo job, String adapterId) throws EvaluationFailure;
+    /**
+     * @throws EvaluationFailure the adapter cannot be evaluated (stored as the evaluation's reason)
+     * @throws TransientFailure  an input could not be fetched for now (artifact-store or S3 away): try again later
+     */
+    Outcome evaluate(JobInfo job, String adapterId) throws EvaluationFailure, TransientFailure;
 }

@@ -70,17 +70,21 @@ public class EvalStore {
     // ---- evaluations -------------------------------------------------------------------------------------
 
     /**
-     * Inserts a {@code running} evaluation for (job, adapter) unless one exists: true when this call created it (and
-     * so owns the work), false for a redelivery.
+     * Claims the evaluation of (job, adapter): inserts it {@code running}, or takes over an existing row that is
+     * {@code pending} (released after a transient failure) or whose lease ran out (its owner died mid-evaluation).
+     * Returns the evaluation's id when this call owns the work now; empty when it is done or another owner holds it.
      */
-    public boolean claimEvaluation(String id, JobInfo job, String adapterId, String baselineKey,
-                                   Map<String, Object> jobMetrics) throws SQLException {
+    public Optional<String> claimEvaluation(String id, JobInfo job, String adapterId, String baselineKey,
+                                            Map<String, Object> jobMetrics, java.time.Duration lease) throws SQLException {
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO evaluations (id, tenant_id, job_id, adapter_id, adapter_key, model, task, method_type,"
                         + " training_file, validation_file, status, is_baseline, baseline_key, job_metrics,"
-                        + " trainable_parameters, total_parameters, train_seconds)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?::jsonb, ?, ?, ?)"
-                        + " ON CONFLICT (job_id, adapter_key) DO NOTHING")) {
+                        + " trainable_parameters, total_parameters, train_seconds, claimed_at)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?::jsonb, ?, ?, ?, now())"
+                        + " ON CONFLICT (job_id, adapter_key) DO UPDATE SET status = 'running', claimed_at = now()"
+                        + " WHERE evaluations.status = 'pending' OR (evaluations.status = 'running'"
+                        + " AND evaluations.claimed_at < now() - ? * interval '1 millisecond')"
+                        + " RETURNING id")) {
             ps.setString(1, id);
             ps.setString(2, job.tenant());
             ps.setString(3, job.jobId());
@@ -102,7 +106,54 @@ public class EvalStore {
             } else {
                 ps.setDouble(16, secs);
             }
-            return ps.executeUpdate() == 1;
+            ps.setLong(17, lease.toMillis());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Gives the claim back after a transient failure: {@code pending}, with the reason, for the next attempt. */
+    public void release(String id, String reason) throws SQLException {
+        update("UPDATE evaluations SET status = 'pending', error = ? WHERE id = ? AND status = 'running'", reason, id);
+    }
+
+    /** The owner is still at work: pushes the leases of these evaluations forward. */
+    public void renewClaims(java.util.Collection<String> ids) throws SQLException {
+        if (ids.isEmpty()) {
+            return;
+        }
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE evaluations SET claimed_at = now() WHERE id = ANY (?) AND status = 'running'")) {
+            ps.setArray(1, c.createArrayOf("text", ids.toArray()));
+            ps.executeUpdate();
+        }
+    }
+
+    /** An unfinished evaluation whose owner is gone: what is needed to run it again. */
+    public record Abandoned(String id, String jobId, String adapterId, String baselineKey,
+                            Map<String, Object> jobMetrics) {}
+
+    /** Takes over (claims) up to {@code limit} evaluations left running or pending past the lease. */
+    public List<Abandoned> takeOverAbandoned(java.time.Duration lease, int limit) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE evaluations SET status = 'running', claimed_at = now() WHERE id IN (SELECT id FROM evaluations"
+                        + " WHERE status IN ('pending', 'running') AND claimed_at < now() - ? * interval '1 millisecond'"
+                        + " ORDER BY claimed_at LIMIT ? FOR UPDATE SKIP LOCKED)"
+                        + " RETURNING id, job_id, adapter_id, baseline_key, job_metrics::text")) {
+            ps.setLong(1, lease.toMillis());
+            ps.setInt(2, limit);
+            List<Abandoned> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String metrics = rs.getString(5);
+                    out.add(new Abandoned(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            metrics == null ? new LinkedHashMap<>() : json.readValue(metrics, MAP)));
+                }
+            } catch (JsonProcessingException e) {
+                throw new SQLException("job_metrics of an evaluation is not JSON", e);
+            }
+            return out;
         }
     }
 

@@ -7,23 +7,33 @@ import io.peftfoundry.contracts.event.JobEvent;
 import io.peftfoundry.eval.client.ArtifactFiles;
 import io.peftfoundry.eval.config.EvalConfig;
 import io.peftfoundry.eval.messaging.EvaluationPublisher;
+import io.peftfoundry.support.messaging.TransientFailure;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * What happens when a job succeeds: one evaluation per (job, adapter), then the baseline (looked up, adopted or
- * submitted) and the comparison, published to {@code foundry.eval.results}.
+ * submitted) and the comparison, published to {@code foundry.eval.results}. An evaluation is claimed under a lease
+ * ({@code foundry.eval.evaluation-lease}) that its owner renews while it works; a transient failure to fetch an input
+ * releases it for a retry instead of failing it, and one whose owner died is taken over once the lease runs out.
  */
 @ApplicationScoped
 public class EvaluationService {
@@ -43,6 +53,9 @@ public class EvaluationService {
     private final BaselineSubmitter submitter;
     private final AdapterEvaluator evaluator;
     private final Map<String, AtomicReference<Double>> gauges = new ConcurrentHashMap<>();
+    /** Evaluations running in this instance, whose leases it renews. */
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    private ScheduledExecutorService leases;
 
     @Inject
     public EvaluationService(EvalStore store, BaselineService baselines, EvaluationPublisher publisher,
@@ -58,8 +71,30 @@ public class EvaluationService {
         this.evaluator = new PeftEngineEvaluator(artifacts);
     }
 
-    /** Handles a {@code status: succeeded} event. */
-    public void onSucceeded(JobEvent event) throws SQLException {
+    void onStart(@Observes StartupEvent event) {
+        Duration lease = config.evaluationLease();
+        long every = Math.max(1_000, lease.toMillis() / 3);
+        leases = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "evaluation-leases");
+            t.setDaemon(true);
+            return t;
+        });
+        leases.scheduleWithFixedDelay(this::renewAndTakeOver, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (leases != null) {
+            leases.shutdownNow();
+        }
+    }
+
+    /**
+     * Handles a {@code status: succeeded} event.
+     *
+     * @throws TransientFailure an input could not be fetched for now: the claim is released ({@code pending}) and the
+     *                          caller retries the event
+     */
+    public void onSucceeded(JobEvent event) throws SQLException, TransientFailure {
         String jobId = event.jobId();
         Optional<JobInfo> found = awaitSpec(jobId);
         if (found.isEmpty()) {
@@ -77,11 +112,59 @@ public class EvaluationService {
             }
         }
         String key = baselineKey(job);
-        String evaluationId = "eval-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
-        if (!store.claimEvaluation(evaluationId, job, adapterId, key, jobNumbers)) {
-            LOG.infof("job %s: adapter %s already evaluated (redelivered event): nothing to do", jobId, adapterId);
+        String candidateId = "eval-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+        Optional<String> claimed = store.claimEvaluation(candidateId, job, adapterId, key, jobNumbers,
+                config.evaluationLease());
+        if (claimed.isEmpty()) {
+            LOG.infof("job %s: adapter %s already evaluated, or being evaluated under a live lease (redelivered"
+                    + " event): nothing to do", jobId, adapterId);
             return;
         }
+        evaluate(claimed.get(), job, adapterId, key, jobNumbers);
+    }
+
+    /**
+     * Every third of the lease: renews the claims of the evaluations running here, then takes over evaluations whose
+     * owner is gone (left {@code running} or {@code pending} past the lease) and runs them again.
+     */
+    void renewAndTakeOver() {
+        try {
+            store.renewClaims(List.copyOf(inFlight));
+            for (EvalStore.Abandoned a : store.takeOverAbandoned(config.evaluationLease(), 4)) {
+                Optional<JobInfo> job = store.findSpec(a.jobId());
+                if (job.isEmpty()) {
+                    fail(a.jobId(), a.id(), "the spec of job " + a.jobId() + " is not known here: cannot evaluate");
+                    continue;
+                }
+                LOG.infof("job %s: evaluation %s was left unfinished past its lease (%s): evaluating again", a.jobId(),
+                        a.id(), config.evaluationLease());
+                registry.counter("foundry.eval.taken_over").increment();
+                try {
+                    evaluate(a.id(), job.get(), a.adapterId(), a.baselineKey(), new LinkedHashMap<>(a.jobMetrics()));
+                } catch (TransientFailure e) {
+                    LOG.warnf("job %s: evaluation %s still cannot fetch its inputs (%s): released, tried again after"
+                            + " the lease", a.jobId(), a.id(), e.getMessage());
+                }
+            }
+        } catch (Exception e) {
+            LOG.warnf("evaluation leases: %s; tried again at the next tick", e.toString());
+        }
+    }
+
+    /** Runs a claimed evaluation to its end: scores, stores, compares and publishes. */
+    private void evaluate(String evaluationId, JobInfo job, String adapterId, String key, Map<String, Object> jobNumbers)
+            throws SQLException, TransientFailure {
+        inFlight.add(evaluationId);
+        try {
+            evaluateClaimed(evaluationId, job, adapterId, key, jobNumbers);
+        } finally {
+            inFlight.remove(evaluationId);
+        }
+    }
+
+    private void evaluateClaimed(String evaluationId, JobInfo job, String adapterId, String key,
+                                 Map<String, Object> jobNumbers) throws SQLException, TransientFailure {
+        String jobId = job.jobId();
         if (adapterId == null) {
             fail(jobId, evaluationId, "the succeeded event of job " + jobId + " names no adapter: nothing to evaluate");
             return;
@@ -89,6 +172,10 @@ public class EvaluationService {
         AdapterEvaluator.Outcome outcome;
         try {
             outcome = evaluator.evaluate(job, adapterId);
+        } catch (TransientFailure e) {
+            store.release(evaluationId, "waiting to retry: " + e.getMessage());
+            registry.counter("foundry.eval.transient_failures").increment();
+            throw e;
         } catch (EvaluationFailure e) {
             fail(jobId, evaluationId, e.getMessage());
             if (job.isBaselineJob() && key != null) {
@@ -169,7 +256,7 @@ public class EvaluationService {
     }
 
     /** The baseline key of a classification job with a validation file, or null when it has none. */
-    private String baselineKey(JobInfo job) {
+    private String baselineKey(JobInfo job) throws TransientFailure {
         if (job.validationFile() == null || job.trainingFile() == null) {
             return null;
         }
@@ -178,10 +265,14 @@ public class EvaluationService {
         return BaselineService.key(job.model(), td, vd, job.task());
     }
 
-    private String digestOrId(String fileId) {
+    private String digestOrId(String fileId) throws TransientFailure {
         try {
             return artifacts.datasetDigest(fileId);
-        } catch (Exception e) {
+        } catch (java.io.IOException e) {
+            if (PeftEngineEvaluator.isTransient(e)) {
+                // keyed by id now, the evaluation would miss the baseline its digest shares: try again later
+                throw new TransientFailure("no digest for file " + fileId + " for now: " + e.getMessage(), e);
+            }
             // the same file id is the same content; only equal data under other ids misses the baseline
             LOG.warnf("no digest for file %s (%s): keyed by its id", fileId, e.getMessage());
             return "file:" + fileId;

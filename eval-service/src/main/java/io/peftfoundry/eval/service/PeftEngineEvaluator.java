@@ -20,6 +20,8 @@ import io.peftfoundry.engine.training.ClassificationTrainer;
 import io.peftfoundry.engine.training.EvalResult;
 import io.peftfoundry.engine.training.TrainingConfig;
 import io.peftfoundry.eval.client.ArtifactFiles;
+import io.peftfoundry.support.messaging.TransientFailure;
+import io.peftfoundry.support.messaging.Transients;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -42,8 +44,19 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
         this.artifacts = artifacts;
     }
 
+    /**
+     * Whether a failure to fetch an input may pass (artifact-store unreachable or answering 5xx/408/429 — e.g. while S3 is
+     * away, or unreachable): then it is a {@link TransientFailure} and the evaluation is retried, not failed for good.
+     */
+    static boolean isTransient(IOException e) {
+        if (e instanceof ArtifactStoreException a) {
+            return a.status() >= 500 || a.status() == 408 || a.status() == 429;
+        }
+        return Transients.isTransient(e);
+    }
+
     @Override
-    public Outcome evaluate(JobInfo job, String adapterId) throws EvaluationFailure {
+    public Outcome evaluate(JobInfo job, String adapterId) throws EvaluationFailure, TransientFailure {
         boolean causal = "sft".equals(job.task()) || "continued_pretraining".equals(job.task());
         if (!causal && !"classification".equals(job.task())) {
             throw new EvaluationFailure("task '" + job.task() + "' cannot be evaluated: peft-engine scores"
@@ -61,10 +74,16 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
                 throw new EvaluationFailure("adapter " + adapterId + " of job " + job.jobId()
                         + " is not in artifact-store (deleted, or never uploaded)");
             }
+            if (isTransient(e)) {
+                throw new TransientFailure("artifact-store answered HTTP " + e.status() + " for adapter " + adapterId, e);
+            }
             throw new EvaluationFailure("artifact-store refused adapter " + adapterId + ": HTTP " + e.status(), e);
         } catch (IOException e) {
-            throw new EvaluationFailure("artifact-store unreachable while fetching adapter " + adapterId + ": "
-                    + e.getMessage(), e);
+            if (isTransient(e)) {
+                throw new TransientFailure("artifact-store unreachable while fetching adapter " + adapterId + ": "
+                        + e.getMessage(), e);
+            }
+            throw new EvaluationFailure("fetching adapter " + adapterId + " failed: " + e.getMessage(), e);
         }
         Path modelDir;
         Path adapterDir;
@@ -74,6 +93,10 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
             adapterDir = artifacts.adapter(adapterId);
             validation = artifacts.dataset(job.validationFile());
         } catch (IOException e) {
+            if (isTransient(e)) {
+                throw new TransientFailure("downloading the inputs of job " + job.jobId() + " failed for now: "
+                        + e.getMessage(), e);
+            }
             throw new EvaluationFailure("downloading the inputs of job " + job.jobId() + " failed: " + e.getMessage(), e);
         }
         long started = System.nanoTime();
