@@ -159,7 +159,11 @@ public class JobEventStreams {
         }
         open.incrementAndGet();
         Stream stream = new Stream(jobId, tenant, fromSeq, sink, sse, format);
-        byJob.computeIfAbsent(jobId, k -> ConcurrentHashMap.newKeySet()).add(stream);
+        byJob.compute(jobId, (k, streams) -> {
+            Set<Stream> set = streams == null ? ConcurrentHashMap.newKeySet() : streams;
+            set.add(stream);
+            return set;
+        });
         schedule(jobId);
     }
 
@@ -271,11 +275,10 @@ public class JobEventStreams {
         if (!s.closed.compareAndSet(false, true)) {
             return;
         }
-        Set<Stream> streams = byJob.get(s.jobId);
-        if (streams != null) {
+        byJob.computeIfPresent(s.jobId, (k, streams) -> {
             streams.remove(s);
-            byJob.computeIfPresent(s.jobId, (k, v) -> v.isEmpty() ? null : v);
-        }
+            return streams.isEmpty() ? null : streams;
+        });
         perTenant.computeIfPresent(s.tenant, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
         open.decrementAndGet();
         try {
