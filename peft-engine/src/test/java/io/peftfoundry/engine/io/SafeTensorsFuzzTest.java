@@ -106,7 +106,7 @@ class SafeTensorsFuzzTest {
                     .append(end).append("]}");
             offset = end;
         }
-        long dataLen = Math.max(0, Math.min(4096, offset) + slack);
+        long dataLen = Math.max(0, Math.max(0, Math.min(4096, offset)) + slack); // offset may have wrapped negative
         return withHeader(header.append('}').toString(), new byte[(int) dataLen]);
     }
 
