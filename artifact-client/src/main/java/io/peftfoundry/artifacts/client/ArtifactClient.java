@@ -126,6 +126,11 @@ public class ArtifactClient {
         }
     }
 
+    /** {@code GET /v1/adapters}: the caller's adapters. */
+    public JsonNode listAdapters() throws IOException {
+        return getJson("/v1/adapters");
+    }
+
     public JsonNode getAdapter(String id) throws IOException {
         return getJson("/v1/adapters/" + enc(id));
     }

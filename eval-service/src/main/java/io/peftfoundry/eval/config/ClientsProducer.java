@@ -5,7 +5,9 @@ import io.peftfoundry.eval.client.ArtifactFiles;
 import io.peftfoundry.eval.client.JobApiClient;
 import io.peftfoundry.eval.service.BaselineSubmitter;
 import io.peftfoundry.eval.serving.ModelSource;
+import io.peftfoundry.eval.serving.DecoderServing;
 import io.peftfoundry.eval.serving.PredictionService;
+import io.peftfoundry.eval.serving.ResidentSet;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
@@ -25,10 +27,31 @@ public class ClientsProducer {
         return new JobApiClient(config.jobApiUrl(), config.adminKey().orElse(null), config.jobApiTimeout());
     }
 
+    /** The one LRU under one memory budget for every backbone and adapter the service keeps loaded. */
     @Produces
     @ApplicationScoped
-    PredictionService predictionService(ArtifactFiles artifacts, EvalConfig config) {
-        return new PredictionService(new ModelSource() {
+    ResidentSet residentSet(EvalConfig config) {
+        return new ResidentSet(config.modelCacheBytes());
+    }
+
+    void closeResident(@Disposes ResidentSet resident) {
+        resident.close();
+    }
+
+    @Produces
+    @ApplicationScoped
+    DecoderServing decoderServing(ArtifactFiles artifacts, ResidentSet resident) {
+        return new DecoderServing(source(artifacts), resident);
+    }
+
+    @Produces
+    @ApplicationScoped
+    PredictionService predictionService(ArtifactFiles artifacts, EvalConfig config, ResidentSet resident) {
+        return new PredictionService(source(artifacts), resident, config.maxSeqLength());
+    }
+
+    private static ModelSource source(ArtifactFiles artifacts) {
+        return new ModelSource() {
             @Override
             public Path backbone(String model) throws IOException {
                 return artifacts.model(model);
@@ -38,7 +61,7 @@ public class ClientsProducer {
             public Path adapter(String adapterId) throws IOException {
                 return artifacts.adapter(adapterId);
             }
-        }, config.adapterCacheBytes(), config.maxSeqLength());
+        };
     }
 
     void closePredictions(@Disposes PredictionService predictions) {

@@ -22,9 +22,16 @@ public interface EvalConfig {
     /** Digest-keyed download cache and scratch space. */
     String cacheDir();
 
-    /** Memory budget of the adapters kept loaded for {@code POST /v1/predictions} (LRU beyond it). */
-    @WithDefault("268435456")
-    long adapterCacheBytes();
+    /**
+     * Memory budget of everything kept loaded — backbones (encoders and decoders) and adapters, for predictions and
+     * the OpenAI-compatible endpoints; the least recently used unleased entries are closed beyond it.
+     */
+    @WithDefault("2147483648")
+    long modelCacheBytes();
+
+    /** Completion tokens of a chat completion that names no max_tokens (the context permitting). */
+    @WithDefault("256")
+    int maxCompletionTokens();
 
     /** Tokens per input for predictions (longer inputs are truncated). */
     @WithDefault("128")

@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** One adapter applied to a view of a shared backbone, ready to predict; its own weights are {@link #bytes()}. */
-final class LoadedAdapter implements AutoCloseable {
+final class LoadedAdapter implements ResidentSet.Resident {
 
     private final NDManager manager;
     private final ClassificationModel model;
@@ -39,7 +39,8 @@ final class LoadedAdapter implements AutoCloseable {
         }
     }
 
-    long bytes() {
+    @Override
+    public long bytes() {
         return bytes;
     }
 

@@ -7,16 +7,14 @@ import org.jboss.logging.Logger;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Predictions with many adapters on shared backbones: each backbone is loaded once; adapters are applied to it per
- * request and kept loaded in an LRU whose total adapter bytes stay within {@code budgetBytes} (the least recently
- * used are closed first; one adapter larger than the budget is still served, alone).
+ * request. Both stay loaded in the service's {@link ResidentSet}: one LRU under one memory budget, backbones
+ * included (closed once their adapters are gone), shared with the decoders being served.
  */
 public class PredictionService implements AutoCloseable {
 
@@ -26,90 +24,104 @@ public class PredictionService implements AutoCloseable {
     public record Prediction(String label, double score, Map<String, Double> scores) {}
 
     private final ModelSource source;
-    private final long budgetBytes;
+    private final ResidentSet resident;
+    private final boolean ownsResident;
     private final int maxSeqLength;
-    private final Map<Path, SharedBackbone> backbones = new HashMap<>();
-    private final Map<Path, TextTokenizer> tokenizers = new HashMap<>();
-    /** access-ordered: iteration starts at the least recently used */
-    private final LinkedHashMap<String, LoadedAdapter> adapters = new LinkedHashMap<>(16, 0.75f, true);
-    private long adapterBytes;
     private int backboneLoads;
     private int adapterLoads;
 
+    /** With its own budget (tests). */
     public PredictionService(ModelSource source, long budgetBytes, int maxSeqLength) {
+        this(source, new ResidentSet(budgetBytes), true, maxSeqLength);
+    }
+
+    /** Sharing {@code resident}'s budget with the other loaded models of the service. */
+    public PredictionService(ModelSource source, ResidentSet resident, int maxSeqLength) {
+        this(source, resident, false, maxSeqLength);
+    }
+
+    private PredictionService(ModelSource source, ResidentSet resident, boolean ownsResident, int maxSeqLength) {
         this.source = source;
-        this.budgetBytes = budgetBytes;
+        this.resident = resident;
+        this.ownsResident = ownsResident;
         this.maxSeqLength = maxSeqLength;
+    }
+
+    /** A loaded encoder and its tokenizer. */
+    private static final class Encoder implements ResidentSet.Resident {
+        final SharedBackbone backbone;
+        final TextTokenizer tokenizer;
+
+        Encoder(SharedBackbone backbone, TextTokenizer tokenizer) {
+            this.backbone = backbone;
+            this.tokenizer = tokenizer;
+        }
+
+        @Override
+        public long bytes() {
+            return backbone.bytes();
+        }
+
+        @Override
+        public void close() {
+            tokenizer.close();
+            backbone.close();
+        }
     }
 
     public List<Prediction> predict(String model, String adapterId, List<String> inputs) throws IOException {
         List<Example> examples = inputs.stream().map(t -> new Example(t, null, null)).toList();
         Path backboneDir = source.backbone(model);
         Path adapterDir = source.adapter(adapterId);
-        for (int attempt = 0; attempt < 3; attempt++) {
-            LoadedAdapter a = adapter(backboneDir, adapterDir);
-            float[][] probs = a.predict(examples);
-            if (probs != null) {
-                List<String> labels = a.labels();
-                List<Prediction> out = new ArrayList<>(probs.length);
-                for (float[] p : probs) {
-                    int best = 0;
-                    Map<String, Double> scores = new LinkedHashMap<>();
-                    for (int j = 0; j < p.length; j++) {
-                        scores.put(labels.get(j), (double) p[j]);
-                        if (p[j] > p[best]) {
-                            best = j;
-                        }
+        String backboneKey = "encoder:" + backboneDir;
+        try (ResidentSet.Lease<Encoder> encoder = resident.acquire(backboneKey, null, () -> loadEncoder(backboneDir));
+             ResidentSet.Lease<LoadedAdapter> a = resident.acquire(backboneKey + "|" + adapterDir, backboneKey,
+                     () -> loadAdapter(encoder.get(), adapterDir))) {
+            float[][] probs = a.get().predict(examples);
+            List<String> labels = a.get().labels();
+            List<Prediction> out = new ArrayList<>(probs.length);
+            for (float[] p : probs) {
+                int best = 0;
+                Map<String, Double> scores = new LinkedHashMap<>();
+                for (int j = 0; j < p.length; j++) {
+                    scores.put(labels.get(j), (double) p[j]);
+                    if (p[j] > p[best]) {
+                        best = j;
                     }
-                    out.add(new Prediction(labels.get(best), p[best], scores));
                 }
-                return out;
+                out.add(new Prediction(labels.get(best), p[best], scores));
             }
+            return out;
         }
-        throw new IOException("adapter " + adapterId + " was evicted three times while predicting: raise"
-                + " foundry.eval.adapter-cache-bytes");
     }
 
-    private synchronized LoadedAdapter adapter(Path backboneDir, Path adapterDir) throws IOException {
-        String key = backboneDir + "|" + adapterDir;
-        LoadedAdapter loaded = adapters.get(key);
-        if (loaded != null) {
-            return loaded;
-        }
-        SharedBackbone backbone = backbones.get(backboneDir);
-        if (backbone == null) {
-            backbone = new SharedBackbone(backboneDir);
-            backbones.put(backboneDir, backbone);
-            tokenizers.put(backboneDir, new TextTokenizer(backboneDir.resolve("tokenizer.json"), maxSeqLength,
-                    backbone.config().padTokenId()));
-            backboneLoads++;
-            LOG.infof("backbone %s loaded once (%d bytes), shared by its adapters", backboneDir, backbone.bytes());
-        }
-        loaded = new LoadedAdapter(backbone, adapterDir, tokenizers.get(backboneDir));
-        adapterLoads++;
-        adapters.put(key, loaded);
-        adapterBytes += loaded.bytes();
-        Iterator<Map.Entry<String, LoadedAdapter>> it = adapters.entrySet().iterator();
-        while (adapterBytes > budgetBytes && it.hasNext()) {
-            Map.Entry<String, LoadedAdapter> lru = it.next();
-            if (lru.getValue() == loaded) {
-                continue;
+    private Encoder loadEncoder(Path backboneDir) throws IOException {
+        SharedBackbone backbone = new SharedBackbone(backboneDir);
+        try {
+            TextTokenizer tokenizer = new TextTokenizer(backboneDir.resolve("tokenizer.json"), maxSeqLength,
+                    backbone.config().padTokenId());
+            synchronized (this) {
+                backboneLoads++;
             }
-            it.remove();
-            adapterBytes -= lru.getValue().bytes();
-            lru.getValue().close();
-            LOG.infof("adapter %s evicted (adapter cache at %d of %d bytes)", lru.getKey(), adapterBytes, budgetBytes);
+            LOG.infof("backbone %s loaded once (%d bytes), shared by its adapters", backboneDir, backbone.bytes());
+            return new Encoder(backbone, tokenizer);
+        } catch (IOException | RuntimeException e) {
+            backbone.close();
+            throw e;
+        }
+    }
+
+    private LoadedAdapter loadAdapter(Encoder encoder, Path adapterDir) throws IOException {
+        LoadedAdapter loaded = new LoadedAdapter(encoder.backbone, adapterDir, encoder.tokenizer);
+        synchronized (this) {
+            adapterLoads++;
         }
         return loaded;
     }
 
-    /** Adapters loaded now, keys "backboneDir|adapterDir", least recently used first. */
-    public synchronized List<String> loadedAdapters() {
-        return new ArrayList<>(adapters.keySet());
-    }
-
-    public synchronized long loadedAdapterBytes() {
-        return adapterBytes;
+    /** Adapters loaded now, keys "encoder:backboneDir|adapterDir", least recently used first. */
+    public List<String> loadedAdapters() {
+        return resident.keys().stream().filter(k -> k.startsWith("encoder:") && k.contains("|")).toList();
     }
 
     /** How many times a backbone was read from disk. */
@@ -123,11 +135,9 @@ public class PredictionService implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        adapters.values().forEach(LoadedAdapter::close);
-        adapters.clear();
-        tokenizers.values().forEach(TextTokenizer::close);
-        backbones.values().forEach(SharedBackbone::close);
-        backbones.clear();
+    public void close() {
+        if (ownsResident) {
+            resident.close();
+        }
     }
 }

@@ -63,6 +63,12 @@ public final class SharedBackbone implements AutoCloseable {
         return view;
     }
 
+    /** Bytes of a freshly loaded backbone, which is closed (tests size budgets with it). */
+    long bytesAndClose() {
+        close();
+        return bytes;
+    }
+
     @Override
     public void close() {
         manager.close();

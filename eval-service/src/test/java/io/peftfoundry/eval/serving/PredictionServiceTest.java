@@ -106,15 +106,23 @@ class PredictionServiceTest {
     @Test
     void leastRecentlyUsedAdapterIsEvictedBeyondTheBudget() throws IOException {
         long bytesA;
-        try (PredictionService probe = new PredictionService(source, Long.MAX_VALUE, TinyModels.MAX_SEQ)) {
+        long backboneBytes;
+        long bytesB;
+        try (ResidentSet resident = new ResidentSet(Long.MAX_VALUE);
+             PredictionService probe = new PredictionService(source, resident, TinyModels.MAX_SEQ)) {
             probe.predict("tiny", "a", INPUTS);
-            bytesA = probe.loadedAdapterBytes();
+            backboneBytes = new SharedBackbone(source.backbone("tiny")).bytesAndClose();
+            bytesA = resident.residentBytes() - backboneBytes;
+            probe.predict("tiny", "b", INPUTS);
+            bytesB = resident.residentBytes() - backboneBytes - bytesA;
         }
         // LoRA A: r=4 on query and value of 2 layers: 2·2·(4·16 + 16·4) = 512 floats; head 2·16 + 2 = 34 floats
         assertEquals((512 + 34) * 4L, bytesA);
         float[][] refA = reference(adapterA);
-        // room for A alone: loading B evicts A, and A comes back (loaded again) on its next request
-        try (PredictionService service = new PredictionService(source, bytesA, TinyModels.MAX_SEQ)) {
+        // room for the backbone and one adapter: loading B evicts A (not the backbone, B's parent), and A comes back
+        // (loaded again) on its next request
+        try (PredictionService service = new PredictionService(source, backboneBytes + Math.max(bytesA, bytesB),
+                TinyModels.MAX_SEQ)) {
             service.predict("tiny", "a", INPUTS);
             service.predict("tiny", "b", INPUTS);
             assertEquals(1, service.loadedAdapters().size());
@@ -122,6 +130,20 @@ class PredictionServiceTest {
             assertSame(refA, service.predict("tiny", "a", INPUTS));
             assertEquals(3, service.adapterLoads());
             assertEquals(1, service.backboneLoads());
+        }
+    }
+
+    @Test
+    void anEncoderIsEvictedWhenItsAdaptersAreGoneAndLoadsAgain() throws IOException {
+        float[][] refA = reference(adapterA);
+        // a budget of one byte: after each answer nothing is leased, so adapter and backbone are both closed
+        try (ResidentSet resident = new ResidentSet(1);
+             PredictionService service = new PredictionService(source, resident, TinyModels.MAX_SEQ)) {
+            assertSame(refA, service.predict("tiny", "a", INPUTS));
+            assertEquals(List.of(), resident.keys());
+            assertSame(refA, service.predict("tiny", "a", INPUTS));
+            assertEquals(2, service.backboneLoads());
+            assertEquals(4, resident.evictions());
         }
     }
 }

@@ -49,6 +49,7 @@ public final class BatchDecoder implements AutoCloseable {
         private final Random rnd;
         private final List<Long> out = new ArrayList<>();
         private volatile String finishReason;
+        private volatile boolean cancelled;
         private String text;
         private int length; // real tokens in the cache
         private long next;
@@ -73,7 +74,7 @@ public final class BatchDecoder implements AutoCloseable {
             return out.stream().mapToLong(Long::longValue).toArray();
         }
 
-        /** {@code eos}, {@code stop}, {@code length}, or null while running. */
+        /** {@code eos}, {@code stop}, {@code length}, {@code cancelled}, {@code error}, or null while running. */
         public String finishReason() {
             return finishReason;
         }
@@ -81,6 +82,11 @@ public final class BatchDecoder implements AutoCloseable {
         /** The final text (cut before a stop sequence), once finished. */
         public synchronized String text() {
             return text;
+        }
+
+        /** Ends the row at the next step with finish reason {@code cancelled} (the client went away). */
+        public void cancel() {
+            cancelled = true;
         }
 
         public Generator.Generation generation() {
@@ -269,6 +275,11 @@ public final class BatchDecoder implements AutoCloseable {
         List<Row> done = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
             Row r = rows.get(i);
+            if (r.cancelled) {
+                finish(r, "cancelled");
+                done.add(r);
+                continue;
+            }
             long next = Generator.pick(logits[i], r.config, r.rnd);
             if (next == eosId) {
                 finish(r, "eos");
@@ -455,6 +466,26 @@ public final class BatchDecoder implements AutoCloseable {
         pendingHolders.clear();
         cacheManager = fresh;
         cache = owned;
+    }
+
+    /** Ends every queued and decoding row with {@code reason} (e.g. after a failed forward call) and empties the batch. */
+    public void abandon(String reason) {
+        for (Row r; (r = pending.poll()) != null; ) {
+            finish(r, reason);
+        }
+        for (Row r : active) {
+            finish(r, reason);
+        }
+        active.clear();
+        masks.clear();
+        slots = 0;
+        cache = null;
+        if (cacheManager != null) {
+            cacheManager.close();
+            cacheManager = null;
+        }
+        pendingHolders.forEach(NDManager::close);
+        pendingHolders.clear();
     }
 
     /** Rows still queued or decoding end with {@code length}; native memory is freed. */
