@@ -1,46 +1,34 @@
 package io.peftfoundry.eval.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.peftfoundry.engine.task.causal.chat.ChatTemplate;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Chat messages → the prompt text, rendered with the model's own chat template ({@code chat_template.jinja} or
- * {@code chat_template} in {@code tokenizer_config.json}, as transformers keeps it). A model without one gets a clear
+ * {@code chat_template} in {@code tokenizer_config.json}, as transformers keeps it), by peft-engine's
+ * {@link ChatTemplate} (Jinjava, as transformers' apply_chat_template renders it). A model without one gets a clear
  * 400: guessing a format would produce text the model was never trained on.
  */
 final class ChatPrompts {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private ChatPrompts() {}
 
-    static boolean hasTemplate(Path modelDir) {
-        if (Files.isRegularFile(modelDir.resolve("chat_template.jinja"))) {
-            return true;
-        }
-        Path cfg = modelDir.resolve("tokenizer_config.json");
-        try {
-            return Files.isRegularFile(cfg) && JSON.readTree(cfg.toFile()).path("chat_template").isTextual();
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /** The prompt for {@code messages} with the assistant's turn opened. */
-    static String render(String model, Path modelDir, List<Map<String, Object>> messages) {
-        if (!hasTemplate(modelDir)) {
+    /** The prompt for {@code messages} with the assistant's turn opened (add_generation_prompt). */
+    static String render(String model, ChatTemplate template, List<Map<String, Object>> messages) {
+        if (template == null) {
             throw OpenAiException.invalid("messages", "model_without_chat_template", "model '" + model
                     + "' has no chat template (no chat_template.jinja, no chat_template in tokenizer_config.json): send"
                     + " its prompt as text to /v1/completions, or serve a model that has one");
         }
-        throw OpenAiException.invalid("messages", "chat_template_unsupported", "model '" + model
-                + "' has a chat template, but this eval-service cannot render chat templates yet: use /v1/completions");
+        try {
+            return template.render(messages, true);
+        } catch (ChatTemplate.ChatTemplateException e) {
+            throw OpenAiException.invalid("messages", "chat_template_error", "model '" + model
+                    + "''s chat template refused these messages: " + e.getMessage());
+        }
     }
 
     static String content(JsonNode message, int index) {

@@ -108,7 +108,7 @@ public class OpenAiResource {
             list.add(msg);
         }
         String model = body.path("model").asText("");
-        return generate(body, true, session -> ChatPrompts.render(model, session.decoder().dir(), list));
+        return generate(body, true, session -> ChatPrompts.render(model, session.decoder().chatTemplate(), list));
     }
 
     @GET

@@ -11,6 +11,8 @@ import io.peftfoundry.engine.task.causal.CausalModel;
 import io.peftfoundry.engine.task.causal.CausalTokenizer;
 import io.peftfoundry.engine.task.causal.DecoderFiles;
 import io.peftfoundry.engine.task.causal.GenerationConfig;
+import io.peftfoundry.engine.task.causal.SpecialTokens;
+import io.peftfoundry.engine.task.causal.chat.ChatTemplate;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -86,6 +88,8 @@ public final class ServedDecoder implements ResidentSet.Resident {
     private final NDManager manager;
     private final CausalDecoder shared;
     private final CausalTokenizer tokenizer;
+    private final SpecialTokens specialTokens;
+    private final ChatTemplate chatTemplate;
     private final long bytes;
     private final Object lock = new Object();
     private final MultiLora multi;
@@ -100,6 +104,8 @@ public final class ServedDecoder implements ResidentSet.Resident {
         try {
             this.shared = DecoderFiles.load(dir, manager);
             this.tokenizer = new CausalTokenizer(dir.resolve("tokenizer.json"));
+            this.specialTokens = SpecialTokens.read(dir, tokenizer, shared.eosTokenId());
+            this.chatTemplate = ChatTemplate.exists(dir) ? ChatTemplate.load(dir) : null;
         } catch (IOException | RuntimeException e) {
             manager.close();
             throw e;
@@ -107,8 +113,8 @@ public final class ServedDecoder implements ResidentSet.Resident {
         this.bytes = parameterBytes(shared.namedParameters());
         CausalDecoder view = DecoderFiles.view(shared);
         this.multi = new MultiLora(view, manager);
-        this.main = new BatchDecoder((HfModule) view, tokenizer, shared.eosTokenId(), shared.maxPositions(), 0, manager,
-                multi::select);
+        this.main = new BatchDecoder((HfModule) view, tokenizer, specialTokens.generationEosIds(), shared.maxPositions(), 0,
+                manager, multi::select);
         this.loop = new Thread(this::run, "decode-" + dir.getFileName());
         loop.setDaemon(true);
         loop.start();
@@ -140,6 +146,11 @@ public final class ServedDecoder implements ResidentSet.Resident {
         return shared.maxPositions();
     }
 
+    /** The model's chat template, or null when its directory has none. */
+    public ChatTemplate chatTemplate() {
+        return chatTemplate;
+    }
+
     /** True while the decoder's native memory is held (false once evicted). */
     public boolean isOpen() {
         return manager.isOpen();
@@ -151,7 +162,7 @@ public final class ServedDecoder implements ResidentSet.Resident {
             NDManager own = NDManager.newBaseManager();
             try {
                 CausalModel model = CausalAdapterFiles.load(adapterDir, null, own);
-                BatchDecoder lane = BatchDecoder.of(model, tokenizer, own, null);
+                BatchDecoder lane = BatchDecoder.of(model, tokenizer, specialTokens.generationEosIds(), own, null);
                 return register(new Adapter(key, parameterBytes(model.decoder().namedParameters()), lane, own,
                         model.maxPositions()), lane);
             } catch (IOException | RuntimeException e) {
@@ -170,7 +181,7 @@ public final class ServedDecoder implements ResidentSet.Resident {
                 own.close(); // the LoRA tensors were copied into the main lane
                 return new Adapter(key, b, null, null, shared.maxPositions());
             }
-            BatchDecoder lane = BatchDecoder.of(model, tokenizer, own, null);
+            BatchDecoder lane = BatchDecoder.of(model, tokenizer, specialTokens.generationEosIds(), own, null);
             return register(new Adapter(key, parameterBytes(model.trainableParameters()), lane, own, model.maxPositions()), lane);
         } catch (IOException | RuntimeException e) {
             if (own.isOpen()) {

@@ -96,7 +96,7 @@ public final class BatchDecoder implements AutoCloseable {
 
     private final HfModule model;
     private final CausalTokenizer tokenizer;
-    private final long eosId;
+    private final long[] eosIds;
     private final int maxPositions;
     private final int virtualTokens;
     private final Consumer<List<String>> selector;
@@ -119,9 +119,15 @@ public final class BatchDecoder implements AutoCloseable {
      */
     public BatchDecoder(HfModule model, CausalTokenizer tokenizer, long eosId, int maxPositions, int virtualTokens,
             NDManager manager, Consumer<List<String>> selector) {
+        this(model, tokenizer, new long[] {eosId}, maxPositions, virtualTokens, manager, selector);
+    }
+
+    /** Stops a row at any of {@code eosIds} (a chat model's end of turn and end of text, {@link SpecialTokens}). */
+    public BatchDecoder(HfModule model, CausalTokenizer tokenizer, long[] eosIds, int maxPositions, int virtualTokens,
+            NDManager manager, Consumer<List<String>> selector) {
         this.model = model;
         this.tokenizer = tokenizer;
-        this.eosId = eosId;
+        this.eosIds = eosIds.clone();
         this.maxPositions = maxPositions;
         this.virtualTokens = virtualTokens;
         this.selector = selector == null ? tags -> { } : selector;
@@ -129,9 +135,9 @@ public final class BatchDecoder implements AutoCloseable {
     }
 
     /** A model with its method installed. */
-    public static BatchDecoder of(CausalModel model, CausalTokenizer tokenizer, NDManager manager,
+    public static BatchDecoder of(CausalModel model, CausalTokenizer tokenizer, long[] eosIds, NDManager manager,
             Consumer<List<String>> selector) {
-        return new BatchDecoder(model.module(), tokenizer, model.eosId(), model.maxPositions(),
+        return new BatchDecoder(model.module(), tokenizer, eosIds, model.maxPositions(),
                 model.decoder().virtualTokens(), manager, selector);
     }
 
@@ -188,7 +194,7 @@ public final class BatchDecoder implements AutoCloseable {
             Row r = rows.get(b);
             for (int i = 0; i < longest; i++) {
                 boolean real = i < r.prompt.length;
-                ids[b * longest + i] = real ? r.prompt[i] : (eosId >= 0 ? eosId : 0);
+                ids[b * longest + i] = real ? r.prompt[i] : 0; // padding: masked, any id
                 mask[b * longest + i] = real ? 1 : 0;
                 positions[b * longest + i] = virtualTokens + Math.min(i, r.prompt.length - 1);
             }
@@ -281,7 +287,7 @@ public final class BatchDecoder implements AutoCloseable {
                 continue;
             }
             long next = Generator.pick(logits[i], r.config, r.rnd);
-            if (next == eosId) {
+            if (isEos(next)) {
                 finish(r, "eos");
                 done.add(r);
                 continue;
@@ -304,6 +310,15 @@ public final class BatchDecoder implements AutoCloseable {
         if (!done.isEmpty()) {
             drop(done);
         }
+    }
+
+    private boolean isEos(long id) {
+        for (long e : eosIds) {
+            if (e == id) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private String decode(Row r) {
