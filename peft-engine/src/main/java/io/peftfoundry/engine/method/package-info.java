@@ -9,19 +9,20 @@
  *
  * <p>Adding a method: create {@code method/<name>/{XConfig, XLayer, XInjector}}, implement
  * {@link io.peftfoundry.engine.method.MethodInjector} returning an {@link
- * io.peftfoundry.engine.method.InjectedMethod}, register one line in {@code PeftMethods}. An injector
- * receives a {@link io.peftfoundry.engine.model.Backbone}: an encoder ({@link io.peftfoundry.engine.model.bert.BertModel})
- * or a decoder ({@link io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel}). Wrapping named linears (LoRA, IA3)
- * and full fine-tuning work on both; the other hooks are the encoder's for now ({@code Backbone.requireBert}).
- * Hooks on the backbone:
+ * io.peftfoundry.engine.method.InjectedMethod}, register one line in {@code PeftMethods}. An injector receives a
+ * {@link io.peftfoundry.engine.model.Backbone} — an encoder ({@link io.peftfoundry.engine.model.bert.BertModel}) or a
+ * decoder ({@link io.peftfoundry.engine.model.CausalDecoder}: GPT-2, the LLaMA family) — which carries everything a
+ * method needs, so injectors do not branch on the architecture: sizes (layers, hidden, heads, key/value heads, head
+ * width, vocabulary), the token embedding, and these hooks:
  * <ul>
  *   <li>wrap any named linear: {@code parent.replaceModule("query", wrapper)} — paths come from
  *       {@code backbone.namedModules()} (LoRA; IA3 on key/value scales the output, IA3 on
  *       {@code output.dense} scales its input, i.e. the FFN's GELU activation);</li>
- *   <li>a block after the attention output or the FFN: {@code layer.attention().output().setAdapter(name, m)},
- *       {@code layer.output().setAdapter(name, m)}; {@code m} maps NDList(projected, residual) → projected';</li>
+ *   <li>a block after the attention sublayer or the FFN: {@code backbone.attentionAdapterSite(i)},
+ *       {@code backbone.outputAdapterSite(i)} (path, the sublayer's own LayerNorm or null, and the install hook);
+ *       the module maps NDList(projected, residual) → projected';</li>
  *   <li>attention prefixes: {@code backbone.setPrefixEncoder(name, m)}, {@code m} maps NDList(inputIds) →
- *       NDList(k0, v0, …) each (B, P, H); the mask is extended;</li>
+ *       NDList(k0, v0, …) each (B, P, kv_heads · head_dim); the mask is extended;</li>
  *   <li>soft prompts: {@code backbone.setPromptEncoder(name, m)}, {@code m} maps NDList(inputIds) → (B, P, H); the
  *       mask is extended and the prompt positions are dropped from the output.</li>
  * </ul>

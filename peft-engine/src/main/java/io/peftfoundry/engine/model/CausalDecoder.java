@@ -23,18 +23,6 @@ import java.nio.file.Path;
  */
 public interface CausalDecoder extends Backbone {
 
-    int numLayers();
-
-    int hiddenSize();
-
-    int numAttentionHeads();
-
-    int numKeyValueHeads();
-
-    int headDim();
-
-    int vocabSize();
-
     /** Longest sequence (cache included) the model takes. */
     int maxPositions();
 
@@ -50,17 +38,24 @@ public interface CausalDecoder extends Backbone {
     /** Writes the backbone (config.json + model.safetensors, method parameters left out) in Hugging Face layout. */
     void save(Path dir) throws IOException;
 
-    /** The token embedding table (prompt tuning's "vocab" initialisation reads it). */
-    HfEmbedding tokenEmbedding();
-
     /** Block {@code i} and its path ({@code transformer.h.i}, {@code model.layers.i}). */
     DecoderBlock layer(int i);
 
     String layerPath(int i);
 
-    void setPromptEncoder(String name, HfModule encoder);
+    /** Block {@code i}'s {@code attention_adapters} (pre-norm: no sublayer LayerNorm of its own). */
+    @Override
+    default AdapterSite attentionAdapterSite(int i) {
+        DecoderBlock block = layer(i);
+        return new AdapterSite(layerPath(i) + "." + DecoderBlock.ATTENTION_ADAPTERS, null, block::setAttentionAdapter);
+    }
 
-    void setPrefixEncoder(String name, HfModule encoder);
+    /** Block {@code i}'s {@code output_adapters}. */
+    @Override
+    default AdapterSite outputAdapterSite(int i) {
+        DecoderBlock block = layer(i);
+        return new AdapterSite(layerPath(i) + "." + DecoderBlock.OUTPUT_ADAPTERS, null, block::setOutputAdapter);
+    }
 
     /** Loads a Hugging Face layout directory by its config.json's {@code model_type} (gpt2, llama). */
     static CausalDecoder load(Path dir, NDManager manager) throws IOException {

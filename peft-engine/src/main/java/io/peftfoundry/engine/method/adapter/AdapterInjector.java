@@ -14,12 +14,7 @@ import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.MethodInjector;
 import io.peftfoundry.engine.method.MethodTensors;
-import io.peftfoundry.engine.model.bert.BertLayer;
 import io.peftfoundry.engine.model.Backbone;
-import io.peftfoundry.engine.model.CausalDecoder;
-import io.peftfoundry.engine.model.DecoderBlock;
-import io.peftfoundry.engine.model.bert.BertModel;
-import io.peftfoundry.engine.model.bert.BertSublayerOutput;
 import io.peftfoundry.engine.model.HfModule;
 
 import java.io.IOException;
@@ -38,62 +33,29 @@ public class AdapterInjector implements MethodInjector<AdapterConfig> {
 
     /** AdapterHub's weights file. */
     public static final String WEIGHTS_FILE = "adapter.safetensors";
-    /** AdapterHub keys of a BERT model start with the base model's attribute name. */
-    public static final String KEY_PREFIX = "bert.";
 
     @Override
     public InjectedMethod inject(Backbone target, AdapterConfig config, NDManager manager, long seed) {
-        if (target instanceof CausalDecoder decoder) {
-            return injectDecoder(decoder, config, manager, seed);
-        }
-        BertModel backbone = Backbone.requireBert(target, "adapter");
-        int hidden = backbone.config().hiddenSize();
+        AdapterHubModels.Model hub = AdapterHubModels.of(target.architecture());
+        int hidden = target.hiddenSize();
         int bottleneck = config.bottleneck(hidden);
         Random rnd = new Random(seed);
         Map<String, BottleneckAdapter> adapters = new LinkedHashMap<>();
-        NDArray ref = backbone.embeddings().wordEmbeddings().weight().getArray(); // dtype and device for new weights
-        for (int i = 0; i < backbone.numLayers(); i++) {
-            BertLayer layer = backbone.layer(i);
+        NDArray ref = target.tokenEmbedding().weight().getArray(); // dtype and device for new weights
+        for (int i = 0; i < target.numLayers(); i++) {
             if (config.variant() == AdapterConfig.Variant.HOULSBY) {
-                BertSublayerOutput out = layer.attention().output();
-                BottleneckAdapter a = create(hidden, bottleneck, config, out.module("LayerNorm"), manager, rnd, ref);
-                out.setAdapter("adapters", new Adapters(config.name(), a));
-                adapters.put("encoder.layer." + i + ".attention.output.adapters." + config.name(), a);
+                install(target.attentionAdapterSite(i), hidden, bottleneck, config, manager, rnd, ref, adapters);
             }
-            BertSublayerOutput out = layer.output();
-            BottleneckAdapter a = create(hidden, bottleneck, config, out.module("LayerNorm"), manager, rnd, ref);
-            out.setAdapter("adapters", new Adapters(config.name(), a));
-            adapters.put("encoder.layer." + i + ".output.adapters." + config.name(), a);
+            install(target.outputAdapterSite(i), hidden, bottleneck, config, manager, rnd, ref, adapters);
         }
-        return new Injected(config, adapters, KEY_PREFIX, "bert", "BertAdapterModel");
+        return new Injected(config, adapters, hub.keyPrefix(), target.architecture(), hub.modelClass());
     }
 
-    /**
-     * Decoder blocks (pre-norm): Houlsby at {@code attention_adapters} and {@code output_adapters}, Pfeiffer and
-     * parallel at {@code output_adapters} only (AdapterHub's module names); keys are the backbone's own paths
-     * ({@code transformer.h.0.output_adapters.adapters.<name>…}, {@code model.layers.0…}).
-     */
-    private static InjectedMethod injectDecoder(CausalDecoder decoder, AdapterConfig config, NDManager manager, long seed) {
-        int hidden = decoder.hiddenSize();
-        int bottleneck = config.bottleneck(hidden);
-        Random rnd = new Random(seed);
-        Map<String, BottleneckAdapter> adapters = new LinkedHashMap<>();
-        NDArray ref = decoder.tokenEmbedding().weight().getArray();
-        for (int i = 0; i < decoder.numLayers(); i++) {
-            DecoderBlock block = decoder.layer(i);
-            String path = decoder.layerPath(i) + ".";
-            if (config.variant() == AdapterConfig.Variant.HOULSBY) {
-                BottleneckAdapter a = create(hidden, bottleneck, config, null, manager, rnd, ref);
-                block.setAttentionAdapter(new Adapters(config.name(), a));
-                adapters.put(path + DecoderBlock.ATTENTION_ADAPTERS + ".adapters." + config.name(), a);
-            }
-            BottleneckAdapter a = create(hidden, bottleneck, config, null, manager, rnd, ref);
-            block.setOutputAdapter(new Adapters(config.name(), a));
-            adapters.put(path + DecoderBlock.OUTPUT_ADAPTERS + ".adapters." + config.name(), a);
-        }
-        String type = decoder.architecture();
-        String modelClass = !type.equals("gpt2") ? "LlamaAdapterModel" : "GPT2AdapterModel";
-        return new Injected(config, adapters, "", type, modelClass);
+    private static void install(Backbone.AdapterSite site, int hidden, int bottleneck, AdapterConfig config,
+            NDManager manager, Random rnd, NDArray ref, Map<String, BottleneckAdapter> adapters) {
+        BottleneckAdapter a = create(hidden, bottleneck, config, site.sublayerNorm(), manager, rnd, ref);
+        site.install().accept(new Adapters(config.name(), a));
+        adapters.put(site.path() + ".adapters." + config.name(), a);
     }
 
     private static BottleneckAdapter create(int hidden, int bottleneck, AdapterConfig config, HfModule sublayerNorm,

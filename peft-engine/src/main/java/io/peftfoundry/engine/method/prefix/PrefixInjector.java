@@ -12,10 +12,7 @@ import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.MethodInjector;
 import io.peftfoundry.engine.method.MethodTensors;
-import io.peftfoundry.engine.model.bert.BertConfig;
 import io.peftfoundry.engine.model.Backbone;
-import io.peftfoundry.engine.model.CausalDecoder;
-import io.peftfoundry.engine.model.bert.BertModel;
 import io.peftfoundry.engine.model.HfLinear;
 
 import java.io.IOException;
@@ -37,20 +34,13 @@ public class PrefixInjector implements MethodInjector<PrefixConfig> {
 
     @Override
     public InjectedMethod inject(Backbone target, PrefixConfig config, NDManager manager, long seed) {
-        if (target instanceof CausalDecoder decoder) {
-            // PEFT with grouped-query attention: token_dim = kv_heads · head_dim, num_attention_heads = kv_heads
-            int tokenDim = decoder.numKeyValueHeads() * decoder.headDim();
-            PrefixEncoder encoder = create(config, tokenDim, decoder.numLayers(), manager,
-                    decoder.tokenEmbedding().weight().getArray(), seed);
-            decoder.setPrefixEncoder(MODULE_NAME, encoder);
-            return new Injected(config, encoder, tokenDim, decoder.numKeyValueHeads(), decoder.numLayers(), manager);
-        }
-        BertModel backbone = Backbone.requireBert(target, "prefix");
-        BertConfig bc = backbone.config();
-        PrefixEncoder encoder = create(config, bc.hiddenSize(), backbone.numLayers(), manager,
-                backbone.embeddings().wordEmbeddings().weight().getArray(), seed);
-        backbone.setPrefixEncoder(MODULE_NAME, encoder);
-        return new Injected(config, encoder, bc.hiddenSize(), bc.numAttentionHeads(), backbone.numLayers(), manager);
+        // PEFT with grouped-query attention: token_dim = kv_heads · head_dim, num_attention_heads = kv_heads
+        // (on BERT, kv_heads = heads and kv_heads · head_dim = hidden)
+        int tokenDim = target.numKeyValueHeads() * target.headDim();
+        PrefixEncoder encoder = create(config, tokenDim, target.numLayers(), manager,
+                target.tokenEmbedding().weight().getArray(), seed);
+        target.setPrefixEncoder(MODULE_NAME, encoder);
+        return new Injected(config, encoder, tokenDim, target.numKeyValueHeads(), target.numLayers(), manager);
     }
 
     private static PrefixEncoder create(PrefixConfig config, int h, int layers, NDManager manager, NDArray ref, long seed) {

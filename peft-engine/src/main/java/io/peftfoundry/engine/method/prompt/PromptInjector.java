@@ -10,10 +10,7 @@ import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.MethodInjector;
 import io.peftfoundry.engine.method.MethodTensors;
-import io.peftfoundry.engine.model.bert.BertConfig;
 import io.peftfoundry.engine.model.Backbone;
-import io.peftfoundry.engine.model.CausalDecoder;
-import io.peftfoundry.engine.model.bert.BertModel;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -32,18 +29,10 @@ public class PromptInjector implements MethodInjector<PromptConfig> {
 
     @Override
     public InjectedMethod inject(Backbone target, PromptConfig config, NDManager manager, long seed) {
-        if (target instanceof CausalDecoder decoder) {
-            PromptEncoder encoder = create(config, decoder.tokenEmbedding().weight().getArray(), decoder.vocabSize(),
-                    decoder.hiddenSize(), manager, seed);
-            decoder.setPromptEncoder(MODULE_NAME, encoder);
-            return new Injected(config, encoder, decoder.hiddenSize(), decoder.numAttentionHeads(), decoder.numLayers());
-        }
-        BertModel backbone = Backbone.requireBert(target, "prompt");
-        BertConfig bc = backbone.config();
-        PromptEncoder encoder = create(config, backbone.embeddings().wordEmbeddings().weight().getArray(), bc.vocabSize(),
-                bc.hiddenSize(), manager, seed);
-        backbone.setPromptEncoder(MODULE_NAME, encoder);
-        return new Injected(config, encoder, bc.hiddenSize(), bc.numAttentionHeads(), bc.numHiddenLayers());
+        PromptEncoder encoder = create(config, target.tokenEmbedding().weight().getArray(), target.vocabSize(),
+                target.hiddenSize(), manager, seed);
+        target.setPromptEncoder(MODULE_NAME, encoder);
+        return new Injected(config, encoder, target.hiddenSize(), target.numAttentionHeads(), target.numLayers());
     }
 
     private static PromptEncoder create(PromptConfig config, NDArray words, int vocab, int h, NDManager manager, long seed) {

@@ -1,6 +1,7 @@
 package io.peftfoundry.engine.model.bert;
 
 import io.peftfoundry.engine.model.Backbone;
+import io.peftfoundry.engine.model.HfEmbedding;
 import io.peftfoundry.engine.model.HfModule;
 import io.peftfoundry.engine.model.HfModuleList;
 import ai.djl.ndarray.NDArray;
@@ -64,16 +65,65 @@ public class BertModel extends HfModule implements Backbone {
         return layers.get(i);
     }
 
+    @Override
     public int numLayers() {
         return layers.size();
     }
 
+    @Override
+    public int hiddenSize() {
+        return config.hiddenSize();
+    }
+
+    @Override
+    public int numAttentionHeads() {
+        return config.numAttentionHeads();
+    }
+
+    /** BERT has no grouped-query attention: as many key/value heads as query heads. */
+    @Override
+    public int numKeyValueHeads() {
+        return config.numAttentionHeads();
+    }
+
+    @Override
+    public int headDim() {
+        return config.headSize();
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    @Override
+    public HfEmbedding tokenEmbedding() {
+        return embeddings.wordEmbeddings();
+    }
+
+    @Override
     public void setPromptEncoder(String name, HfModule encoder) {
         promptEncoder = attachModule(name, encoder);
     }
 
+    @Override
     public void setPrefixEncoder(String name, HfModule encoder) {
         prefixEncoder = attachModule(name, encoder);
+    }
+
+    /** After {@code encoder.layer.i.attention.output}'s dense projection, before its residual add and LayerNorm. */
+    @Override
+    public AdapterSite attentionAdapterSite(int i) {
+        BertSublayerOutput out = layer(i).attention().output();
+        return new AdapterSite("encoder.layer." + i + ".attention.output", out.module("LayerNorm"),
+                m -> out.setAdapter("adapters", m));
+    }
+
+    /** After {@code encoder.layer.i.output}'s dense projection (the FFN), before its residual add and LayerNorm. */
+    @Override
+    public AdapterSite outputAdapterSite(int i) {
+        BertSublayerOutput out = layer(i).output();
+        return new AdapterSite("encoder.layer." + i + ".output", out.module("LayerNorm"), m -> out.setAdapter("adapters", m));
     }
 
     @Override
