@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.artifacts.client.ArtifactClient;
 import io.peftfoundry.contracts.Topics;
 import io.peftfoundry.engine.adapter.AdapterFiles;
-import io.peftfoundry.engine.model.BertCheckpoint;
+import io.peftfoundry.engine.model.bert.BertCheckpoint;
 import io.peftfoundry.engine.model.TextTokenizer;
 import io.peftfoundry.engine.task.classification.ClassificationData;
 import io.peftfoundry.engine.task.classification.ClassificationModel;
