@@ -11,8 +11,10 @@ public interface AdapterEvaluator {
      * @param metrics      {@code accuracy, macro_f1, loss, examples, per_class{label:{precision,recall}}, labels,
      *                     confusion_matrix} for classification
      * @param adapterBytes size of the stored adapter artifact (a full model's for method {@code full})
+     * @param correct      per validation example (file order) whether the prediction was right, for paired
+     *                     comparisons; null where the task has no per-example outcome (causal LM)
      */
-    record Outcome(Map<String, Object> metrics, long adapterBytes) {}
+    record Outcome(Map<String, Object> metrics, long adapterBytes, boolean[] correct) {}
 
     /**
      * @throws EvaluationFailure the adapter cannot be evaluated (stored as the evaluation's reason)

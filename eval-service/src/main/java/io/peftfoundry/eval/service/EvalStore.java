@@ -157,14 +157,44 @@ public class EvalStore {
         }
     }
 
-    public void succeed(String id, Map<String, Object> metrics, Map<String, Object> jobMetrics) throws SQLException {
+    /** @param correct per-example outcomes of a classification evaluation, or null */
+    public void succeed(String id, Map<String, Object> metrics, Map<String, Object> jobMetrics, boolean[] correct)
+            throws SQLException {
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
                 "UPDATE evaluations SET status = 'succeeded', metrics = ?::jsonb, job_metrics = ?::jsonb,"
-                        + " finished_at = now() WHERE id = ?")) {
+                        + " example_correct = ?, finished_at = now() WHERE id = ?")) {
             ps.setString(1, write(metrics));
             ps.setString(2, write(jobMetrics));
-            ps.setString(3, id);
+            if (correct == null) {
+                ps.setNull(3, java.sql.Types.ARRAY);
+            } else {
+                Boolean[] boxed = new Boolean[correct.length];
+                for (int i = 0; i < correct.length; i++) {
+                    boxed[i] = correct[i];
+                }
+                ps.setArray(3, c.createArrayOf("boolean", boxed));
+            }
+            ps.setString(4, id);
             ps.executeUpdate();
+        }
+    }
+
+    /** The per-example outcomes stored with an evaluation, or null when it kept none. */
+    public boolean[] exampleCorrect(String evaluationId) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT example_correct FROM evaluations WHERE id = ?")) {
+            ps.setString(1, evaluationId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || rs.getArray(1) == null) {
+                    return null;
+                }
+                Boolean[] boxed = (Boolean[]) rs.getArray(1).getArray();
+                boolean[] out = new boolean[boxed.length];
+                for (int i = 0; i < boxed.length; i++) {
+                    out[i] = Boolean.TRUE.equals(boxed[i]);
+                }
+                return out;
+            }
         }
     }
 

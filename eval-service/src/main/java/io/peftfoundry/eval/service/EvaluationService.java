@@ -186,7 +186,7 @@ public class EvaluationService {
         if (!jobNumbers.containsKey("adapter_bytes") && outcome.adapterBytes() > 0) {
             jobNumbers.put("adapter_bytes", outcome.adapterBytes());
         }
-        store.succeed(evaluationId, outcome.metrics(), jobNumbers);
+        store.succeed(evaluationId, outcome.metrics(), jobNumbers, outcome.correct());
         gauge("foundry_eval_score", jobId, outcome.metrics());
 
         if (key == null) {
@@ -246,7 +246,8 @@ public class EvaluationService {
         Map<String, Object> comparison = new LinkedHashMap<>();
         comparison.put("baseline_job_id", base.jobId());
         comparison.put("baseline_evaluation_id", base.id());
-        comparison.putAll(Comparisons.compare(e.metrics(), nn(e.jobMetrics()), base.metrics(), nn(base.jobMetrics())));
+        comparison.putAll(Comparisons.compare(e.metrics(), nn(e.jobMetrics()), store.exampleCorrect(e.id()),
+                base.metrics(), nn(base.jobMetrics()), store.exampleCorrect(base.id())));
         store.setComparison(e.id(), baseline.id(), comparison);
         @SuppressWarnings("unchecked")
         Map<String, Object> delta = (Map<String, Object>) comparison.get("delta");

@@ -104,14 +104,27 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
             try {
                 ObjectNode r = CausalEvaluation.run(modelDir, adapterDir, validation, job.task(), job.maxSeqLength(),
                         CausalTrainingJob.EXACT_MATCH_LIMIT);
+                // the reference a causal adapter has to beat: the base model alone on the same data
+                ObjectNode base = CausalEvaluation.run(modelDir, null, validation, job.task(), job.maxSeqLength(), 0);
+                ObjectNode ref = r.putObject("reference");
+                ref.put("base_perplexity", base.path("perplexity").asDouble());
+                ref.put("base_loss", base.path("loss").asDouble());
                 Map<String, Object> metrics = json.convertValue(r, new TypeReference<Map<String, Object>>() {});
                 LOG.infof("job %s: adapter %s scored perplexity %.4f, token accuracy %.4f on %s (%s) in %.1f s", job.jobId(),
                         adapterId, r.path("perplexity").asDouble(), r.path("token_accuracy").asDouble(), job.validationFile(),
                         job.task(), (System.nanoTime() - started) / 1e9);
-                return new Outcome(metrics, adapterMeta.path("bytes").asLong(0));
+                return new Outcome(metrics, adapterMeta.path("bytes").asLong(0), null);
             } catch (IOException | RuntimeException e) {
                 throw new EvaluationFailure("evaluating adapter " + adapterId + " failed: " + e.getMessage(), e);
             }
+        }
+        List<String> trainingLabels;
+        try {
+            trainingLabels = ClassificationData.read(artifacts.dataset(job.trainingFile()), true).stream()
+                    .map(Example::label).toList();
+        } catch (IOException e) {
+            throw new EvaluationFailure("reading the training labels of job " + job.jobId() + " (for the trivial"
+                    + " reference) failed: " + e.getMessage(), e);
         }
         try (NDManager manager = NDManager.newBaseManager();
              TextTokenizer tokenizer = new TextTokenizer(modelDir.resolve("tokenizer.json"), job.maxSeqLength(),
@@ -122,10 +135,11 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
             TrainingConfig cfg = TrainingConfig.defaults(1e-3, job.seed());
             EvalResult r = new ClassificationTrainer(model, tokenizer, cfg, manager).evaluate(data);
             Map<String, Object> metrics = json.convertValue(r.toJson(), new TypeReference<Map<String, Object>>() {});
+            metrics.put("reference", TrivialReference.of(trainingLabels, data.stream().map(Example::label).toList()).toMap());
             LOG.infof("job %s: adapter %s scored accuracy %.4f, macro-F1 %.4f, loss %.4f on %d examples in %.1f s",
                     job.jobId(), adapterId, r.accuracy(), r.macroF1(), r.loss(), r.examples(),
                     (System.nanoTime() - started) / 1e9);
-            return new Outcome(metrics, adapterMeta.path("bytes").asLong(0));
+            return new Outcome(metrics, adapterMeta.path("bytes").asLong(0), r.correct());
         } catch (IOException | RuntimeException e) {
             throw new EvaluationFailure("evaluating adapter " + adapterId + " failed: " + e.getMessage(), e);
         }

@@ -8,20 +8,23 @@ import java.util.List;
 /**
  * Classification metrics. {@code confusion[i][j]} counts examples of true class i predicted as j.
  * Precision/recall of a class that is never predicted/never present is 0; macro-F1 averages the
- * per-class F1 over all classes.
+ * per-class F1 over all classes. {@code correct[i]} says whether example i (in data order) was predicted right:
+ * what a paired comparison of two models on the same examples needs.
  */
 public record EvalResult(List<String> labels, double loss, double accuracy, double macroF1, double[] precision,
-        double[] recall, long[][] confusion, int examples) {
+        double[] recall, long[][] confusion, int examples, boolean[] correct) {
 
     /** Metrics from true and predicted class ids and the summed loss. */
     public static EvalResult of(List<String> labels, int[] truth, int[] predicted, double lossSum) {
         int k = labels.size();
         long[][] c = new long[k][k];
         int correct = 0;
+        boolean[] right = new boolean[truth.length];
         for (int i = 0; i < truth.length; i++) {
             c[truth[i]][predicted[i]]++;
             if (truth[i] == predicted[i]) {
                 correct++;
+                right[i] = true;
             }
         }
         double[] p = new double[k];
@@ -41,7 +44,7 @@ public record EvalResult(List<String> labels, double loss, double accuracy, doub
         }
         int n = truth.length;
         return new EvalResult(labels, n == 0 ? Double.NaN : lossSum / n, n == 0 ? 0 : (double) correct / n, f1sum / k,
-                p, r, c, n);
+                p, r, c, n, right);
     }
 
     public ObjectNode toJson() {
