@@ -91,12 +91,27 @@ export function comparisonPage(jobId: string): Page {
     const names = Object.keys(adapter).filter((n) => n in baseline);
     const rows = names.map((n) => {
       const d = delta[n] ?? adapter[n] - baseline[n];
-      const r = retention[n] ?? (HIGHER_IS_BETTER.has(n) && baseline[n] > 0 ? (100 * adapter[n]) / baseline[n] : undefined);
+      // a degenerate comparison (neither side beats the trivial reference) has no retention: don't make one up
+      const r = cmp.degenerate ? undefined
+        : retention[n] ?? (HIGHER_IS_BETTER.has(n) && baseline[n] > 0 ? (100 * adapter[n]) / baseline[n] : undefined);
       return [n, num(adapter[n]), num(baseline[n]),
         h('span', { class: (LOWER_IS_BETTER.has(n) ? d <= 0 : d >= 0) ? 'up' : 'down' }, (d >= 0 ? '+' : '') + num(d)),
         percent(r)];
     });
+    const ci = cmp.accuracy_delta_ci95;
+    const ref = cmp.reference ?? {};
+    const refText = typeof ref.majority_accuracy === 'number'
+      ? `always predicting “${ref.majority_label}” scores accuracy ${num(ref.majority_accuracy)}; guessing by the training label frequencies ${num(ref.label_prior_accuracy)}`
+      : typeof ref.base_perplexity === 'number' ? `the base model without adapter has perplexity ${num(ref.base_perplexity)}` : null;
     replace(body, facts,
+      cmp.degenerate
+        ? h('div', { id: 'degenerate', class: 'error', role: 'alert' },
+          h('p', {}, h('strong', {}, 'Degenerate comparison: '), String(cmp.degenerate_reason ?? 'neither side beats the trivial reference'),
+            '. Retention is not reported: matching a baseline that learned nothing is not a success.'))
+        : null,
+      refText ? h('p', { id: 'trivial-reference', class: 'muted' }, `Trivial reference: ${refText}.`) : null,
+      ci ? h('p', { id: 'delta-ci' }, `Accuracy delta ${num(cmp.delta?.accuracy)} (paired bootstrap 95 % interval `,
+        h('strong', {}, `[${num(ci.low)}, ${num(ci.high)}]`), ` over ${ci.examples} validation examples, ${ci.resamples} resamples).`) : null,
       rows.length > 0
         ? table(['Metric', 'Adapter', 'Baseline (full fine-tune)', 'Delta', 'Retention'], rows, 'Adapter vs baseline')
         : h('p', { class: 'muted' }, 'The comparison holds no metric that both sides have.'),
