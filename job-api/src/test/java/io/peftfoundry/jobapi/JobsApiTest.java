@@ -9,6 +9,7 @@ import io.peftfoundry.contracts.event.JobEvent;
 import io.peftfoundry.contracts.event.JobEventType;
 import io.peftfoundry.contracts.event.JobRequested;
 import io.peftfoundry.contracts.event.JobStatus;
+import io.peftfoundry.contracts.spec.AutoHyperparameters;
 import io.peftfoundry.contracts.spec.JobSpecs;
 import io.peftfoundry.devstack.testing.DevStackTestResource;
 import io.peftfoundry.jobapi.support.ArtifactStoreTestResource;
@@ -128,8 +129,13 @@ class JobsApiTest {
                 // the documented defaults are filled in and shown
                 .body("method.type", equalTo("lora"))
                 .body("method.lora.r", equalTo(8))
-                .body("hyperparameters.epochs", equalTo(3))
-                .body("hyperparameters.batch_size", equalTo(16))
+                // epochs, batch size and learning rate left out are "auto", chosen from the 8-line training file:
+                // batch = largest power of two ≤ max(1, 8/10) = 1, epochs = ⌈150·1/8⌉ = 19 (150 steps),
+                // learning rate = LoRA's 5e-4 · √(1/16) = 1.25e-4
+                .body("hyperparameters.epochs", equalTo(19))
+                .body("hyperparameters.batch_size", equalTo(1))
+                .body("hyperparameters.learning_rate", equalTo(1.25e-4f))
+                .body("hyperparameters.auto", containsInAnyOrder("epochs", "batch_size", "learning_rate"))
                 .body("seed", equalTo(42))
                 .body("attempt", equalTo(1))
                 .body("progress.step", equalTo(0))
@@ -143,7 +149,7 @@ class JobsApiTest {
         assertEquals(TestTenants.TENANT_A, request.tenant());
         assertEquals(1, request.attempt());
         assertNull(request.resumeFrom());
-        assertEquals(JobSpecs.parse(spec(modelA, classificationFileA)), request.spec());
+        assertEquals(AutoHyperparameters.resolve(JobSpecs.parse(spec(modelA, classificationFileA)), 8), request.spec());
 
         given().get("/q/metrics").then().body(containsString("foundry_jobs_created_total"))
                 .body(containsString("foundry_outbox_unsent"));

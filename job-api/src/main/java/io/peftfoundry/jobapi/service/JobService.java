@@ -13,6 +13,7 @@ import io.peftfoundry.contracts.event.ControlAction;
 import io.peftfoundry.contracts.event.JobControl;
 import io.peftfoundry.contracts.event.JobRequested;
 import io.peftfoundry.contracts.event.JobStatus;
+import io.peftfoundry.contracts.spec.AutoHyperparameters;
 import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.contracts.spec.JobSpecs;
 import io.peftfoundry.contracts.spec.SpecValidationException;
@@ -92,9 +93,9 @@ public class JobService {
      * nothing behind and an accepted POST costs one commit.
      */
     public Created create(Caller caller, String bearerKey, String body, String idempotencyKey) throws SQLException {
-        JobSpec spec;
+        JobSpec parsed;
         try {
-            spec = JobSpecs.parse(body == null ? "" : body);
+            parsed = JobSpecs.parse(body == null ? "" : body);
         } catch (SpecValidationException e) {
             throw ProblemException.invalidSpec(e.errors());
         }
@@ -108,7 +109,7 @@ public class JobService {
         String jobId = newJobId();
         List<FieldError> errors;
         try {
-            errors = checkArtifacts(spec, bearerKey);
+            errors = checkArtifacts(parsed, bearerKey);
         } catch (IOException e) {
             LOG.warnf("job %s: artifact-store could not be asked (%s); nothing queued", jobId, e.getMessage());
             throw new ProblemException(503, Problem.ABOUT_BLANK, "Service unavailable",
@@ -118,6 +119,7 @@ public class JobService {
         if (!errors.isEmpty()) {
             throw ProblemException.invalidSpec(errors);
         }
+        JobSpec spec = AutoHyperparameters.resolve(parsed, trainingExamples(parsed, bearerKey));
 
         String specJson = JobSpecs.toJson(spec);
         String requested = json(new JobRequested(jobId, caller.tenant(), 1, spec, null));
@@ -273,6 +275,24 @@ public class JobService {
         checkChatData(field, file.get(), model, errors);
     }
 
+    /**
+     * Examples in the training file for the "auto" hyperparameters: artifact-store's {@code line_count} (one JSONL
+     * example a line); 0 (static defaults) when the file does not say. The file was looked up a moment ago in
+     * {@link #checkArtifacts}, so this is the client's cache.
+     */
+    private long trainingExamples(JobSpec spec, String bearerKey) {
+        if (spec.hyperparameters().auto() == null || spec.hyperparameters().auto().isEmpty()) {
+            return 0;
+        }
+        try {
+            return artifacts.file(spec.trainingFile(), bearerKey).map(f -> f.path("line_count").asLong(0)).orElse(0L);
+        } catch (IOException e) {
+            LOG.warnf("training file %s: size unknown (%s); auto hyperparameters take their static defaults",
+                    spec.trainingFile(), e.getMessage());
+            return 0;
+        }
+    }
+
     /** SHA-256 of the body with object keys sorted, so formatting and key order do not matter. */
     String canonicalHash(String body) {
         String text = body == null ? "" : body;
@@ -321,6 +341,11 @@ public class JobService {
                 return new Page<>(more ? rows.subList(0, limit) : rows, more);
             }
         }
+    }
+
+    /** The job row whoever owns it (for services acting on jobs they found by id, e.g. a sweep's children). */
+    public static Optional<JobRow> loadRow(Connection c, String jobId) throws SQLException {
+        return load(c, jobId, false);
     }
 
     static Optional<JobRow> load(Connection c, String jobId, boolean forUpdate) throws SQLException {

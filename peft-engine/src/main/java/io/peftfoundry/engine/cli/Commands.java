@@ -73,6 +73,9 @@ final class Commands {
         Device device = a.device();
         TrainingJob job;
         try {
+            // "auto" hyperparameters chosen from the local training file's size, as job-api does at submit
+            specJson = io.peftfoundry.contracts.spec.JobSpecs.toJson(
+                    autoHyperparameters(io.peftfoundry.contracts.spec.JobSpecs.parse(specJson)));
             // relative paths in the spec are relative to the current directory, like the other arguments
             job = TrainingJob.fromSpecJson(specJson, null, pooling);
         } catch (SpecValidationException | JobInputException e) {
@@ -266,5 +269,22 @@ final class Commands {
                     + " (config.json, model.safetensors, tokenizer.json, labels.json)");
         }
         return 0;
+    }
+
+    /**
+     * The spec with its "auto" hyperparameters chosen from the training file's size (non-blank lines: one JSONL
+     * example each), as job-api does at submit; a missing file is left for the job to report.
+     */
+    static io.peftfoundry.contracts.spec.JobSpec autoHyperparameters(io.peftfoundry.contracts.spec.JobSpec spec)
+            throws IOException {
+        Path file = spec.trainingFile() == null ? null : Path.of(spec.trainingFile());
+        if (file == null || !Files.isRegularFile(file)) {
+            return spec;
+        }
+        long examples;
+        try (var lines = Files.lines(file)) {
+            examples = lines.filter(l -> !l.isBlank()).count();
+        }
+        return io.peftfoundry.contracts.spec.AutoHyperparameters.resolve(spec, examples);
     }
 }

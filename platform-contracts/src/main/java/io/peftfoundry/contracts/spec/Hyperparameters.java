@@ -3,6 +3,9 @@ package io.peftfoundry.contracts.spec;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Training hyperparameters. Every field may be left out; {@link #withDefaults(MethodType)} fills in:
  *
@@ -29,12 +32,21 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
  *     the validation loss; needs a validation_file</td></tr>
  * </table>
  * A step is one optimizer update, i.e. {@code batch_size × gradient_accumulation_steps} examples.
+ *
+ * <p>{@code epochs}, {@code batch_size} and {@code learning_rate} also take {@code "auto"}, which is what leaving them
+ * out means: {@code auto} lists the fields so chosen. {@link #withDefaults(MethodType)} gives them the static
+ * defaults above; where the training set's size is known (job-api at submit, the CLI) {@link AutoHyperparameters}
+ * replaces them by values chosen from the dataset size and the method, and they stay listed in {@code auto}.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record Hyperparameters(Integer epochs, Integer batchSize, Double learningRate, Integer maxSeqLength,
                               Double warmupRatio, Double weightDecay, Integer gradientAccumulationSteps,
                               Integer maxSteps, Integer evalEverySteps, Integer checkpointEverySteps,
-                              Scheduler scheduler, Double maxGradNorm, Integer earlyStoppingPatience) {
+                              Scheduler scheduler, Double maxGradNorm, Integer earlyStoppingPatience,
+                              List<String> auto) {
+
+    /** The fields that accept {@code "auto"}, in the order {@code auto} lists them. */
+    public static final List<String> AUTO_FIELDS = List.of("epochs", "batch_size", "learning_rate");
 
     public static final int DEFAULT_EPOCHS = 3;
     public static final int DEFAULT_BATCH_SIZE = 16;
@@ -49,7 +61,7 @@ public record Hyperparameters(Integer epochs, Integer batchSize, Double learning
 
     /** Nothing set: every field takes its default in {@link #withDefaults(MethodType)}. */
     public static Hyperparameters empty() {
-        return new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -68,8 +80,22 @@ public record Hyperparameters(Integer epochs, Integer batchSize, Double learning
         };
     }
 
-    /** A copy with every absent (null) field replaced by its default; the learning rate depends on the method. */
+    /**
+     * A copy with every absent (null) field replaced by its default; the learning rate depends on the method. An
+     * absent {@code epochs}, {@code batch_size} or {@code learning_rate} is added to {@code auto}.
+     */
     public Hyperparameters withDefaults(MethodType method) {
+        List<String> chosen = new ArrayList<>();
+        for (String f : AUTO_FIELDS) {
+            boolean absent = switch (f) {
+                case "epochs" -> epochs == null;
+                case "batch_size" -> batchSize == null;
+                default -> learningRate == null;
+            };
+            if (absent || (auto != null && auto.contains(f))) {
+                chosen.add(f);
+            }
+        }
         return new Hyperparameters(
                 epochs != null ? epochs : DEFAULT_EPOCHS,
                 batchSize != null ? batchSize : DEFAULT_BATCH_SIZE,
@@ -83,6 +109,19 @@ public record Hyperparameters(Integer epochs, Integer batchSize, Double learning
                 checkpointEverySteps != null ? checkpointEverySteps : DEFAULT_CHECKPOINT_EVERY_STEPS,
                 scheduler != null ? scheduler : DEFAULT_SCHEDULER,
                 maxGradNorm != null ? maxGradNorm : DEFAULT_MAX_GRAD_NORM,
-                earlyStoppingPatience);
+                earlyStoppingPatience,
+                List.copyOf(chosen));
+    }
+
+    /** A copy with the three auto-able values replaced (the {@code auto} list kept). */
+    public Hyperparameters withAutoValues(int epochs, int batchSize, double learningRate) {
+        return new Hyperparameters(epochs, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay,
+                gradientAccumulationSteps, maxSteps, evalEverySteps, checkpointEverySteps, scheduler, maxGradNorm,
+                earlyStoppingPatience, auto);
+    }
+
+    /** Whether {@code field} (one of {@link #AUTO_FIELDS}) is chosen automatically. */
+    public boolean isAuto(String field) {
+        return auto != null && auto.contains(field);
     }
 }

@@ -27,7 +27,7 @@ final class SpecReader {
     static final List<String> IA3_FIELDS = List.of("target_modules", "feedforward_modules");
     static final List<String> HYPERPARAMETER_FIELDS = List.of("epochs", "batch_size", "learning_rate",
             "max_seq_length", "warmup_ratio", "weight_decay", "gradient_accumulation_steps", "max_steps",
-            "eval_every_steps", "checkpoint_every_steps", "scheduler", "max_grad_norm", "early_stopping_patience");
+            "eval_every_steps", "checkpoint_every_steps", "scheduler", "max_grad_norm", "early_stopping_patience", "auto");
 
     private final List<FieldError> errors = new ArrayList<>();
 
@@ -124,10 +124,29 @@ final class SpecReader {
         if (node == null) {
             return null;
         }
+        List<String> auto = new ArrayList<>();
+        List<String> listed = stringList(node, path, "auto");
+        if (listed != null) {
+            for (int i = 0; i < listed.size(); i++) {
+                if (!Hyperparameters.AUTO_FIELDS.contains(listed.get(i))) {
+                    errors.add(new FieldError(join(path, "auto") + "[" + i + "]", "must be one of "
+                            + Hyperparameters.AUTO_FIELDS + ", got \"" + listed.get(i) + "\""));
+                } else if (!auto.contains(listed.get(i))) {
+                    auto.add(listed.get(i));
+                }
+            }
+        }
+        for (String f : Hyperparameters.AUTO_FIELDS) {
+            JsonNode v = present(node, f);
+            if (v != null && v.isTextual() && v.asText().equals("auto") && !auto.contains(f)) {
+                auto.add(f);
+            }
+        }
         return new Hyperparameters(
-                intValue(node, path, "epochs"),
-                intValue(node, path, "batch_size"),
-                number(node, path, "learning_rate"),
+                auto.contains("epochs") && isAutoText(node, "epochs") ? null : intValue(node, path, "epochs"),
+                auto.contains("batch_size") && isAutoText(node, "batch_size") ? null : intValue(node, path, "batch_size"),
+                auto.contains("learning_rate") && isAutoText(node, "learning_rate") ? null
+                        : number(node, path, "learning_rate"),
                 intValue(node, path, "max_seq_length"),
                 number(node, path, "warmup_ratio"),
                 number(node, path, "weight_decay"),
@@ -137,7 +156,13 @@ final class SpecReader {
                 intValue(node, path, "checkpoint_every_steps"),
                 enumValue(node, path, "scheduler", Scheduler.class),
                 number(node, path, "max_grad_norm"),
-                intValue(node, path, "early_stopping_patience"));
+                intValue(node, path, "early_stopping_patience"),
+                auto.isEmpty() ? null : List.copyOf(auto));
+    }
+
+    private static boolean isAutoText(JsonNode node, String name) {
+        JsonNode v = node.get(name);
+        return v != null && v.isTextual() && v.asText().equals("auto");
     }
 
     // ---------------------------------------------------------------------------------------------- primitives

@@ -76,6 +76,10 @@ class JobSpecSchemaTest {
             }
             if (field.getValue().has("properties")) {
                 compareDefaults(field.getValue().get("properties"), defaults.get(field.getKey()), path, List.of());
+            } else if (field.getValue().path("default").asText().equals("auto")) {
+                // an "auto" default: left out, the field is listed in the parser's hyperparameters.auto
+                assertTrue(defaults.path("auto").toString().contains("\"" + field.getKey() + "\""),
+                        path + ": schema default auto, parser's auto list " + defaults.path("auto"));
             } else if (field.getValue().has("default")) {
                 assertSame(field.getValue().get("default"), defaults.get(field.getKey()), path);
             } else {

@@ -144,7 +144,7 @@ class JobSpecsValidationTest {
     @Test
     void requireValidChecksSpecsBuiltInCode() {
         JobSpec spec = JobSpec.of("m", "f").withHyperparameters(
-                new Hyperparameters(0, null, null, null, null, null, null, null, null, null, null, null, null));
+                new Hyperparameters(0, null, null, null, null, null, null, null, null, null, null, null, null, null));
         SpecValidationException e = assertThrows(SpecValidationException.class, () -> JobSpecs.requireValid(spec));
         assertEquals(List.of(new FieldError("hyperparameters.epochs", "must be between 1 and 1000, got 0")),
                 e.errors());
