@@ -205,6 +205,7 @@ export function followEvents(
 }
 
 export const JOBS = '/api/jobs/v1/fine_tuning/jobs';
+export const SWEEPS = '/api/jobs/v1/sweeps';
 export const WHOAMI = '/api/jobs/v1/auth/whoami';
 export const MODELS = '/api/artifacts/v1/models';
 export const FILES = '/api/artifacts/v1/files';

@@ -9,6 +9,7 @@ import { comparisonPage } from './pages/comparison';
 import { dashboardPage } from './pages/dashboard';
 import { modelsPage } from './pages/models';
 import { datasetsPage } from './pages/datasets';
+import { newSweepPage, sweepPage, sweepsPage } from './pages/sweeps';
 
 /** What a page hands back: its element, and what to stop (polling, streams, charts) when the user leaves it. */
 export interface Page {
@@ -19,6 +20,7 @@ export interface Page {
 const NAV: [string, string][] = [
   ['#/jobs', 'Jobs'],
   ['#/jobs/new', 'New job'],
+  ['#/sweeps', 'Sweeps'],
   ['#/dashboard', 'Dashboard'],
   ['#/models', 'Models'],
   ['#/datasets', 'Datasets'],
@@ -38,6 +40,9 @@ function route(hash: string): () => Page | Promise<Page> {
   if (path === '/jobs/new') return () => newJobPage();
   if ((m = path.match(/^\/jobs\/([^/]+)\/comparison$/))) return () => comparisonPage(decodeURIComponent(m![1]));
   if ((m = path.match(/^\/jobs\/([^/]+)$/))) return () => jobDetailPage(decodeURIComponent(m![1]));
+  if (path === '/sweeps') return () => sweepsPage();
+  if (path === '/sweeps/new') return () => newSweepPage();
+  if ((m = path.match(/^\/sweeps\/([^/]+)$/))) return () => sweepPage(decodeURIComponent(m![1]));
   if (path === '/dashboard') return () => dashboardPage();
   if (path === '/models') return () => modelsPage();
   if (path === '/datasets') return () => datasetsPage();
