@@ -198,7 +198,7 @@ public final class SafeTensorsFile implements AutoCloseable {
         long count = e.elementCount();
         boolean integer = e.dtype() == DType.I32 || e.dtype() == DType.I64;
         DataType target = integer ? DataType.INT64 : floatType == null ? loaded : floatType;
-        NDArray flat = manager.zeros(new Shape(count), loaded);
+        NDArray flat = manager.create(new Shape(count), loaded); // uninitialised (torch.empty): every element is set below
         int stored = e.dtype().bytes;
         long perChunk = Math.max(1, chunkBytes / stored);
         ByteBuffer raw = ByteBuffer.allocateDirect((int) Math.min(perChunk * stored, Math.max(stored, count * stored)))

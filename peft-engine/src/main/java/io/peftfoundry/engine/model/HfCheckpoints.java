@@ -79,12 +79,20 @@ public final class HfCheckpoints {
                 throw new IOException(stored.fileOf(name) + ": tensor '" + name + "' has shape " + Arrays.toString(shape)
                         + ", " + CONFIG + " implies " + Arrays.toString(expected));
             }
-            e.getValue().freeze(true);
+            Parameter p = e.getValue();
+            p.freeze(true);
             try (NDManager scratch = manager.newSubManager()) {
                 NDArray a = stored.toNDArray(name, scratch, DataType.FLOAT32);
-                // assign copies into memory owned by the parameter; the scratch arrays go when the sub-manager closes
-                HfModule.assign(e.getValue(), layout.apply(e.getKey(), a));
-                e.getValue().getArray().attach(manager);
+                NDArray laid = layout.apply(e.getKey(), a);
+                if (laid == a && !p.isInitialized()) {
+                    // the streamed array already owns its memory (no Java buffer behind it): the parameter takes it
+                    a.attach(manager);
+                    p.setArray(a);
+                } else {
+                    // assign copies into memory owned by the parameter; the scratch arrays go with the sub-manager
+                    HfModule.assign(p, laid);
+                    p.getArray().attach(manager);
+                }
             }
         }
     }

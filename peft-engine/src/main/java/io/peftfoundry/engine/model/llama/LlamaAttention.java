@@ -55,22 +55,39 @@ public class LlamaAttention extends HfModule {
         NDArray maskAdd = inputs.get(1);
         NDArray cos = inputs.get(2);
         NDArray sin = inputs.get(3);
-        NDArray q = heads(module("q_proj").forward(ps, new NDList(h), training).head(), config.numAttentionHeads());
+        // intermediates are closed once used: autograd keeps what backward needs by its own reference, and DJL would
+        // otherwise hold every (heads, T, T) score array of every layer until the step's manager closes
+        NDArray qRaw = heads(module("q_proj").forward(ps, new NDList(h), training).head(), config.numAttentionHeads());
         NDArray k = heads(module("k_proj").forward(ps, new NDList(h), training).head(), config.numKeyValueHeads());
         NDArray v = heads(module("v_proj").forward(ps, new NDList(h), training).head(), config.numKeyValueHeads());
-        q = LlamaRotary.apply(q, cos, sin);
-        k = LlamaRotary.apply(k, cos, sin);
+        NDArray q = LlamaRotary.apply(qRaw, cos, sin);
+        qRaw.close();
+        NDArray kRaw = k;
+        k = LlamaRotary.apply(kRaw, cos, sin);
+        kRaw.close();
         if (inputs.size() > 5 && inputs.get(4) != null) {
-            k = inputs.get(4).concat(k, 2);
-            v = inputs.get(5).concat(v, 2);
+            NDArray kNew = k;
+            NDArray vNew = v;
+            k = inputs.get(4).concat(kNew, 2);
+            v = inputs.get(5).concat(vNew, 2);
+            kNew.close();
+            vNew.close();
         }
-        NDArray scores = Ops.scale(q.matMul(repeatKv(k).transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(config.headDim()))
-                .add(maskAdd);
-        NDArray probs = scores.softmax(-1);
+        NDArray probs;
+        try (NDArray keys = repeatKv(k); NDArray kT = keys.transpose(0, 1, 3, 2); NDArray raw = q.matMul(kT);
+                NDArray scaled = Ops.scale(raw, 1.0 / Math.sqrt(config.headDim())); NDArray scores = scaled.add(maskAdd)) {
+            probs = scores.softmax(-1);
+        }
+        q.close();
         long b = h.getShape().get(0);
         long t = h.getShape().get(1);
-        NDArray ctx = probs.matMul(repeatKv(v)).transpose(0, 2, 1, 3)
-                .reshape(b, t, (long) config.numAttentionHeads() * config.headDim());
-        return new NDList(module("o_proj").forward(ps, new NDList(ctx), training).head(), k, v);
+        NDArray ctx;
+        try (NDArray values = repeatKv(v); NDArray mixed = probs.matMul(values); NDArray moved = mixed.transpose(0, 2, 1, 3)) {
+            ctx = moved.reshape(b, t, (long) config.numAttentionHeads() * config.headDim());
+        }
+        probs.close();
+        NDArray out = module("o_proj").forward(ps, new NDList(ctx), training).head();
+        ctx.close();
+        return new NDList(out, k, v);
     }
 }

@@ -46,12 +46,18 @@ public class LlamaDecoderLayer extends HfModule implements DecoderBlock {
             a = attentionAdapter.forward(ps, new NDList(a, h), training).head();
         }
         h = h.add(a);
+        x.close(); // closed once used: autograd keeps its own references (see LlamaMlp)
+        a.close();
         x = module("post_attention_layernorm").forward(ps, new NDList(h), training).head();
         NDArray f = module("mlp").forward(ps, new NDList(x), training).head();
+        x.close();
         if (outputAdapter != null) {
             f = outputAdapter.forward(ps, new NDList(f, h), training).head();
         }
+        NDArray mid = h;
         h = h.add(f);
+        f.close();
+        mid.close();
         return new NDList(h, attn.get(1), attn.get(2));
     }
 }

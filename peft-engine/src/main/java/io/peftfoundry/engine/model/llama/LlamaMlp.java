@@ -19,9 +19,19 @@ public class LlamaMlp extends HfModule {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        // intermediates are closed as soon as they are used: autograd keeps what backward needs by its own
+        // reference, and DJL would otherwise hold every (T, intermediate) array until the step's manager closes
         NDArray g = module("gate_proj").forward(ps, inputs, training).head();
-        NDArray gate = g.mul(Activation.sigmoid(g)); // silu
+        NDArray sig = Activation.sigmoid(g);
+        NDArray gate = g.mul(sig); // silu
+        sig.close();
+        g.close();
         NDArray up = module("up_proj").forward(ps, inputs, training).head();
-        return module("down_proj").forward(ps, new NDList(gate.mul(up)), training);
+        NDArray product = gate.mul(up);
+        gate.close();
+        up.close();
+        NDList out = module("down_proj").forward(ps, new NDList(product), training);
+        product.close();
+        return out;
     }
 }

@@ -105,6 +105,9 @@ public class LlamaModel extends HfModule {
             NDArray pk = cache != null ? cache.get(2 * i) : null;
             NDArray pv = cache != null ? cache.get(2 * i + 1) : null;
             NDList r = layers.get(i).forward(ps, new NDList(h, maskAdd, cos, sin, pk, pv), training);
+            if (i > 0) {
+                h.close(); // the previous layer's output, used up (autograd keeps its own reference)
+            }
             h = r.get(0);
             out.add(r.get(1));
             out.add(r.get(2));

@@ -33,11 +33,13 @@ public class LlamaRmsNorm extends HfModule {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.head();
         NDArray w = ps.getValue(weight, x.getDevice(), training);
-        NDArray variance = x.mul(x).mean(new int[] {-1}, true);
-        // eps as a PyTorch-created constant (autograd keeps it alive; see Ops)
-        try (NDArray e = x.getManager().full(new Shape(), eps, x.getDataType(), x.getDevice())) {
+        // intermediates closed once used (autograd holds its own references; see LlamaMlp)
+        try (NDArray squared = x.mul(x); NDArray variance = squared.mean(new int[] {-1}, true);
+                // eps as a PyTorch-created constant (autograd keeps it alive; see Ops)
+                NDArray e = x.getManager().full(new Shape(), eps, x.getDataType(), x.getDevice());
+                NDArray shifted = variance.add(e); NDArray root = shifted.sqrt(); NDArray normed = x.div(root)) {
             // no NDArray op with a Java Number (pow(-1), mul(2.0)) here: see Ops
-            return new NDList(x.div(variance.add(e).sqrt()).mul(w));
+            return new NDList(normed.mul(w));
         }
     }
 }

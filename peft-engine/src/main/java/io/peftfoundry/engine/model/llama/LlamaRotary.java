@@ -94,7 +94,10 @@ public final class LlamaRotary {
     /** {@code x·cos + rotate_half(x)·sin} for x (B, heads, T, d) (the fourth axis is split). */
     public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
         NDList halves = x.split(2, 3);
-        NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
-        return x.mul(cos).add(rotated.mul(sin));
+        try (NDArray negated = halves.get(1).neg(); NDArray rotated = negated.concat(halves.get(0), 3);
+                NDArray a = x.mul(cos); NDArray b = rotated.mul(sin)) {
+            halves.close();
+            return a.add(b);
+        }
     }
 }
