@@ -128,8 +128,10 @@ for c in cases:
     if not (e["ok"] and h["ok"]):
         why = []
         for name, s in (("engine", e), ("HF", h)):
-            if not s["ok"]:
-                tail = " ".join((s["runs"][0].get("log_tail", "") if s["runs"] else "not run").split()[-25:])
+            if not s["ok"] and not s["runs"]:
+                why.append(f"{name} side not run in this run (stopped before it)")
+            elif not s["ok"]:
+                tail = " ".join(s["runs"][0].get("log_tail", "").split()[-25:])
                 why.append(f"{name} failed: `{tail}`")
         extra = ""
         if e["ok"]:
