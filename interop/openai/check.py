@@ -83,7 +83,7 @@ def setup():
         with zipfile.ZipFile(zbuf, "w") as z:
             for f in adir.iterdir():
                 z.write(f, f.name)
-        lineage = json.dumps({"base_model": model["id"], "method": "lora"})
+        lineage = json.dumps({"base_model": model["id"], "method": "lora", "job_id": "uploaded-by-interop-openai"})
         up = multipart(f"{STORE}/v1/adapters", key, {"lineage": lineage}, "adapter.zip", zbuf.getvalue(), "application/zip")
         print(f"setup: tenant key …{key[-4:]}, model {model['id']}, uploaded adapter {up['id']} from {adir}", flush=True)
         return key, other, model, up["id"], chat_model
