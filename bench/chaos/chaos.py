@@ -1,0 +1,412 @@
+#!/usr/bin/env python3
+"""bench/chaos driver: the platform on private ports, 60 small jobs from 3 tenants on 3 trainer workers, while a
+seeded schedule SIGKILLs workers and restarts Kafka and PostgreSQL; then checks what users rely on and writes
+results.md. Started by bench/chaos/run (which builds first); stops everything it started, also on failure."""
+import json, os, random, signal, subprocess, sys, time, urllib.error, urllib.request, uuid, zipfile
+from collections import Counter
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+HERE = os.path.join(ROOT, "bench", "chaos")
+WORK = os.environ.get("CHAOS_WORK", os.path.join(ROOT, "target", "bench-chaos"))
+SEED = int(os.environ.get("CHAOS_SEED", "20261205"))
+QUICK = os.environ.get("BENCH_QUICK", "0") == "1"  # bench/run-all --quick: 15 jobs, 10 min
+JOBS = int(os.environ.get("CHAOS_JOBS", "15" if QUICK else "60"))
+RESULTS = os.environ.get("BENCH_RESULTS", os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.md"))
+TENANTS = ["chaos-a", "chaos-b", "chaos-c"]
+WORKERS = 3
+DEADLINE_S = int(os.environ.get("CHAOS_DEADLINE_S", "600" if QUICK else "1800"))   # everything must end by then: the run stops itself
+CHAOS_S = int(os.environ.get("CHAOS_FAULT_WINDOW_S", "300" if QUICK else "600"))    # faults are injected during this window only
+HOST = "127.0.0.1"
+BASE = int(os.environ.get("CHAOS_PORT_BASE", "25200"))  # ports BASE+10 … BASE+494
+PORTS = dict(FOUNDRY_KAFKA_PORT=BASE + 92, FOUNDRY_KAFKA_CONTROLLER_PORT=BASE + 93, FOUNDRY_DEVSTACK_PORT=BASE + 94,
+             FOUNDRY_PG_PORT=BASE + 33, FOUNDRY_S3_PORT=BASE + 10, FOUNDRY_ARTIFACT_STORE_PORT=BASE + 82,
+             FOUNDRY_JOB_API_PORT=BASE + 81, FOUNDRY_EVAL_SERVICE_PORT=BASE + 84)
+ADMIN_KEY = "chaos-admin-" + uuid.uuid4().hex
+AS = f"http://{HOST}:{PORTS['FOUNDRY_ARTIFACT_STORE_PORT']}"
+JA = f"http://{HOST}:{PORTS['FOUNDRY_JOB_API_PORT']}"
+EV = f"http://{HOST}:{PORTS['FOUNDRY_EVAL_SERVICE_PORT']}"
+DEV = f"http://{HOST}:{PORTS['FOUNDRY_DEVSTACK_PORT']}"
+WORDS_POS = ["good", "great", "fine", "nice"]
+WORDS_NEG = ["bad", "awful", "poor", "sad"]
+FILLER = ["the", "a", "cat", "dog", "sat", "on", "mat", "ran", "to", "park", "it", "was", "very", "day"]
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+procs = {}
+log = []
+
+
+def say(msg):
+    line = f"[chaos {time.strftime('%H:%M:%S')}] {msg}"
+    print(line, flush=True)
+    log.append(line)
+
+
+def env(extra):
+    e = dict(os.environ)
+    e.update({k: str(v) for k, v in PORTS.items()})
+    e.update(FOUNDRY_HOST=HOST, FOUNDRY_ADMIN_KEY=ADMIN_KEY, FOUNDRY_JOB_API_URL=JA, FOUNDRY_ARTIFACT_STORE_URL=AS)
+    e.update({k: str(v) for k, v in extra.items()})
+    return e
+
+
+def start(name, cmd, extra):
+    out = open(os.path.join(WORK, "logs", name + ".log"), "ab")
+    procs[name] = subprocess.Popen(cmd, env=env(extra), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+                                   start_new_session=True)
+
+
+def service(name, module, heap, extra):
+    start(name, ["java", f"-Xmx{heap}", "-jar", os.path.join(ROOT, module, "target", "quarkus-app", "quarkus-run.jar")],
+          extra)
+
+
+def worker(i):
+    n = f"worker-{i}"
+    service(n, "trainer-worker", "768m", dict(FOUNDRY_TRAINER_WORKER_PORT=BASE + 83 + 100 * i, FOUNDRY_WORKER_ID=n,
+                                              FOUNDRY_DATA_DIR=os.path.join(WORK, n), FOUNDRY_DEVICE="cpu",
+                                              FOUNDRY_WORKER_LEASE_TTL="10s", FOUNDRY_WORKER_LEASE_RENEW_EVERY="2s",
+                                              FOUNDRY_WORKER_SESSION_TIMEOUT_MS="10000"))
+
+
+def stop_all():
+    for name, p in list(procs.items()):
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    for name, p in list(procs.items()):
+        try:
+            p.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+
+
+def http(method, url, key=None, body=None, headers=None, timeout=30):
+    h = dict(headers or {})
+    if key:
+        h["Authorization"] = "Bearer " + key
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    req = urllib.request.Request(url, data=data, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            raw = r.read()
+            return r.status, (json.loads(raw) if raw[:1] in (b"{", b"[") else raw)
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            return e.code, json.loads(raw)
+        except ValueError:
+            return e.code, raw
+
+
+def wait_ok(url, within, what):
+    t = time.time()
+    while time.time() - t < within:
+        try:
+            if http("GET", url, timeout=5)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise SystemExit(f"{what} did not become ready within {within}s ({url})")
+
+
+def multipart(fields, files):
+    b = "----chaos" + uuid.uuid4().hex
+    out = b""
+    for k, v in fields.items():
+        out += f"--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n".encode()
+    for k, (fname, data, ctype) in files.items():
+        out += (f"--{b}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{fname}\"\r\n"
+                f"Content-Type: {ctype}\r\n\r\n").encode() + data + b"\r\n"
+    return out + f"--{b}--\r\n".encode(), "multipart/form-data; boundary=" + b
+
+
+def toy(n, rnd):
+    lines = []
+    for i in range(n):
+        pos = i % 2 == 0
+        words = [rnd.choice(FILLER) for _ in range(rnd.randint(3, 6))]
+        words.insert(rnd.randint(0, len(words)), rnd.choice(WORDS_POS if pos else WORDS_NEG))
+        lines.append(json.dumps({"text": " ".join(words), "label": "pos" if pos else "neg"}))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def tokenizer(vocab):
+    post = {"type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                       {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 1}}],
+            "special_tokens": {s: {"id": s, "ids": [SPECIALS.index(s)], "tokens": [s]} for s in ("[CLS]", "[SEP]")}}
+    return {"version": "1.0", "truncation": None, "padding": None,
+            "added_tokens": [{"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
+                              "normalized": False, "special": True} for i, s in enumerate(SPECIALS)],
+            "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
+                           "lowercase": True, "strip_accents": None},
+            "pre_tokenizer": {"type": "BertPreTokenizer"}, "post_processor": post,
+            "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
+            "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                      "max_input_chars_per_word": 100, "vocab": {w: i for i, w in enumerate(vocab)}}}
+
+
+def tiny_model_zip():
+    d = os.path.join(WORK, "tiny-bert")
+    os.makedirs(d, exist_ok=True)
+    vocab = SPECIALS + sorted(set(WORDS_POS + WORDS_NEG + FILLER))
+    cp = f"{ROOT}/peft-engine/target/peft-engine.jar:{ROOT}/peft-engine/target/lib/*"
+    subprocess.run(["java", "-cp", cp, os.path.join(HERE, "TinyWeights.java"), d, str(len(vocab)), str(SEED)],
+                   check=True, cwd=ROOT)
+    with open(os.path.join(d, "tokenizer.json"), "w") as f:
+        json.dump(tokenizer(vocab), f)
+    z = os.path.join(WORK, "tiny-bert.zip")
+    with zipfile.ZipFile(z, "w") as zf:
+        for n in ("config.json", "model.safetensors", "tokenizer.json"):
+            zf.write(os.path.join(d, n), n)
+    return open(z, "rb").read()
+
+
+def setup():
+    """Tenants and keys, each tenant's model and files; returns {tenant: (key, model, train, valid)}."""
+    model_zip = tiny_model_zip()
+    rnd = random.Random(SEED)
+    out = {}
+    for t in TENANTS:
+        s, _ = http("POST", JA + "/v1/admin/tenants", ADMIN_KEY, {"id": t, "name": t})
+        assert s in (200, 201), s
+        s, k = http("POST", f"{JA}/v1/admin/tenants/{t}/keys", ADMIN_KEY, {"name": "chaos"})
+        assert s == 201, (s, k)
+        key = k["key"]
+        body, ctype = multipart({"name": "tiny-bert"}, {"file": ("m.zip", model_zip, "application/zip")})
+        s, m = http("POST", AS + "/v1/models", key, body, {"Content-Type": ctype}, timeout=120)
+        assert s == 201, (s, m)
+        ids = []
+        for n in (64, 16):
+            body, ctype = multipart({"purpose": "fine-tune", "task": "classification"},
+                                    {"file": ("d.jsonl", toy(n, rnd), "application/jsonl")})
+            s, f = http("POST", AS + "/v1/files", key, body, {"Content-Type": ctype}, timeout=120)
+            assert s == 201, (s, f)
+            ids.append(f["id"])
+        # by id: a job naming its tenant's model by name fails in the worker, which resolves names in its service key's
+        # tenant (issue 14 finding 6, service-core's)
+        out[t] = (key, m["id"], ids[0], ids[1])
+    return out
+
+
+def submit(tenants):
+    jobs = []
+    for i in range(JOBS):
+        t = TENANTS[i % len(TENANTS)]
+        key, model, train, valid = tenants[t]
+        spec = {"model": model, "task": "classification", "training_file": train, "validation_file": valid,
+                "method": {"type": "lora", "lora": {"r": 4, "alpha": 8, "target_modules": ["query", "value"]}},
+                "hyperparameters": {"epochs": 1, "batch_size": 8, "max_seq_length": 32, "max_steps": 6,
+                                    "eval_every_steps": 6, "checkpoint_every_steps": 2}, "seed": i}
+        for attempt in range(60):  # job-api itself may be briefly unready while PostgreSQL restarts
+            try:
+                s, j = http("POST", JA + "/v1/fine_tuning/jobs", key, spec, {"Idempotency-Key": f"chaos-{SEED}-{i}"})
+            except OSError:
+                s, j = 0, None
+            if s in (200, 201):
+                jobs.append((t, j["id"]))
+                break
+            time.sleep(2)
+        else:
+            raise SystemExit(f"job {i} could not be submitted: {s} {j}")
+    return jobs
+
+
+def status_of(tenants, jobs):
+    out = {}
+    for t, jid in jobs:
+        try:
+            s, j = http("GET", f"{JA}/v1/fine_tuning/jobs/{jid}", tenants[t][0], timeout=10)
+            out[jid] = j.get("status") if s == 200 else None
+        except OSError:
+            out[jid] = None
+    return out
+
+
+def chaos(tenants, jobs, rnd):
+    actions = Counter()
+    t0 = time.time()
+    next_fault = t0 + rnd.uniform(10, 25)
+    while time.time() - t0 < DEADLINE_S:
+        st = status_of(tenants, jobs)
+        done = sum(1 for v in st.values() if v in ("succeeded", "failed", "cancelled"))
+        if done == len(jobs):
+            say(f"all {len(jobs)} jobs ended after {time.time() - t0:.0f} s")
+            return actions, time.time() - t0
+        for i in range(WORKERS):  # a killed worker is started again a few seconds later
+            n = f"worker-{i}"
+            if procs[n].poll() is not None and time.time() >= restart_at.get(n, 0):
+                worker(i)
+                say(f"{n} started again")
+        if time.time() >= next_fault and time.time() - t0 < CHAOS_S:
+            r = rnd.random()
+            if r < 0.6:
+                i = rnd.randrange(WORKERS)
+                n = f"worker-{i}"
+                if procs[n].poll() is None:
+                    os.killpg(procs[n].pid, signal.SIGKILL)
+                    procs[n].wait()
+                    restart_at[n] = time.time() + rnd.uniform(2, 10)
+                    actions["worker SIGKILL"] += 1
+                    say(f"SIGKILL {n} ({done}/{len(jobs)} jobs ended)")
+            else:
+                comp = "kafka" if r < 0.8 else "postgres"
+                down = rnd.uniform(3, 15)
+                say(f"stopping {comp} for {down:.0f} s ({done}/{len(jobs)} jobs ended)")
+                http("POST", f"{DEV}/components/{comp}/stop", timeout=120)
+                time.sleep(down)
+                http("POST", f"{DEV}/components/{comp}/start", timeout=180)
+                actions[f"{comp} restart"] += 1
+            next_fault = time.time() + rnd.uniform(15, 40)
+        time.sleep(3)
+    say(f"deadline of {DEADLINE_S} s reached")
+    return actions, time.time() - t0
+
+
+restart_at = {}
+
+
+def check(tenants, jobs):
+    """What users rely on, per job."""
+    res = Counter()
+    problems = []
+    keys = {t: tenants[t][0] for t in TENANTS}
+    adapters_by_job = Counter()
+    for t in TENANTS:
+        s, lst = http("GET", AS + "/v1/adapters", keys[t], timeout=60)
+        for a in (lst.get("data", []) if s == 200 else []):
+            adapters_by_job[a.get("job_id")] += 1
+    for t, jid in jobs:
+        key = keys[t]
+        s, j = http("GET", f"{JA}/v1/fine_tuning/jobs/{jid}", key)
+        status = j.get("status") if s == 200 else f"HTTP {s}"
+        res["status " + status] += 1
+        if status not in ("succeeded", "failed", "cancelled"):
+            res["stuck (not terminal)"] += 1
+            problems.append(f"{jid}: {status}")
+        s, ev = http("GET", f"{JA}/v1/fine_tuning/jobs/{jid}/events?limit=100", key)
+        events = ev.get("data", []) if s == 200 else []
+        seqs = [int(e["id"].rsplit("-", 1)[1]) for e in events]
+        if len(seqs) != len(set(seqs)):
+            res["jobs with a duplicated event"] += 1
+            problems.append(f"{jid}: duplicated seq")
+        by_attempt = {}
+        for q in seqs:
+            by_attempt.setdefault(q // 1_000_000, []).append(q % 1_000_000)
+        for a, ns in by_attempt.items():
+            if sorted(ns) != list(range(1, max(ns) + 1)):
+                res["jobs with a lost event (gap in an attempt's seqs)"] += 1
+                problems.append(f"{jid}: attempt {a} seqs {sorted(ns)}")
+                break
+        terminal = [e for e in events if e.get("type") == "status" and e.get("status") in ("succeeded", "failed", "cancelled")]
+        if len(terminal) != 1 and status in ("succeeded", "failed", "cancelled"):
+            res["jobs without exactly one terminal event"] += 1
+            problems.append(f"{jid}: {len(terminal)} terminal events ({[e.get('status') for e in terminal]})")
+        if status == "succeeded":
+            n = adapters_by_job[jid]
+            if n != 1:
+                res["succeeded jobs without exactly one adapter"] += 1
+                problems.append(f"{jid}: {n} adapters")
+            s, evs = http("GET", f"{EV}/v1/evaluations?job_id={jid}", key)
+            evals = evs.get("data", []) if s == 200 else []
+            ok = [e for e in evals if e.get("status") == "succeeded"]
+            if len(evals) != 1 or len(ok) != 1:
+                res["succeeded jobs without exactly one succeeded evaluation"] += 1
+                problems.append(f"{jid}: evaluations {[e.get('status') for e in evals]}")
+        for other in TENANTS:
+            if other == t:
+                continue
+            s, _ = http("GET", f"{JA}/v1/fine_tuning/jobs/{jid}", keys[other])
+            s2, foreign_evals = http("GET", f"{EV}/v1/evaluations?job_id={jid}", keys[other])
+            leaked = s != 404 or (s2 == 200 and foreign_evals.get("data"))
+            if leaked:
+                res["cross-tenant reads that did not get 404/empty"] += 1
+                problems.append(f"{jid}: tenant {other} got HTTP {s} / evaluations {s2}")
+    for t in TENANTS:
+        s, lst = http("GET", f"{JA}/v1/fine_tuning/jobs?limit=100", keys[t])
+        foreign = [j["id"] for j in lst.get("data", []) if (t, j["id"]) not in jobs]
+        if foreign:
+            res["cross-tenant reads that did not get 404/empty"] += len(foreign)
+            problems.append(f"tenant {t} lists foreign jobs {foreign}")
+    return res, problems
+
+
+def main():
+    os.makedirs(os.path.join(WORK, "logs"), exist_ok=True)
+    rnd = random.Random(SEED)
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    try:
+        start("devstack", ["java", "-Xmx384m", "-cp", f"{ROOT}/devstack/target/devstack.jar:{ROOT}/devstack/target/lib/*",
+                           "io.peftfoundry.devstack.Main", "--fresh", "--data-dir", os.path.join(WORK, "devstack")], {})
+        wait_ok(DEV + "/health", 300, "devstack")
+        service("artifact-store", "artifact-store", "512m", dict(FOUNDRY_IMPORT_BUILTIN_MODELS="false",
+                                                                 FOUNDRY_DATA_DIR=os.path.join(WORK, "artifact-store")))
+        wait_ok(AS + "/q/health/ready", 300, "artifact-store")
+        service("job-api", "job-api", "384m", {})
+        wait_ok(JA + "/q/health/ready", 300, "job-api")
+        # no automatic baselines: exactly the 60 submitted jobs run
+        service("eval-service", "eval-service", "768m", dict(FOUNDRY_EVAL_SUBMIT_BASELINES="false",
+                                                             FOUNDRY_EVAL_CACHE_DIR=os.path.join(WORK, "eval-cache")))
+        wait_ok(EV + "/q/health/ready", 300, "eval-service")
+        for i in range(WORKERS):
+            worker(i)
+        for i in range(WORKERS):
+            wait_ok(f"http://{HOST}:{BASE + 83 + 100 * i}/q/health/ready", 300, f"worker-{i}")
+        tenants = setup()
+        say("platform up; submitting jobs")
+        jobs = submit(tenants)
+        say(f"{len(jobs)} jobs submitted; faults for {CHAOS_S} s, deadline {DEADLINE_S} s")
+        actions, took = chaos(tenants, jobs, rnd)
+        time.sleep(20)  # evaluations of the last jobs
+        res, problems = check(tenants, jobs)
+        write(started, jobs, actions, took, res, problems)
+    finally:
+        stop_all()
+
+
+def write(started, jobs, actions, took, res, problems):
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    zero = lambda k: res.get(k, 0)
+    rows = [("jobs submitted", len(jobs))] + sorted((k, v) for k, v in res.items() if k.startswith("status "))
+    checks = ["stuck (not terminal)", "jobs without exactly one terminal event", "jobs with a lost event (gap in an attempt's seqs)",
+              "jobs with a duplicated event", "succeeded jobs without exactly one adapter",
+              "succeeded jobs without exactly one succeeded evaluation", "cross-tenant reads that did not get 404/empty"]
+    with open(RESULTS, "w") as f:
+        f.write(f"## Chaos: {len(jobs)} jobs, 3 tenants, 3 workers, workers SIGKILLed, Kafka and PostgreSQL restarted\n\n")
+        cmd = " ".join(f"{k}={os.environ[k]}" for k in ("CHAOS_SEED", "CHAOS_JOBS", "CHAOS_DEADLINE_S",
+                                                          "CHAOS_FAULT_WINDOW_S", "BENCH_QUICK") if k in os.environ)
+        f.write(f"Command: `{cmd + ' ' if cmd else ''}bench/chaos/run` (seed {SEED}{', quick run' if QUICK else ''}) — {started}, {os.cpu_count()} cores shared with the other "
+                f"sessions, {java}; devstack (Kafka 4.1.2, PostgreSQL 14, S3Proxy) and the services from this commit.\n\n")
+        f.write(f"{len(jobs)} LoRA jobs (tiny random BERT, 6 steps, checkpoint every 2) from {len(TENANTS)} tenants on "
+                f"{WORKERS} trainer workers; automatic baselines off so exactly these jobs run. During the first "
+                f"{CHAOS_S} s a seeded schedule injected, every 15–40 s: SIGKILL of a random worker (started again "
+                f"2–10 s later), or Kafka or PostgreSQL stopped for 3–15 s through devstack's control port. Time until "
+                f"every job ended (or the {DEADLINE_S} s deadline): {took:.0f} s.\n\n")
+        f.write("| faults injected | count |\n|---|---:|\n")
+        for k, v in sorted(actions.items()):
+            f.write(f"| {k} | {v} |\n")
+        f.write("\n| outcome | jobs |\n|---|---:|\n")
+        for k, v in rows:
+            f.write(f"| {k} | {v} |\n")
+        f.write("\n| check (target 0) | found |\n|---|---:|\n")
+        for k in checks:
+            f.write(f"| {k} | {zero(k)} |\n")
+        if problems:
+            f.write("\nFirst problems found:\n\n")
+            for p in problems[:15]:
+                f.write(f"- {p}\n")
+        f.write("\n")
+    print(open(RESULTS).read())
+
+
+if __name__ == "__main__":
+    main()
