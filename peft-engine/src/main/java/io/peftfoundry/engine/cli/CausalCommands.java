@@ -67,7 +67,7 @@ final class CausalCommands {
         if (!Files.isRegularFile(tok)) {
             throw new Main.UsageException("--model " + modelDir + ": no tokenizer.json");
         }
-        NDManager manager = NDManager.newBaseManager();
+        NDManager manager = NDManager.newBaseManager(a.device());
         try {
             CausalModel model;
             if (adapter == null) {

@@ -161,7 +161,7 @@ final class Commands {
         if (adapter != null && !Files.isDirectory(adapter)) {
             throw new Main.UsageException("--adapter " + adapter + ": not a directory");
         }
-        NDManager manager = NDManager.newBaseManager();
+        NDManager manager = NDManager.newBaseManager(a.device());
         try {
             ClassificationModel model;
             if (AdapterFiles.isFullModel(classifierDir)) {

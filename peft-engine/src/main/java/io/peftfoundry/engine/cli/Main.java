@@ -36,7 +36,7 @@ public final class Main {
                                                      one JSON line per prompt: completion, finish_reason
 
             common options: --threads N (PyTorch intra-op threads; 1 makes runs repeatable)
-                            --device cpu|gpu|gpu:N|auto (train; default: FOUNDRY_DEVICE, else auto)
+                            --device cpu|gpu|gpu:N|auto (default: FOUNDRY_DEVICE, else auto)
             """;
 
     private Main() {}
