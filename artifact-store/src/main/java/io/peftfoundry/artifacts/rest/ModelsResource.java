@@ -52,7 +52,7 @@ public class ModelsResource {
     }
 
     /**
-     * The zip as the raw request body ({@code curl -H 'Content-Type: application/zip' --data-binary @model.zip
+     * The zip as the raw request body ({@code curl -H 'Content-Type: application/zip' -X POST -T model.zip
      * "…/v1/models?name=NAME"}): for large models — one pass (receive → SHA-256 → work file), no multipart spool.
      */
     @POST
