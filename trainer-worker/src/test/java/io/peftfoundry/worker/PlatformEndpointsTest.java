@@ -51,7 +51,8 @@ class PlatformEndpointsTest {
                 tables.add(rs.getString(1));
             }
         }
-        assertEquals(Set.of("flyway_schema_history", "job_leases", "job_outcomes", "job_cancellations"), tables);
+        assertEquals(Set.of("flyway_schema_history", "job_leases", "job_outcomes", "job_cancellations", "job_queue",
+                "tenant_quotas", "event_outbox"), tables);
         try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("select current_user, current_schema()")) {
             assertTrue(rs.next());

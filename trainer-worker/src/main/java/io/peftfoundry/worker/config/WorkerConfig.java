@@ -25,9 +25,12 @@ public interface WorkerConfig {
     @WithDefault("5s")
     Duration leaseRenewEvery();
 
-    /** How long a redelivered job waits for a live lease of another worker to expire or be released. */
-    @WithDefault("90s")
-    Duration leaseWait();
+    /**
+     * How often an idle worker looks for claimable jobs that no wake-up announced (queued through another worker's
+     * consumer, a dead worker's expired lease, a tenant back under its quota).
+     */
+    @WithDefault("500ms")
+    Duration claimPollEvery();
 
     /** Base URL of artifact-store. */
     @WithDefault("http://127.0.0.1:8082")
@@ -56,7 +59,7 @@ public interface WorkerConfig {
     @WithDefault("true")
     boolean consume();
 
-    /** Kafka consumer session timeout of the job-requests consumer: how soon a killed worker's partitions move. */
+    /** Kafka consumer session timeout of the job-requests consumer (it only queues requests, it never trains). */
     @WithDefault("10000")
     int sessionTimeoutMs();
 }

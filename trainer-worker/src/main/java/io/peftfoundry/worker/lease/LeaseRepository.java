@@ -36,6 +36,14 @@ public class LeaseRepository {
      * worker holds a live lease.
      */
     public Optional<Taken> tryAcquire(String jobId, String workerId, int attempt, Duration ttl) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return tryAcquire(c, jobId, workerId, attempt, ttl);
+        }
+    }
+
+    /** {@link #tryAcquire(String, String, int, Duration)} on the caller's connection (inside its transaction). */
+    public Optional<Taken> tryAcquire(Connection c, String jobId, String workerId, int attempt, Duration ttl)
+            throws SQLException {
         // the CTE reads the row before the upsert; the upsert's WHERE decides atomically whether we may take it
         String sql = """
                 WITH prev AS (SELECT worker_id, attempt, released_at IS NOT NULL AS released, failures
@@ -50,7 +58,7 @@ public class LeaseRepository {
                 RETURNING (SELECT worker_id FROM prev), (SELECT attempt FROM prev), (SELECT released FROM prev),
                           (SELECT failures FROM prev)
                 """;
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, jobId);
             ps.setString(2, jobId);
             ps.setString(3, workerId);

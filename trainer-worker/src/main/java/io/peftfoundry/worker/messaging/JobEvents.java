@@ -39,6 +39,17 @@ public final class JobEvents {
         send(JobEventType.STATUS, status, d, true);
     }
 
+    /**
+     * The status event that ends this run, numbered in this run's sequence but not sent: it goes out through the
+     * worker's event outbox in the same transaction that records the ending ({@code RunEndings}).
+     */
+    public JobEvent statusEvent(JobStatus status, Map<String, Object> data) {
+        Map<String, Object> d = new LinkedHashMap<>(data);
+        d.putIfAbsent("attempt", attempt);
+        return new JobEvent(jobId, attempt * SEQ_PER_ATTEMPT + n.incrementAndGet(), JobEventType.STATUS, status, d,
+                Instant.now());
+    }
+
     public void message(String text) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("message", text);
@@ -55,6 +66,13 @@ public final class JobEvents {
                 "attempt", attempt), false);
     }
 
+    /** An event that has to be on Kafka before the run goes on (the {@code running} status) could not be sent. */
+    public static final class EventsUnavailableException extends IllegalStateException {
+        EventsUnavailableException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /** Status events wait for the broker's acknowledgement (a run only ends once its outcome is on Kafka). */
     private void send(JobEventType type, JobStatus status, Map<String, Object> data, boolean await) {
         JobEvent event = new JobEvent(jobId, attempt * SEQ_PER_ATTEMPT + n.incrementAndGet(), type, status, data,
@@ -65,10 +83,10 @@ public final class JobEvents {
                 sent.get(60, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while publishing " + type.wire() + " of " + jobId, e);
+                throw new EventsUnavailableException("interrupted while publishing " + type.wire() + " of " + jobId, e);
             } catch (Exception e) {
-                throw new IllegalStateException("could not publish the " + type.wire() + " event of " + jobId + ": "
-                        + e.getMessage(), e);
+                throw new EventsUnavailableException("could not publish the " + type.wire() + " event of " + jobId
+                        + ": " + e.getMessage(), e);
             }
         }
     }

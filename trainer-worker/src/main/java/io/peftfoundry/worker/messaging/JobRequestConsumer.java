@@ -7,6 +7,8 @@ import io.peftfoundry.contracts.Topics;
 import io.peftfoundry.contracts.event.JobRequested;
 import io.peftfoundry.contracts.event.JobStatus;
 import io.peftfoundry.worker.config.WorkerConfig;
+import io.peftfoundry.worker.queue.JobQueue;
+import io.peftfoundry.worker.service.ClaimLoop;
 import io.peftfoundry.worker.service.JobProcessor;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -31,6 +33,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -46,15 +49,12 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Consumes {@link Topics#JOBS_REQUESTED} in group {@code trainer-workers}, one job at a time.
- *
- * <p>Why a plain {@link KafkaConsumer} and not a SmallRye channel: training takes minutes to hours, far past
- * {@code max.poll.interval.ms} (5 min) and SmallRye's throttled-commit {@code unprocessed-record-max-age.ms} (60 s,
- * after which the channel reports unhealthy). Here the job runs on its own thread while this thread keeps calling
- * {@code poll} with every assigned partition <em>paused</em>: the consumer stays in the group (polls keep coming,
- * no records are fetched), and the offset is committed only when the job reached a terminal or paused state. A worker
- * killed mid-job never committed, so its job is redelivered to another worker (or to it, restarted), which takes the
- * job over once the lease expires.
+ * Reads {@link Topics#JOBS_REQUESTED} in group {@code trainer-workers} and writes each request into the shared queue
+ * ({@link JobQueue#enqueue}), committing the offset once it is there; it never trains. Which worker runs a job is
+ * decided by the claim ({@link ClaimLoop}), not by which partition the request landed on, so a request never waits
+ * behind a busy worker and workers beyond the partition count get work too. Queueing is idempotent, so a request
+ * delivered twice (a rebalance before the commit) is queued once. A record that is not a {@code JobRequested} goes to
+ * the dead-letter topic.
  */
 @ApplicationScoped
 public class JobRequestConsumer {
@@ -63,22 +63,23 @@ public class JobRequestConsumer {
     public static final String GROUP = "trainer-workers";
 
     private final JobProcessor processor;
+    private final JobQueue queue;
+    private final ClaimLoop claims;
     private final JobEventPublisher publisher;
     private final WorkerConfig config;
     private final String bootstrapServers;
     private final ObjectMapper mapper = ContractsJson.newMapper();
     private final AtomicBoolean running = new AtomicBoolean();
-    private final ExecutorService jobThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "job-runner"));
-    private volatile boolean busy;
     private KafkaConsumer<String, String> consumer;
     private KafkaProducer<String, String> dlqProducer;
     private Thread pollThread;
-    /** How long the poll thread waits on a running job between the polls that keep it in the group. */
-    private static final Duration JOB_WAIT = Duration.ofMillis(250);
 
-    public JobRequestConsumer(JobProcessor processor, JobEventPublisher publisher, WorkerConfig config,
+    public JobRequestConsumer(JobProcessor processor, JobQueue queue, ClaimLoop claims, JobEventPublisher publisher,
+                              WorkerConfig config,
                               @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
         this.processor = processor;
+        this.queue = queue;
+        this.claims = claims;
         this.publisher = publisher;
         this.config = config;
         this.bootstrapServers = bootstrapServers;
@@ -95,10 +96,9 @@ public class JobRequestConsumer {
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "trainer-worker-" + processor.workerId());
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "100");
         c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, Integer.toString(config.sessionTimeoutMs()));
         c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Integer.toString(Math.max(500, config.sessionTimeoutMs() / 4)));
-        // a rebalance (a worker joins or dies) leaves the partitions of the running job where they are
         c.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         c.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "5000");
         c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
@@ -119,7 +119,6 @@ public class JobRequestConsumer {
 
     void onStop(@Observes ShutdownEvent ev) {
         running.set(false);
-        processor.shutdown();
         if (consumer != null) {
             consumer.wakeup();
         }
@@ -130,32 +129,14 @@ public class JobRequestConsumer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        jobThread.shutdownNow();
         if (dlqProducer != null) {
             dlqProducer.close(Duration.ofSeconds(5));
         }
     }
 
-    /** True while a job is being processed. */
-    public boolean busy() {
-        return busy;
-    }
-
     private void pollLoop() {
         try {
-            consumer.subscribe(List.of(Topics.JOBS_REQUESTED), new ConsumerRebalanceListener() {
-                @Override
-                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-                }
-
-                @Override
-                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-                    if (busy) {
-                        // one job at a time: partitions gained mid-job stay paused until it ends
-                        consumer.pause(partitions);
-                    }
-                }
-            });
+            consumer.subscribe(List.of(Topics.JOBS_REQUESTED));
             while (running.get()) {
                 ConsumerRecords<String, String> records;
                 try {
@@ -168,7 +149,11 @@ public class JobRequestConsumer {
                     continue;
                 }
                 for (ConsumerRecord<String, String> record : records) {
-                    handle(record);
+                    if (!handle(record)) {
+                        // leave the rest of this poll for the next one, after the record that failed
+                        sleepQuietly(1000);
+                        break;
+                    }
                     if (!running.get()) {
                         break;
                     }
@@ -187,7 +172,8 @@ public class JobRequestConsumer {
         }
     }
 
-    private void handle(ConsumerRecord<String, String> record) {
+    /** Queues one record; false when the queue (PostgreSQL) is unreachable: the record is read again. */
+    private boolean handle(ConsumerRecord<String, String> record) {
         TopicPartition tp = new TopicPartition(record.topic(), record.partition());
         JobRequested request;
         try {
@@ -198,59 +184,25 @@ public class JobRequestConsumer {
         } catch (Exception e) {
             deadLetter(record, e);
             commit(tp, record.offset());
-            return;
+            return true;
         }
-        busy = true;
-        consumer.pause(consumer.assignment());
-        JobProcessor.Disposition disposition = JobProcessor.Disposition.ABANDON;
         try {
-            Future<JobProcessor.Disposition> job = jobThread.submit(() -> processor.process(request));
-            while (true) {
-                try {
-                    // wait on the job itself, so the next request is polled the moment it ends (a paused
-                    // poll(500 ms) here kept an idle worker from its next job for up to half a second)
-                    disposition = job.get(JOB_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-                    break;
-                } catch (TimeoutException stillRunning) {
-                    // keep the consumer in the group below
-                }
-                try {
-                    // paused: no records come back, but the consumer keeps its place in the group
-                    ConsumerRecords<String, String> none = consumer.poll(Duration.ZERO);
-                    if (!none.isEmpty()) {
-                        // a partition assigned between polls was not paused yet: give its records back
-                        none.partitions().forEach(p -> consumer.seek(p, none.records(p).get(0).offset()));
-                        consumer.pause(consumer.assignment());
-                    }
-                } catch (WakeupException e) {
-                    // shutting down: let the job hand itself back (it stops at its next step)
-                    job.get(60, TimeUnit.SECONDS);
-                    throw e;
-                } catch (KafkaException e) {
-                    LOG.warnf("polling while job %s runs failed: %s", request.jobId(), e.getMessage());
-                    sleepQuietly(500);
-                }
-            }
-        } catch (WakeupException e) {
-            throw e;
-        } catch (Exception e) {
-            LOG.errorf(e, "job %s: processing failed; the request stays uncommitted", request.jobId());
-            disposition = JobProcessor.Disposition.REDELIVER;
-        } finally {
-            busy = false;
+            JobQueue.Enqueued result = queue.enqueue(request);
+            LOG.infof("job %s: request of attempt %d %s (tenant %s, priority %s)", request.jobId(), request.attempt(),
+                    switch (result) {
+                        case QUEUED -> "queued";
+                        case REQUEUED -> "queued again";
+                        case UNCHANGED -> "already queued";
+                        case ALREADY_FINISHED -> "skipped: the job already ended";
+                    }, request.tenant(), request.spec().priority());
+        } catch (SQLException e) {
+            LOG.warnf("job %s: could not queue its request (%s); reading it again", request.jobId(), e.getMessage());
+            consumer.seek(tp, record.offset());
+            return false;
         }
-        switch (disposition) {
-            case COMMIT -> commit(tp, record.offset());
-            case REDELIVER -> {
-                if (consumer.assignment().contains(tp)) {
-                    consumer.seek(tp, record.offset());
-                }
-                sleepQuietly(1000);
-            }
-            case ABANDON -> {
-            }
-        }
-        consumer.resume(consumer.assignment());
+        commit(tp, record.offset());
+        claims.wake();
+        return true;
     }
 
     private void commit(TopicPartition tp, long offset) {

@@ -16,6 +16,9 @@ import io.peftfoundry.worker.config.WorkerConfig;
 import io.peftfoundry.worker.lease.CancellationRepository;
 import io.peftfoundry.worker.lease.LeaseRepository;
 import io.peftfoundry.worker.lease.OutcomeRepository;
+import io.peftfoundry.worker.queue.JobQueue;
+import io.peftfoundry.worker.queue.RunEndings;
+import io.peftfoundry.worker.messaging.EventOutboxRelay;
 import io.peftfoundry.worker.messaging.JobEventPublisher;
 import io.peftfoundry.worker.messaging.JobEvents;
 import io.peftfoundry.worker.training.TrainingRun;
@@ -39,20 +42,22 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
- * Runs one job request to its end on this worker: lease, fetch, train, events, checkpoints, adapter, outcome. Returns
- * whether the request's offset may be committed ({@link Disposition}).
+ * Runs one claimed job to the end of its run on this worker: attempt, fetch, train, events, checkpoints, adapter, and
+ * the ending (outcome + status event + queue state + lease release in one transaction, {@link RunEndings}). The claim
+ * ({@link JobQueue#claim}) already took the lease.
  */
 @ApplicationScoped
 public class JobProcessor {
 
-    /** What the consumer does with the request's offset afterwards. */
+    /** How the run ended for this worker. */
     public enum Disposition {
-        /** The job reached a terminal or paused state (or is not ours to run): commit. */
-        COMMIT,
-        /** Another worker holds a live lease past our wait: deliver the request again later. */
-        REDELIVER,
-        /** This worker lost the job (lease taken over, shutdown): neither commit nor redeliver here. */
-        ABANDON
+        /** The job reached a terminal or paused state, recorded with its status event: it left the queue. */
+        ENDED,
+        /**
+         * The job stays queued for any worker: this one lost the lease (taken over), shuts down (lease released), or
+         * could not publish that the job runs (Kafka away; lease released, no attempt counted).
+         */
+        HANDED_BACK
     }
 
     private static final Logger LOG = Logger.getLogger(JobProcessor.class);
@@ -61,6 +66,8 @@ public class JobProcessor {
     private final LeaseRepository leases;
     private final OutcomeRepository outcomes;
     private final CancellationRepository cancellations;
+    private final RunEndings endings;
+    private final EventOutboxRelay relay;
     private final JobEventPublisher publisher;
     private final ControlRequests controls;
     private final WorkerMetrics metrics;
@@ -77,12 +84,14 @@ public class JobProcessor {
     private final java.util.Set<String> releasing = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public JobProcessor(WorkerConfig config, LeaseRepository leases, OutcomeRepository outcomes,
-                        CancellationRepository cancellations, JobEventPublisher publisher, ControlRequests controls,
-                        WorkerMetrics metrics) {
+                        CancellationRepository cancellations, RunEndings endings, EventOutboxRelay relay,
+                        JobEventPublisher publisher, ControlRequests controls, WorkerMetrics metrics) {
         this.config = config;
         this.leases = leases;
         this.outcomes = outcomes;
         this.cancellations = cancellations;
+        this.endings = endings;
+        this.relay = relay;
         this.publisher = publisher;
         this.controls = controls;
         this.metrics = metrics;
@@ -101,41 +110,30 @@ public class JobProcessor {
         renewer.shutdownNow();
     }
 
-    public Disposition process(JobRequested request) throws SQLException, InterruptedException {
+    /** Runs a claimed job (its lease is ours) until it ends here or is handed back to the queue. */
+    public Disposition process(JobQueue.Claim claim) throws SQLException {
+        JobRequested request = claim.request();
         String jobId = request.jobId();
-        Optional<JobStatus> done = outcomes.terminalStatus(jobId);
-        if (done.isPresent()) {
-            LOG.infof("job %s: already %s, request of attempt %d skipped", jobId, done.get().wire(), request.attempt());
-            return Disposition.COMMIT;
-        }
-        if (controls.requested(jobId) == ControlAction.CANCEL || cancellations.isCancelled(jobId)) {
-            return cancelledBeforeStart(request);
-        }
-        long deadline = System.nanoTime() + config.leaseWait().toNanos();
-        Optional<LeaseRepository.Taken> taken = leases.tryAcquire(jobId, workerId, request.attempt(), config.leaseTtl());
-        if (taken.isEmpty()) {
-            LOG.infof("job %s: another worker holds a live lease; waiting up to %s for it to expire or be released",
-                    jobId, config.leaseWait());
-        }
-        while (taken.isEmpty()) {
-            if (System.nanoTime() > deadline || shuttingDown.get()) {
-                LOG.infof("job %s: lease still held by another worker; the request will be delivered again", jobId);
-                return Disposition.REDELIVER;
-            }
-            Thread.sleep(1000);
-            done = outcomes.terminalStatus(jobId);
+        controls.started(jobId);
+        try {
+            Optional<JobStatus> done = outcomes.terminalStatus(jobId);
             if (done.isPresent()) {
-                LOG.infof("job %s: finished as %s by another worker, request skipped", jobId, done.get().wire());
-                return Disposition.COMMIT;
+                LOG.infof("job %s: already %s, request of attempt %d skipped", jobId, done.get().wire(),
+                        request.attempt());
+                endings.alreadyEnded(jobId, workerId);
+                return Disposition.ENDED;
             }
-            taken = leases.tryAcquire(jobId, workerId, request.attempt(), config.leaseTtl());
+            if (controls.requested(jobId) == ControlAction.CANCEL || cancellations.isCancelled(jobId)) {
+                return cancelledBeforeStart(request);
+            }
+            return run(request, claim.previous());
+        } finally {
+            controls.clear(jobId);
         }
-        // the holder may have finished between our two reads
-        if (outcomes.terminalStatus(jobId).isPresent()) {
-            release(jobId);
-            return Disposition.COMMIT;
-        }
-        LeaseRepository.Previous previous = taken.get().previous();
+    }
+
+    private Disposition run(JobRequested request, LeaseRepository.Previous previous) throws SQLException {
+        String jobId = request.jobId();
         int attempt = request.attempt();
         int failures = 0;
         boolean previousLost = false;
@@ -176,6 +174,11 @@ public class JobProcessor {
                 }
                 try {
                     return runOnce(request, events, why, leaseLost);
+                } catch (JobEvents.EventsUnavailableException e) {
+                    // not the job's fault: hand it back uncounted; a worker retries once Kafka answers again
+                    LOG.warnf("job %s: %s; handed back to the queue", jobId, e.getMessage());
+                    release(jobId);
+                    return Disposition.HANDED_BACK;
                 } catch (JobInputException e) {
                     // the engine checked the inputs before any training and named the spec field: no retry can help
                     boolean data = e.field().equals("training_file") || e.field().equals("validation_file");
@@ -200,8 +203,12 @@ public class JobProcessor {
                     lastError = AttemptError.of(e, null);
                     why = "previous attempt failed: " + e.getMessage();
                 }
-                if (leaseLost.get() || shuttingDown.get()) {
-                    return Disposition.ABANDON;
+                if (leaseLost.get()) {
+                    return Disposition.HANDED_BACK;
+                }
+                if (shuttingDown.get()) {
+                    release(jobId);
+                    return Disposition.HANDED_BACK;
                 }
                 attempt++;
                 leases.update(jobId, workerId, attempt, failures);
@@ -209,7 +216,6 @@ public class JobProcessor {
         } finally {
             renewal.cancel(false);
             releasing.remove(jobId);
-            controls.clear(jobId);
             metrics.busy(false);
         }
     }
@@ -264,7 +270,7 @@ public class JobProcessor {
             }
             if (leaseLost.get()) {
                 LOG.warnf("job %s: stopped after losing the lease; the other worker continues", jobId);
-                return Disposition.ABANDON;
+                return Disposition.HANDED_BACK;
             }
             long step = outcome.result().steps();
             if (outcome.stoppedByRequest()) {
@@ -276,16 +282,17 @@ public class JobProcessor {
                     Map<String, Object> data = new LinkedHashMap<>();
                     data.put("checkpoint_id", listener.lastCheckpointId.get());
                     data.put("step", step);
-                    events.status(JobStatus.PAUSED, data);
-                    release(jobId);
+                    releasing.add(jobId);
+                    endings.paused(workerId, events.statusEvent(JobStatus.PAUSED, data));
+                    relay.kick();
                     LOG.infof("job %s: paused at step %d (checkpoint %s)", jobId, step, listener.lastCheckpointId.get());
-                    return Disposition.COMMIT;
+                    return Disposition.ENDED;
                 }
-                // shutting down: the job goes back to the group with its lease released and the offset uncommitted
+                // shutting down: the job stays queued with its lease released, so any free worker claims it at once
                 events.message("worker " + workerId + " shut down at step " + step
                         + "; the job continues from checkpoint " + listener.lastCheckpointId.get());
                 release(jobId);
-                return Disposition.ABANDON;
+                return Disposition.HANDED_BACK;
             }
 
             Map<String, String> lineage = new LinkedHashMap<>();
@@ -316,11 +323,12 @@ public class JobProcessor {
             if (outcome.evalData() != null) {
                 data.put("eval", outcome.evalData());
             }
-            outcomes.record(jobId, JobStatus.SUCCEEDED, events.attempt(), workerId, adapterId, null);
-            events.status(JobStatus.SUCCEEDED, data);
-            release(jobId);
+            releasing.add(jobId);
+            endings.terminal(workerId, new RunEndings.Outcome(JobStatus.SUCCEEDED, events.attempt(), adapterId, null),
+                    events.statusEvent(JobStatus.SUCCEEDED, data));
+            relay.kick();
             LOG.infof("job %s: succeeded at step %d, adapter %s", jobId, step, adapterId);
-            return Disposition.COMMIT;
+            return Disposition.ENDED;
         } finally {
             deleteTree(work);
         }
@@ -331,12 +339,12 @@ public class JobProcessor {
      * {@code running} event goes out; the outcome is recorded so any later delivery is skipped as well.
      */
     private Disposition cancelledBeforeStart(JobRequested request) throws SQLException {
-        outcomes.record(request.jobId(), JobStatus.CANCELLED, request.attempt(), workerId, null, null);
-        new JobEvents(publisher, request.jobId(), request.attempt()).status(JobStatus.CANCELLED,
-                Map.of("step", 0, "message", "cancelled before it started; the request was skipped"));
-        controls.clear(request.jobId());
+        endings.terminal(workerId, new RunEndings.Outcome(JobStatus.CANCELLED, request.attempt(), null, null),
+                new JobEvents(publisher, request.jobId(), request.attempt()).statusEvent(JobStatus.CANCELLED,
+                        Map.of("step", 0, "message", "cancelled before it started; the request was skipped")));
+        relay.kick();
         LOG.infof("job %s: cancelled while queued, request of attempt %d skipped", request.jobId(), request.attempt());
-        return Disposition.COMMIT;
+        return Disposition.ENDED;
     }
 
     /** 4xx answers other than timeout, conflict and rate limit are the store's final word on what we sent. */
@@ -360,24 +368,26 @@ public class JobProcessor {
     }
 
     private Disposition cancelled(JobRequested request, JobEvents events, long step) throws SQLException {
-        outcomes.record(request.jobId(), JobStatus.CANCELLED, events.attempt(), workerId, null, null);
-        events.status(JobStatus.CANCELLED, Map.of("step", step));
-        release(request.jobId());
+        releasing.add(request.jobId());
+        endings.terminal(workerId, new RunEndings.Outcome(JobStatus.CANCELLED, events.attempt(), null, null),
+                events.statusEvent(JobStatus.CANCELLED, Map.of("step", step)));
+        relay.kick();
         LOG.infof("job %s: cancelled at step %d", request.jobId(), step);
-        return Disposition.COMMIT;
+        return Disposition.ENDED;
     }
 
     private Disposition fail(JobRequested request, JobEvents events, String code, String message, String param)
             throws SQLException {
-        outcomes.record(request.jobId(), JobStatus.FAILED, events.attempt(), workerId, null, code + ": " + message);
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("code", code);
         error.put("message", message);
         error.put("param", param);
-        events.status(JobStatus.FAILED, Map.of("error", error));
-        release(request.jobId());
+        releasing.add(request.jobId());
+        endings.terminal(workerId, new RunEndings.Outcome(JobStatus.FAILED, events.attempt(), null,
+                code + ": " + message), events.statusEvent(JobStatus.FAILED, Map.of("error", error)));
+        relay.kick();
         LOG.warnf("job %s: failed (%s): %s", request.jobId(), code, message);
-        return Disposition.COMMIT;
+        return Disposition.ENDED;
     }
 
     private void release(String jobId) throws SQLException {

@@ -12,6 +12,8 @@ import io.peftfoundry.contracts.spec.JobSpecs;
 import io.peftfoundry.devstack.testing.DevStackTestResource;
 import io.peftfoundry.worker.lease.CancellationRepository;
 import io.peftfoundry.worker.lease.OutcomeRepository;
+import io.peftfoundry.worker.queue.JobQueue;
+import io.peftfoundry.worker.queue.QueueTesting;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -27,6 +29,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
+import javax.sql.DataSource;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,6 +64,12 @@ class CancelledWhileQueuedTest {
     @Inject
     OutcomeRepository outcomes;
 
+    @Inject
+    JobQueue queue;
+
+    @Inject
+    DataSource dataSource;
+
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
 
@@ -87,10 +96,11 @@ class CancelledWhileQueuedTest {
         // a spec that names artifacts which do not exist: were the job started, it would report running and fail
         JobRequested request = new JobRequested(jobId, "tenant-x", 1,
                 JobSpecs.parse("{\"model\":\"no-such-model\",\"training_file\":\"file-missing\"}"), null);
-        assertEquals(JobProcessor.Disposition.COMMIT, processor.process(request));
+        assertEquals(JobProcessor.Disposition.ENDED,
+                processor.process(QueueTesting.queueAndClaim(queue, dataSource, request, processor.workerId())));
         assertEquals(Optional.of(JobStatus.CANCELLED), outcomes.terminalStatus(jobId));
-        // delivered again (e.g. the commit was lost): skipped again
-        assertEquals(JobProcessor.Disposition.COMMIT, processor.process(request));
+        // delivered again (e.g. the commit was lost): never queued again
+        assertEquals(JobQueue.Enqueued.ALREADY_FINISHED, queue.enqueue(request));
 
         List<JsonNode> events = eventsOf(jobId);
         assertEquals(1, events.size(), "events: " + events);

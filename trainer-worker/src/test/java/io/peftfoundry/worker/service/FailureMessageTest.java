@@ -6,6 +6,8 @@ import io.peftfoundry.contracts.Topics;
 import io.peftfoundry.contracts.event.JobRequested;
 import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.devstack.testing.DevStackTestResource;
+import io.peftfoundry.worker.queue.JobQueue;
+import io.peftfoundry.worker.queue.QueueTesting;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -45,6 +47,9 @@ class FailureMessageTest {
     @Inject
     DataSource dataSource;
 
+    @Inject
+    JobQueue queue;
+
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
 
@@ -55,8 +60,8 @@ class FailureMessageTest {
     void exhaustedRetriesCarryTheLastAttemptsError() throws Exception {
         String jobId = "ftjob-" + UUID.randomUUID();
         JobSpec spec = JobSpec.of("all-minilm-l6-v2", "file-missing-store");
-        assertEquals(JobProcessor.Disposition.COMMIT,
-                processor.process(new JobRequested(jobId, "tenant-failure-test", 1, spec, null)));
+        assertEquals(JobProcessor.Disposition.ENDED, processor.process(QueueTesting.queueAndClaim(queue, dataSource,
+                new JobRequested(jobId, "tenant-failure-test", 1, spec, null), processor.workerId())));
 
         JsonNode error = failedEventError(jobId);
         assertEquals("max_attempts_exceeded", error.path("code").asText());

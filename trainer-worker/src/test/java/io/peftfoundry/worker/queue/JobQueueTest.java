@@ -1,0 +1,254 @@
+package io.peftfoundry.worker.queue;
+
+import io.peftfoundry.contracts.event.JobEvent;
+import io.peftfoundry.contracts.event.JobEventType;
+import io.peftfoundry.contracts.event.JobRequested;
+import io.peftfoundry.contracts.event.JobStatus;
+import io.peftfoundry.contracts.spec.JobSpecs;
+import io.peftfoundry.devstack.testing.DevStackTestResource;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The claim against the real PostgreSQL: priority first, fair share between tenants, quotas, one claimer per job, and
+ * takeover of an expired lease. Jobs are queued and claimed directly; training is not involved, so each case runs in
+ * milliseconds. The queue tables are emptied before each case (this worker's consumer is off in tests).
+ */
+@QuarkusTest
+@WithTestResource(value = DevStackTestResource.class, scope = TestResourceScope.GLOBAL)
+class JobQueueTest {
+
+    private static final Duration LONG = Duration.ofMinutes(5);
+
+    @Inject
+    JobQueue queue;
+
+    @Inject
+    RunEndings endings;
+
+    @Inject
+    DataSource dataSource;
+
+    @BeforeEach
+    void emptyQueue() throws Exception {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate("DELETE FROM job_queue");
+            s.executeUpdate("DELETE FROM tenant_quotas");
+        }
+    }
+
+    @Test
+    void aHighPriorityJobSubmittedBehindTwentyNormalOnesIsClaimedNext() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            queue.enqueue(request("acme", "normal"));
+        }
+        JobRequested high = request("acme", "high");
+        queue.enqueue(high);
+        JobRequested low = request("acme", "low");
+        queue.enqueue(low);
+
+        List<String> order = queue.claimOrder();
+        assertEquals(22, order.size());
+        assertEquals(high.jobId(), order.get(0));
+        assertEquals(low.jobId(), order.get(21));
+        assertEquals(high.jobId(), claim("w1").request().jobId());
+    }
+
+    @Test
+    void twoTenantsWithTwentyAndOneQueuedJobsTakeTurns() throws Exception {
+        List<String> big = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            JobRequested r = request("big", "normal");
+            queue.enqueue(r);
+            big.add(r.jobId());
+        }
+        JobRequested small = request("small", "normal");
+        queue.enqueue(small);
+
+        // one worker, one job at a time: each run ends before the next claim
+        List<String> claimed = new ArrayList<>();
+        for (int i = 0; i < 21; i++) {
+            JobQueue.Claim c = claim("w1");
+            claimed.add(c.request().jobId());
+            finish(c, "w1");
+        }
+        assertEquals(big.get(0), claimed.get(0));
+        assertEquals(small.jobId(), claimed.get(1), "the small tenant's only job comes second, not 21st");
+        assertEquals(big.subList(1, 20), claimed.subList(2, 21));
+    }
+
+    @Test
+    void tenantsAlternateWhileBothHaveQueuedWork() throws Exception {
+        for (int i = 0; i < 6; i++) {
+            queue.enqueue(request("big", "normal"));
+        }
+        for (int i = 0; i < 3; i++) {
+            queue.enqueue(request("small", "normal"));
+        }
+        List<String> tenants = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            JobQueue.Claim c = claim("w1");
+            tenants.add(c.request().tenant());
+            finish(c, "w1");
+        }
+        assertEquals(List.of("big", "small", "big", "small", "big", "small", "big", "big", "big"), tenants);
+    }
+
+    @Test
+    void aTenantRunningMoreJobsWaitsBehindOneRunningFewer() throws Exception {
+        // four workers claim without finishing: two tenants get two each, whatever the enqueue order
+        for (int i = 0; i < 4; i++) {
+            queue.enqueue(request("first", "normal"));
+        }
+        for (int i = 0; i < 4; i++) {
+            queue.enqueue(request("second", "normal"));
+        }
+        List<String> tenants = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            tenants.add(claim("w" + w).request().tenant());
+        }
+        assertEquals(2, Collections.frequency(tenants, "first"), "claims: " + tenants);
+        assertEquals(2, Collections.frequency(tenants, "second"), "claims: " + tenants);
+    }
+
+    @Test
+    void aTenantAtItsQuotaWaitsWhileOthersRun() throws Exception {
+        queue.setQuota("capped", 2);
+        for (int i = 0; i < 5; i++) {
+            queue.enqueue(request("capped", "high"));
+        }
+        JobRequested other = request("free", "low");
+        queue.enqueue(other);
+
+        JobQueue.Claim first = claim("w1");
+        JobQueue.Claim second = claim("w2");
+        assertEquals("capped", first.request().tenant());
+        assertEquals("capped", second.request().tenant());
+        // the capped tenant's high jobs stay queued: the low job of another tenant runs instead
+        assertEquals(other.jobId(), claim("w3").request().jobId());
+        assertTrue(queue.claim("w4", LONG).isEmpty(), "the capped tenant is at its quota of 2");
+
+        finish(first, "w1");
+        assertEquals("capped", claim("w4").request().tenant(), "a finished job frees a slot of the quota");
+
+        queue.setQuota("capped", null);
+        assertEquals("capped", claim("w5").request().tenant(), "no quota: unlimited");
+    }
+
+    @Test
+    void concurrentClaimsNeverHandOneJobToTwoWorkers() throws Exception {
+        Set<String> queued = new HashSet<>();
+        for (int i = 0; i < 24; i++) {
+            JobRequested r = request("t" + (i % 3), "normal");
+            queue.enqueue(r);
+            queued.add(r.jobId());
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<List<String>>> results = new ArrayList<>();
+            for (int w = 0; w < 8; w++) {
+                String worker = "worker-" + w;
+                results.add(pool.submit(() -> {
+                    List<String> mine = new ArrayList<>();
+                    for (Optional<JobQueue.Claim> c = queue.claim(worker, LONG); c.isPresent();
+                         c = queue.claim(worker, LONG)) {
+                        mine.add(c.get().request().jobId());
+                    }
+                    return mine;
+                }));
+            }
+            List<String> all = new ArrayList<>();
+            for (Future<List<String>> f : results) {
+                all.addAll(f.get());
+            }
+            assertEquals(24, all.size(), "each job claimed once: " + all);
+            assertEquals(queued, new HashSet<>(all));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aDeadWorkersJobIsClaimedByAnotherOnceItsLeaseExpires() throws Exception {
+        JobRequested r = request("acme", "normal");
+        queue.enqueue(r);
+        JobQueue.Claim first = queue.claim("dies", Duration.ofMillis(300)).orElseThrow();
+        assertEquals(r.jobId(), first.request().jobId());
+        assertTrue(queue.claim("survivor", LONG).isEmpty(), "a live lease keeps the job from other workers");
+        assertEquals(0, queue.depth());
+
+        Thread.sleep(600);
+        assertEquals(1, queue.depth(), "an expired lease puts the job back into the queue depth");
+        JobQueue.Claim takeover = queue.claim("survivor", LONG).orElseThrow();
+        assertEquals(r.jobId(), takeover.request().jobId());
+        assertEquals("dies", takeover.previous().workerId());
+        assertFalse(takeover.previous().released(), "the dead worker never released: a lost run");
+    }
+
+    @Test
+    void aRedeliveredRequestChangesNothingAndAnEndedJobIsNeverQueuedAgain() throws Exception {
+        JobRequested r = request("acme", "normal");
+        assertEquals(JobQueue.Enqueued.QUEUED, queue.enqueue(r));
+        assertEquals(JobQueue.Enqueued.UNCHANGED, queue.enqueue(r));
+        JobQueue.Claim c = claim("w1");
+        // paused: out of the queue until a resume request (a higher attempt) queues it again
+        endings.paused("w1", event(r.jobId(), JobStatus.PAUSED));
+        assertTrue(queue.claimOrder().isEmpty());
+        assertEquals(JobQueue.Enqueued.UNCHANGED, queue.enqueue(r), "the old request does not undo the pause");
+        JobRequested resume = new JobRequested(r.jobId(), r.tenant(), 2, r.spec(), "ckpt-1");
+        assertEquals(JobQueue.Enqueued.REQUEUED, queue.enqueue(resume));
+        JobQueue.Claim resumed = claim("w2");
+        assertEquals("ckpt-1", resumed.request().resumeFrom());
+        assertTrue(resumed.previous().released(), "the paused run released its lease: not a lost run");
+
+        endings.terminal("w2", new RunEndings.Outcome(JobStatus.SUCCEEDED, 2, "adapter-1", null),
+                event(r.jobId(), JobStatus.SUCCEEDED));
+        assertEquals(JobQueue.Enqueued.ALREADY_FINISHED, queue.enqueue(resume));
+        assertTrue(queue.claimOrder().isEmpty());
+        assertTrue(c.request().jobId().equals(r.jobId()));
+    }
+
+    private JobQueue.Claim claim(String worker) throws Exception {
+        return queue.claim(worker, LONG).orElseThrow(() -> new AssertionError("nothing claimable for " + worker));
+    }
+
+    private void finish(JobQueue.Claim c, String worker) throws Exception {
+        endings.terminal(worker, new RunEndings.Outcome(JobStatus.SUCCEEDED, c.request().attempt(), null, null),
+                event(c.request().jobId(), JobStatus.SUCCEEDED));
+    }
+
+    private static JobEvent event(String jobId, JobStatus status) {
+        return new JobEvent(jobId, 1_000_001, JobEventType.STATUS, status, Map.of("test", true), Instant.now());
+    }
+
+    private static JobRequested request(String tenant, String priority) {
+        String jobId = "ftjob-" + UUID.randomUUID();
+        return new JobRequested(jobId, tenant, 1, JobSpecs.parse(
+                "{\"model\":\"m\",\"training_file\":\"file-1\",\"priority\":\"" + priority + "\"}"), null);
+    }
+}
