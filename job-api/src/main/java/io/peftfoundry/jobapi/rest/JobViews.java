@@ -63,6 +63,9 @@ public class JobViews {
         m.set("seed", spec.path("seed"));
         // specs stored before priority existed have none: they were queued as normal
         m.put("priority", spec.path("priority").asText("normal"));
+        // filled in by GET /v1/fine_tuning/jobs/{id} while the job is queued (QueuePositions)
+        m.putNull("queue_position");
+        m.putNull("estimated_start");
         m.put("attempt", j.attempt());
         m.put("checkpoint", j.checkpointId());
         return m;

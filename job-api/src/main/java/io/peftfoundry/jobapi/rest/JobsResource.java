@@ -8,6 +8,7 @@ import io.peftfoundry.jobapi.service.EventRow;
 import io.peftfoundry.jobapi.service.JobEventStreams;
 import io.peftfoundry.jobapi.service.JobEventService;
 import io.peftfoundry.jobapi.service.JobRow;
+import io.peftfoundry.jobapi.service.QueuePositions;
 import io.peftfoundry.jobapi.service.JobService;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -40,14 +41,16 @@ public class JobsResource {
     private final JobEventService events;
     private final JobEventStreams streams;
     private final JobViews views;
+    private final QueuePositions queuePositions;
 
-    public JobsResource(CurrentCaller current, JobService jobs, JobEventService events,
+    public JobsResource(CurrentCaller current, JobService jobs, QueuePositions queuePositions, JobEventService events,
                         JobEventStreams streams, JobViews views) {
         this.current = current;
         this.jobs = jobs;
         this.events = events;
         this.streams = streams;
         this.views = views;
+        this.queuePositions = queuePositions;
     }
 
     /** Creates a job from a job spec → 201; with a known {@code Idempotency-Key} and the same body → 200, same job. */
@@ -71,7 +74,15 @@ public class JobsResource {
     @GET
     @Path("{id}")
     public ObjectNode get(@PathParam("id") String id) throws SQLException {
-        return views.job(jobs.get(current.get(), id));
+        JobRow job = jobs.get(current.get(), id);
+        ObjectNode view = views.job(job);
+        queuePositions.of(job).ifPresent(e -> {
+            view.put("queue_position", e.position());
+            if (e.estimatedStart() != null) {
+                view.put("estimated_start", e.estimatedStart().getEpochSecond());
+            }
+        });
+        return view;
     }
 
     @POST

@@ -1,0 +1,38 @@
+package io.peftfoundry.jobapi.service;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/** The estimated start of a queued job: worker slots free at the running jobs' finishes, jobs ahead take them in turn. */
+class QueuePositionsEstimateTest {
+
+    private static final Instant NOW = Instant.parse("2026-12-05T09:00:00Z");
+
+    @Test
+    void theNextJobStartsWhenTheFirstRunningJobFinishes() {
+        List<Instant> slots = List.of(NOW.plusSeconds(300), NOW.plusSeconds(60));
+        assertEquals(NOW.plusSeconds(60), QueuePositions.estimateStart(NOW, slots, 0, Duration.ofSeconds(100)));
+    }
+
+    @Test
+    void jobsAheadHoldTheEarliestSlotsForTheTypicalDuration() {
+        // two workers free at +60 s and +300 s; three jobs ahead of 100 s each:
+        // #1 takes +60 (-> +160), #2 takes +160 (-> +260), #3 takes +260 (-> +360); this job gets +300
+        List<Instant> slots = List.of(NOW.plusSeconds(300), NOW.plusSeconds(60));
+        assertEquals(NOW.plusSeconds(300), QueuePositions.estimateStart(NOW, slots, 3, Duration.ofSeconds(100)));
+        // a fourth job ahead takes +300 (-> +400): this one then gets +360
+        assertEquals(NOW.plusSeconds(360), QueuePositions.estimateStart(NOW, slots, 4, Duration.ofSeconds(100)));
+    }
+
+    @Test
+    void withNothingRunningTheFirstJobStartsNowAndLaterOnesAreUnknownWithoutHistory() {
+        assertEquals(NOW, QueuePositions.estimateStart(NOW, List.of(), 0, null));
+        assertNull(QueuePositions.estimateStart(NOW, List.of(), 2, null));
+    }
+}
