@@ -13,11 +13,16 @@ public final class Topics {
     public static final String JOBS_EVENTS = "foundry.jobs.events";
     /** {@code EvaluationCompleted}: eval-service → job-api, web-console. */
     public static final String EVAL_RESULTS = "foundry.eval.results";
+    /** {@code TenantQuota}: job-api (admin) → trainer-worker; key: tenant id. */
+    public static final String TENANT_QUOTAS = "foundry.tenants.quotas";
 
     /** Suffix of the dead-letter topic that receives what a consumer of the main topic could not process. */
     public static final String DLQ_SUFFIX = ".dlq";
 
-    /** Partitions of {@link #JOBS_REQUESTED}: at most this many trainer workers share the job requests. */
+    /**
+     * Partitions of {@link #JOBS_REQUESTED}. Workers claim jobs from a queue in PostgreSQL, so this no longer bounds
+     * the number of trainer workers: it only spreads the (fast) queueing of requests over a few consumers.
+     */
     public static final int JOBS_REQUESTED_PARTITIONS = 4;
 
     /** Replication factor of every topic (one broker in devstack). */
@@ -31,14 +36,14 @@ public final class Topics {
         return topic + DLQ_SUFFIX;
     }
 
-    /** The four main topics. */
+    /** The five main topics. */
     public static List<String> main() {
-        return List.of(JOBS_REQUESTED, JOBS_CONTROL, JOBS_EVENTS, EVAL_RESULTS);
+        return List.of(JOBS_REQUESTED, JOBS_CONTROL, JOBS_EVENTS, EVAL_RESULTS, TENANT_QUOTAS);
     }
 
-    /** The four main topics followed by their dead-letter topics. */
+    /** The five main topics followed by their dead-letter topics. */
     public static List<String> all() {
-        return List.of(JOBS_REQUESTED, JOBS_CONTROL, JOBS_EVENTS, EVAL_RESULTS,
-                dlq(JOBS_REQUESTED), dlq(JOBS_CONTROL), dlq(JOBS_EVENTS), dlq(EVAL_RESULTS));
+        return List.of(JOBS_REQUESTED, JOBS_CONTROL, JOBS_EVENTS, EVAL_RESULTS, TENANT_QUOTAS,
+                dlq(JOBS_REQUESTED), dlq(JOBS_CONTROL), dlq(JOBS_EVENTS), dlq(EVAL_RESULTS), dlq(TENANT_QUOTAS));
     }
 }

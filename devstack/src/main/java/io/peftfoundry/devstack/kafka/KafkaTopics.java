@@ -19,10 +19,11 @@ public final class KafkaTopics {
 
     static {
         Map<String, Integer> topics = new LinkedHashMap<>();
-        topics.put("foundry.jobs.requested", 4); // one partition per trainer worker, up to four
+        topics.put("foundry.jobs.requested", 4); // spreads the queueing of requests; workers claim from PostgreSQL
         topics.put("foundry.jobs.control", 1);
         topics.put("foundry.jobs.events", 4);
         topics.put("foundry.eval.results", 1);
+        topics.put("foundry.tenants.quotas", 1);
         Map<String, Integer> all = new LinkedHashMap<>(topics);
         topics.keySet().forEach(t -> all.put(t + DLQ_SUFFIX, 1));
         TOPICS = Collections.unmodifiableMap(all);

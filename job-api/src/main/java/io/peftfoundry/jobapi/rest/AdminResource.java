@@ -2,10 +2,13 @@ package io.peftfoundry.jobapi.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peftfoundry.jobapi.auth.ApiKeys;
+import io.peftfoundry.contracts.event.TenantQuota;
 import io.peftfoundry.jobapi.auth.CurrentCaller;
+import io.peftfoundry.jobapi.service.TenantQuotas;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -37,11 +40,13 @@ public class AdminResource {
     private final CurrentCaller current;
     private final DataSource dataSource;
     private final ApiKeys keys;
+    private final TenantQuotas quotas;
 
-    public AdminResource(CurrentCaller current, DataSource dataSource, ApiKeys keys) {
+    public AdminResource(CurrentCaller current, DataSource dataSource, ApiKeys keys, TenantQuotas quotas) {
         this.current = current;
         this.dataSource = dataSource;
         this.keys = keys;
+        this.quotas = quotas;
     }
 
     /** {@code {"id": "acme", "name": "Acme search team"}}; {@code id} defaults to {@code name}. → 201 tenant. */
@@ -118,6 +123,30 @@ public class AdminResource {
             m.put("key", key.secret());
             return Response.status(201).entity(m).build();
         }
+    }
+
+    /**
+     * {@code {"max_running_jobs": 2}} → at most two of the tenant's jobs train at once; {@code null} (or {@code {}})
+     * → unlimited, the default. Reaches the workers within a second (outbox → {@code foundry.tenants.quotas}).
+     */
+    @PUT
+    @Path("{id}/quota")
+    public Map<String, Object> setQuota(@PathParam("id") String tenant, JsonNode body) throws SQLException {
+        current.requireAdmin();
+        JsonNode value = body == null ? null : body.get("max_running_jobs");
+        Integer max = null;
+        if (value != null && !value.isNull()) {
+            if (!value.canConvertToInt() || !value.isIntegralNumber()) {
+                throw ProblemException.badRequest("max_running_jobs must be a whole number or null, got " + value);
+            }
+            max = value.intValue();
+        }
+        TenantQuota quota = quotas.set(tenant, max);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("object", "tenant.quota");
+        m.put("tenant", tenant);
+        m.put("max_running_jobs", quota.maxRunningJobs());
+        return m;
     }
 
     private static Map<String, Object> tenant(String id, String name, long createdAt) {

@@ -1,0 +1,164 @@
+package io.peftfoundry.jobapi;
+
+import io.peftfoundry.devstack.testing.DevStackTestResource;
+import io.peftfoundry.jobapi.auth.ApiKeys;
+import io.peftfoundry.jobapi.support.ArtifactStoreTestResource;
+import io.peftfoundry.jobapi.support.TestTenants;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.specification.RequestSpecification;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.UUID;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Scheduling as job-api shows and sets it: {@code queue_position} of queued jobs in the workers' claim order
+ * (priority, then fair share between tenants), and the admin's per-tenant quota, sent to the workers via the outbox.
+ * Queued jobs are written straight into the jobs table for two tenants of this test alone (no worker runs here), so
+ * only their relative positions are asserted: other tests' queued jobs may stand between them.
+ */
+@QuarkusTest
+@WithTestResource(value = DevStackTestResource.class, scope = TestResourceScope.GLOBAL)
+@WithTestResource(value = ArtifactStoreTestResource.class, scope = TestResourceScope.GLOBAL)
+class SchedulingApiTest {
+
+    @Inject
+    DataSource dataSource;
+
+    private static RequestSpecification as(String key) {
+        return given().header("Authorization", "Bearer " + key).contentType("application/json");
+    }
+
+    @Test
+    void queuePositionFollowsPriorityThenTakesTurnsBetweenTenants() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String keyBig = tenant("sched-big-" + run);
+        String keySmall = tenant("sched-small-" + run);
+        Instant t0 = Instant.now().minusSeconds(60);
+        String big1 = queuedJob("sched-big-" + run, "normal", t0);
+        String big2 = queuedJob("sched-big-" + run, "normal", t0.plusSeconds(1));
+        String small1 = queuedJob("sched-small-" + run, "normal", t0.plusSeconds(2));
+        String bigHigh = queuedJob("sched-big-" + run, "high", t0.plusSeconds(3));
+
+        int pBig1 = position(keyBig, big1);
+        int pBig2 = position(keyBig, big2);
+        int pSmall1 = position(keySmall, small1);
+        int pHigh = position(keyBig, bigHigh);
+        assertTrue(pHigh < pBig1, "high (" + pHigh + ") before the normal jobs queued earlier (" + pBig1 + ")");
+        assertTrue(pBig1 < pSmall1, "the oldest first among first jobs of their tenants: " + pBig1 + " < " + pSmall1);
+        assertTrue(pSmall1 < pBig2, "the small tenant's only job before the big tenant's second: " + pSmall1 + " < "
+                + pBig2);
+        // nothing has succeeded or runs for these tenants, but other tests' jobs may: only the position is certain
+        as(keyBig).get("/v1/fine_tuning/jobs/" + big1).then().statusCode(200).body("priority", equalTo("normal"));
+        as(keyBig).get("/v1/fine_tuning/jobs/" + bigHigh).then().statusCode(200).body("priority", equalTo("high"));
+    }
+
+    @Test
+    void aJobThatIsNotQueuedHasNoQueuePosition() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String key = tenant("sched-done-" + run);
+        String id = queuedJob("sched-done-" + run, "normal", Instant.now());
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("UPDATE jobs SET status = 'running' WHERE id = ?")) {
+            ps.setString(1, id);
+            ps.executeUpdate();
+        }
+        as(key).get("/v1/fine_tuning/jobs/" + id).then().statusCode(200)
+                .body("queue_position", nullValue()).body("estimated_start", nullValue());
+    }
+
+    @Test
+    void anAdminSetsATenantsQuotaAndItIsSentToTheWorkers() throws Exception {
+        TestTenants.ensure(dataSource);
+        as(TestTenants.ADMIN_KEY).body("{\"max_running_jobs\": 2}")
+                .put("/v1/admin/tenants/" + TestTenants.TENANT_A + "/quota").then().statusCode(200)
+                .body("max_running_jobs", equalTo(2));
+        as(TestTenants.ADMIN_KEY).body("{\"max_running_jobs\": null}")
+                .put("/v1/admin/tenants/" + TestTenants.TENANT_A + "/quota").then().statusCode(200)
+                .body("max_running_jobs", nullValue());
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT payload->>'max_running_jobs' FROM outbox"
+                     + " WHERE topic = 'foundry.tenants.quotas' AND message_key = ? ORDER BY id")) {
+            ps.setString(1, TestTenants.TENANT_A);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertTrue(rs.next());
+                assertEquals("2", rs.getString(1));
+                assertTrue(rs.next());
+                assertEquals(null, rs.getString(1), "null clears the quota (unlimited)");
+            }
+        }
+    }
+
+    @Test
+    void quotaInputIsCheckedAndOnlyAdminsMaySetIt() throws Exception {
+        TestTenants.ensure(dataSource);
+        as(TestTenants.ADMIN_KEY).body("{\"max_running_jobs\": -1}")
+                .put("/v1/admin/tenants/" + TestTenants.TENANT_A + "/quota").then().statusCode(400)
+                .body("detail", containsString("max_running_jobs must be between 0 and 10000"));
+        as(TestTenants.ADMIN_KEY).body("{\"max_running_jobs\": \"two\"}")
+                .put("/v1/admin/tenants/" + TestTenants.TENANT_A + "/quota").then().statusCode(400)
+                .body("detail", containsString("max_running_jobs must be a whole number"));
+        as(TestTenants.ADMIN_KEY).body("{\"max_running_jobs\": 1}")
+                .put("/v1/admin/tenants/no-such-tenant-" + UUID.randomUUID() + "/quota").then().statusCode(404);
+        as(TestTenants.KEY_A).body("{\"max_running_jobs\": 100}")
+                .put("/v1/admin/tenants/" + TestTenants.TENANT_A + "/quota").then().statusCode(403);
+    }
+
+    private int position(String key, String jobId) {
+        return as(key).get("/v1/fine_tuning/jobs/" + jobId).then().statusCode(200)
+                .body("status", equalTo("queued")).extract().path("queue_position");
+    }
+
+    /** A tenant with one key of its own; returns the key. */
+    private String tenant(String id) throws Exception {
+        String key = "pfk-" + id + "-" + UUID.randomUUID();
+        try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO tenants (id, name) VALUES (?, ?)")) {
+                ps.setString(1, id);
+                ps.setString(2, id);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO api_keys (id, tenant_id, key_hash, key_prefix,"
+                    + " is_admin) VALUES (?, ?, ?, ?, FALSE)")) {
+                ps.setString(1, "key-" + id);
+                ps.setString(2, id);
+                ps.setString(3, ApiKeys.sha256Hex(key));
+                ps.setString(4, key.substring(0, 10));
+                ps.executeUpdate();
+            }
+        }
+        return key;
+    }
+
+    private String queuedJob(String tenant, String priority, Instant createdAt) throws Exception {
+        String id = "ftjob-" + UUID.randomUUID();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("""
+                     INSERT INTO jobs (id, tenant_id, status, spec, model, task, method_type, training_file, created_at)
+                     VALUES (?, ?, 'queued', ?::jsonb, 'm', 'classification', 'lora', 'file-1', ?)""")) {
+            ps.setString(1, id);
+            ps.setString(2, tenant);
+            ps.setString(3, """
+                    {"model": "m", "task": "classification", "training_file": "file-1", "method": {"type": "lora"},
+                     "hyperparameters": {}, "seed": 42, "metadata": {}, "priority": "%s"}""".formatted(priority));
+            ps.setTimestamp(4, Timestamp.from(createdAt));
+            ps.executeUpdate();
+        }
+        return id;
+    }
+}
