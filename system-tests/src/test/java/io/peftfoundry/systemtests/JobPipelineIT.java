@@ -43,6 +43,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -93,6 +94,7 @@ class JobPipelineIT {
     static String validationFileId;
     private static String bootstrap;
     private static String tenantKey;
+    private static Map<String, String> commonEnv;
     private static String succeededJobId;
 
     static String setting(String name, String def) {
@@ -127,6 +129,7 @@ class JobPipelineIT {
             }
         }
         common.put("FOUNDRY_ADMIN_KEY", ADMIN_KEY);
+        commonEnv = common;
 
         // both ports are chosen before either starts: each service is configured with the other's URL
         Map<String, String> asEnv = new LinkedHashMap<>(common);
@@ -583,6 +586,131 @@ class JobPipelineIT {
         assertEquals(pairsId, stages.get(1).path("training_file").asText());
         assertEquals(sha256(pairs), stages.get(1).path("training_file_sha256").asText());
         assertEquals(adapter1, stages.get(1).path("init_adapter").asText());
+    }
+
+    /**
+     * Scheduling across workers (workers claim from one queue, see trainer-worker README): with four workers, two long
+     * jobs (2,000 steps) and six short ones (1 step, so a run is mostly its fixed start-up and upload) submitted long
+     * first: the short jobs share the two free workers and all end while both long jobs still train. Tied to
+     * partitions, a short job hashed to a long job's partition waited for it (each of six lands on one of the two
+     * long partitions with probability 1/2).
+     */
+    @Test
+    @Order(9)
+    void shortJobsNeverWaitBehindLongOnes() throws Exception {
+        ensureWorkers(4);
+        List<String> longJobs = List.of(submit(stepsSpec(2000)), submit(stepsSpec(2000)));
+        List<String> shortJobs = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            shortJobs.add(submit(stepsSpec(1)));
+        }
+        try {
+            Instant lastShortEnd = Instant.MIN;
+            for (String id : shortJobs) {
+                JobEvent end = events.awaitEnd(id, JOB_TIMEOUT);
+                assertEquals("succeeded", end.status().wire(), events.summary(id));
+                lastShortEnd = end.at().isAfter(lastShortEnd) ? end.at() : lastShortEnd;
+            }
+            for (String id : longJobs) {
+                for (JobEvent e : events.events(id)) {
+                    if (e.type() == JobEventType.STATUS && e.status().isTerminal()) {
+                        assertTrue(e.at().isAfter(lastShortEnd), "long job " + id + " ended (" + e.at()
+                                + ") before the last short job (" + lastShortEnd + ")" + events.summary(id));
+                    }
+                }
+            }
+        } finally {
+            for (String id : longJobs) {
+                api.control(id, "cancel");
+            }
+        }
+        for (String id : longJobs) {
+            events.awaitEnd(id, JOB_TIMEOUT);
+        }
+    }
+
+    /**
+     * A worker started while every worker trains takes the queued job: four long jobs hold the four workers, a short job
+     * waits at queue position 1, a fifth worker starts, and the short job runs on it and ends while the long ones train.
+     */
+    @Test
+    @Order(10)
+    void aWorkerAddedMidRunTakesQueuedWork() throws Exception {
+        ensureWorkers(4);
+        List<String> longJobs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            longJobs.add(submit(stepsSpec(2000)));
+        }
+        try {
+            for (String id : longJobs) {
+                events.awaitStatus(id, "running", JOB_TIMEOUT);
+            }
+            String queued = submit(stepsSpec(1));
+            JsonNode waiting = api.job(queued);
+            assertEquals("queued", waiting.path("status").asText(), waiting.toString());
+            assertEquals(1, waiting.path("queue_position").asInt(), waiting.toString());
+
+            String added = "worker-added-" + UUID.randomUUID().toString().substring(0, 4);
+            ServiceProcess worker = newWorker(added, commonEnv);
+            workers.put(added, worker);
+            worker.start();
+            worker.awaitReady(Duration.ofMinutes(3));
+
+            JobEvent running = events.awaitStatus(queued, "running", JOB_TIMEOUT);
+            assertEquals(added, running.data().get("worker"), events.summary(queued));
+            JobEvent end = events.awaitEnd(queued, JOB_TIMEOUT);
+            assertEquals("succeeded", end.status().wire(), events.summary(queued));
+            for (String id : longJobs) {
+                assertTrue(events.events(id).stream().noneMatch(e -> e.type() == JobEventType.STATUS
+                        && e.status().isTerminal()), "long job " + id + " ended first" + events.summary(id));
+            }
+        } finally {
+            for (String id : longJobs) {
+                api.control(id, "cancel");
+            }
+        }
+        for (String id : longJobs) {
+            events.awaitEnd(id, JOB_TIMEOUT);
+        }
+    }
+
+    /** Exactly {@code n} live workers: stops the newest extra ones, or starts more (for the scheduling benchmark). */
+    static void setWorkers(int n) throws Exception {
+        List<String> alive = workers.entrySet().stream().filter(e -> e.getValue().alive()).map(Map.Entry::getKey)
+                .toList();
+        for (int i = alive.size() - 1; i >= n; i--) {
+            workers.get(alive.get(i)).stop();
+        }
+        ensureWorkers(n);
+    }
+
+    /** Starts workers (worker-c, worker-d, …) until {@code n} are alive. */
+    static void ensureWorkers(int n) throws Exception {
+        List<ServiceProcess> started = new ArrayList<>();
+        char next = 'c';
+        while (workers.values().stream().filter(ServiceProcess::alive).count() + started.size() < n) {
+            String name = "worker-" + next++;
+            if (workers.containsKey(name) && workers.get(name).alive()) {
+                continue;
+            }
+            ServiceProcess w = newWorker(name, commonEnv);
+            workers.put(name, w);
+            w.start();
+            started.add(w);
+        }
+        for (ServiceProcess w : started) {
+            w.awaitReady(Duration.ofMinutes(3));
+        }
+    }
+
+    /** A LoRA job of exactly {@code steps} optimizer steps, no evaluation or checkpoint on the way. */
+    static String stepsSpec(int steps) {
+        return ("""
+                {"model": "%s", "task": "classification", "training_file": "%s",
+                 "method": {"type": "lora"},
+                 "hyperparameters": {"epochs": 1000, "max_steps": %d, "batch_size": 16, "max_seq_length": 32,
+                                     "eval_every_steps": 0, "checkpoint_every_steps": 0},
+                 "seed": 7}""").formatted(modelId, trainingFileId, steps);
     }
 
     private static String sha256(Path file) throws Exception {

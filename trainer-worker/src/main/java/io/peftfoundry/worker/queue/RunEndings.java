@@ -6,6 +6,7 @@ import io.peftfoundry.contracts.ContractsJson;
 import io.peftfoundry.contracts.event.JobEvent;
 import io.peftfoundry.contracts.event.JobStatus;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -24,6 +25,9 @@ public class RunEndings {
     /** The terminal result to record in {@code job_outcomes}. */
     public record Outcome(JobStatus status, int attempt, String adapterId, String error) {
     }
+
+    private static final Logger LOG = Logger.getLogger(RunEndings.class);
+    private static final int RECORD_ATTEMPTS = 30;
 
     private final DataSource dataSource;
     private final ObjectMapper mapper = ContractsJson.newMapper();
@@ -53,7 +57,29 @@ public class RunEndings {
         }
     }
 
+    /** Retries while PostgreSQL is away (up to about a minute): the run is done, only its recording waits. */
     private void end(String jobId, String workerId, String state, Outcome outcome, JobEvent event)
+            throws SQLException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                endOnce(jobId, workerId, state, outcome, event);
+                return;
+            } catch (SQLException e) {
+                if (attempt >= RECORD_ATTEMPTS) {
+                    throw e;
+                }
+                LOG.warnf("job %s: recording its end failed (%s); retrying in 2 s", jobId, e.getMessage());
+                try {
+                    Thread.sleep(2000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private void endOnce(String jobId, String workerId, String state, Outcome outcome, JobEvent event)
             throws SQLException {
         String payload;
         try {
