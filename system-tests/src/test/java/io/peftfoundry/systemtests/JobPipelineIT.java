@@ -186,6 +186,8 @@ class JobPipelineIT {
         env.put("FOUNDRY_WORKER_LEASE_TTL", "6s");
         env.put("FOUNDRY_WORKER_LEASE_RENEW_EVERY", "1s");
         env.put("FOUNDRY_WORKER_SESSION_TIMEOUT_MS", "6000");
+        // at load 50 on two cores a new PostgreSQL connection can take longer than the 5 s default at start-up
+        env.put("QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT", "60S");
         return new ServiceProcess(name, "trainer-worker", "FOUNDRY_TRAINER_WORKER_PORT", env,
                 List.of("-Xmx512m", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1"));
     }
@@ -654,7 +656,8 @@ class JobPipelineIT {
             ServiceProcess worker = newWorker(added, commonEnv);
             workers.put(added, worker);
             worker.start();
-            worker.awaitReady(Duration.ofMinutes(3));
+            // a JVM start took 2.5 min at load 50 on two cores
+            worker.awaitReady(Duration.ofMinutes(8));
 
             JobEvent running = events.awaitStatus(queued, "running", JOB_TIMEOUT);
             assertEquals(added, running.data().get("worker"), events.summary(queued));
@@ -699,7 +702,7 @@ class JobPipelineIT {
             started.add(w);
         }
         for (ServiceProcess w : started) {
-            w.awaitReady(Duration.ofMinutes(3));
+            w.awaitReady(Duration.ofMinutes(8));
         }
     }
 

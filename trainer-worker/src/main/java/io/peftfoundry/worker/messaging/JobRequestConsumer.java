@@ -194,7 +194,7 @@ public class JobRequestConsumer {
                         case REQUEUED -> "queued again";
                         case UNCHANGED -> "already queued";
                         case ALREADY_FINISHED -> "skipped: the job already ended";
-                    }, request.tenant(), request.spec().priority());
+                    }, request.tenant(), request.spec().withDefaults().priority().wire());
         } catch (SQLException e) {
             LOG.warnf("job %s: could not queue its request (%s); reading it again", request.jobId(), e.getMessage());
             consumer.seek(tp, record.offset());

@@ -75,7 +75,7 @@ public class ClaimLoop {
                 if (claim.isPresent()) {
                     LOG.infof("job %s: claimed by %s (tenant %s, priority %s)", claim.get().request().jobId(),
                             processor.workerId(), claim.get().request().tenant(),
-                            claim.get().request().spec().priority());
+                            claim.get().request().spec().withDefaults().priority().wire());
                     if (processor.process(claim.get()) == JobProcessor.Disposition.HANDED_BACK && running.get()) {
                         // handed back because Kafka or the lease misbehaved: give the cause a moment
                         wake.tryAcquire(config.claimPollEvery().toMillis(), TimeUnit.MILLISECONDS);
