@@ -1,5 +1,6 @@
 package io.peftfoundry.support.health;
 
+import io.quarkus.arc.properties.IfBuildProperty;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.admin.Admin;
@@ -21,6 +22,7 @@ import java.util.concurrent.TimeUnit;
  * assignment, which survives a dead broker.
  */
 @Readiness
+@IfBuildProperty(name = "foundry.kafka.enabled", stringValue = "true", enableIfMissing = true)
 @ApplicationScoped
 public class KafkaReadinessCheck implements HealthCheck {
 

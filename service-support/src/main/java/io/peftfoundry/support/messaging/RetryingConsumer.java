@@ -1,6 +1,7 @@
 package io.peftfoundry.support.messaging;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.arc.properties.IfBuildProperty;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -31,6 +32,7 @@ import java.util.concurrent.TimeUnit;
  * {@code throttled.unprocessed-record-max-age.ms=0} (a record may wait longer than a minute while PostgreSQL restarts).
  */
 @ApplicationScoped
+@IfBuildProperty(name = "foundry.kafka.enabled", stringValue = "true", enableIfMissing = true)
 public class RetryingConsumer {
 
     private static final Logger LOG = Logger.getLogger(RetryingConsumer.class);

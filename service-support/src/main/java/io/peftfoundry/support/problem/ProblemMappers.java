@@ -1,0 +1,61 @@
+package io.peftfoundry.support.problem;
+
+import io.peftfoundry.contracts.Problem;
+import io.peftfoundry.support.client.ServiceCallException;
+import jakarta.ws.rs.ProcessingException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/** Every error leaves every service as application/problem+json ({@link Problem}). */
+public class ProblemMappers {
+
+    private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
+
+    private final String service;
+
+    public ProblemMappers(@ConfigProperty(name = "quarkus.application.name", defaultValue = "service") String service) {
+        this.service = service;
+    }
+
+    @ServerExceptionMapper
+    public Response problem(ProblemException e, UriInfo uri) {
+        return ProblemException.respond(e.toProblem(uri.getPath()));
+    }
+
+    @ServerExceptionMapper
+    public Response webApplication(WebApplicationException e, UriInfo uri) {
+        int status = e.getResponse().getStatus();
+        Response.Status known = Response.Status.fromStatusCode(status);
+        return ProblemException.respond(Problem.of(status, known == null ? "Error" : known.getReasonPhrase(),
+                e.getMessage(), uri.getPath()));
+    }
+
+    /** Another service refused or did not answer after the client's retries: 502/503, naming it. */
+    @ServerExceptionMapper
+    public Response upstream(ServiceCallException e, UriInfo uri) {
+        LOG.warnf("%s: %s", uri.getPath(), e.getMessage());
+        int status = e.transientFailure() ? 503 : 502;
+        return ProblemException.respond(new Problem(ProblemException.typeUri("upstream"),
+                status == 503 ? "Service unavailable" : "Bad gateway", status, e.getMessage() + "; retry later",
+                uri.getPath(), null));
+    }
+
+    /** Another service could not be reached at all (connection refused, timed out) after the client's retries. */
+    @ServerExceptionMapper
+    public Response unreachable(ProcessingException e, UriInfo uri) {
+        LOG.warnf("%s: a service did not answer: %s", uri.getPath(), e.getMessage());
+        return ProblemException.respond(new Problem(ProblemException.typeUri("upstream"), "Service unavailable", 503,
+                "a service this request needs did not answer (" + e.getMessage() + "); retry later", uri.getPath(), null));
+    }
+
+    @ServerExceptionMapper
+    public Response unexpected(RuntimeException e, UriInfo uri) {
+        LOG.errorf(e, "unexpected error on %s", uri.getPath());
+        return ProblemException.respond(Problem.of(500, "Internal error", "unexpected error: "
+                + e.getClass().getSimpleName() + "; see the " + service + " log", uri.getPath()));
+    }
+}
