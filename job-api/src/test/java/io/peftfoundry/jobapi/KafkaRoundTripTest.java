@@ -8,7 +8,6 @@ import io.peftfoundry.contracts.event.JobRequested;
 import io.peftfoundry.contracts.event.JobStatus;
 import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.devstack.testing.DevStackTestResource;
-import io.peftfoundry.jobapi.messaging.JobRequestPublisher;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -39,7 +38,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The channels against the real broker: what job-api sends arrives, what it receives is consumed or dead-lettered. */
+/** The consumed channels against the real broker: what job-api receives is consumed or dead-lettered (what it sends
+ * goes through the outbox: JobsApiTest, OutboxKafkaDownTest). */
 @QuarkusTest
 @WithTestResource(value = DevStackTestResource.class, scope = TestResourceScope.GLOBAL)
 class KafkaRoundTripTest {
@@ -47,21 +47,8 @@ class KafkaRoundTripTest {
     private static final Pattern CONSUMED = Pattern.compile(
             "foundry_messages_consumed_total\\{channel=\"job-events\"[^}]*} ([0-9.eE+]+)");
 
-    @Inject
-    JobRequestPublisher publisher;
-
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
-
-    @Test
-    void publishedJobRequestArrivesKeyedByJobId() throws Exception {
-        String jobId = "ftjob-" + UUID.randomUUID();
-        JobRequested request = new JobRequested(jobId, "tenant-test", 1, JobSpec.of("minilm-l6-v2", "file-1"), null);
-        publisher.publish(request).toCompletableFuture().get(60, TimeUnit.SECONDS);
-
-        ConsumerRecord<String, String> record = findByKey(Topics.JOBS_REQUESTED, jobId);
-        assertEquals(request, ContractsJson.newMapper().readValue(record.value(), JobRequested.class));
-    }
 
     @Test
     void jobEventIsConsumedAndAGarbledOneGoesToTheDeadLetterTopic() throws Exception {

@@ -42,19 +42,14 @@ public interface JobApiConfig {
         /** The bootstrap admin key ({@code FOUNDRY_ADMIN_KEY}); its hash is upserted as an admin key of tenant admin. */
         Optional<String> adminKey();
 
-        /** How long a resolved API key is remembered (revocation takes at most this long to bite). */
-        @WithDefault("30s")
-        Duration cacheTtl();
+        /** The trainer workers' service key ({@code FOUNDRY_WORKER_KEY}): upserted as service key of tenant admin. */
+        Optional<String> workerKey();
+
+        /** The eval-service's service key ({@code FOUNDRY_EVAL_SERVICE_KEY}): upserted likewise. */
+        Optional<String> evalServiceKey();
     }
 
     interface ArtifactStore {
-        /** Base URL, e.g. http://127.0.0.1:8082 ({@code FOUNDRY_ARTIFACT_STORE_URL}). */
-        String url();
-
-        /** Per-request timeout. */
-        @WithDefault("3s")
-        Duration timeout();
-
         /** How long a found model, file or adapter is remembered per key (artifacts are immutable). */
         @WithDefault("60s")
         Duration cacheTtl();

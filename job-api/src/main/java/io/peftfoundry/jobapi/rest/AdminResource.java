@@ -1,11 +1,17 @@
 package io.peftfoundry.jobapi.rest;
 
+import io.peftfoundry.support.problem.ProblemException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.peftfoundry.contracts.FieldError;
+import io.peftfoundry.contracts.Problem;
+import io.peftfoundry.jobapi.auth.AdminKeyBootstrap;
 import io.peftfoundry.jobapi.auth.ApiKeys;
 import io.peftfoundry.contracts.event.TenantQuota;
-import io.peftfoundry.jobapi.auth.CurrentCaller;
 import io.peftfoundry.jobapi.service.TenantQuotas;
+import io.peftfoundry.support.auth.CallerCache;
+import io.peftfoundry.support.auth.CurrentCaller;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
@@ -41,8 +47,11 @@ public class AdminResource {
     private final DataSource dataSource;
     private final ApiKeys keys;
     private final TenantQuotas quotas;
+    private final CallerCache callers;
 
-    public AdminResource(CurrentCaller current, DataSource dataSource, ApiKeys keys, TenantQuotas quotas) {
+    public AdminResource(CurrentCaller current, DataSource dataSource, ApiKeys keys, TenantQuotas quotas,
+                         CallerCache callers) {
+        this.callers = callers;
         this.current = current;
         this.dataSource = dataSource;
         this.keys = keys;
@@ -95,13 +104,24 @@ public class AdminResource {
         return m;
     }
 
-    /** {@code {"name": "ci", "admin": false}} (both optional) → 201 with the secret {@code key}, shown this once. */
+    /**
+     * {@code {"name": "ci", "admin": false, "service": false}} (all optional) → 201 with the secret {@code key}, shown
+     * this once. {@code admin} and {@code service} keys belong to tenant {@code admin} only: a tenant's key never
+     * manages tenants nor acts for other tenants.
+     */
     @POST
     @Path("{id}/keys")
     public Response createKey(@PathParam("id") String tenant, JsonNode body) throws SQLException {
         current.requireAdmin();
         String name = body == null ? null : body.path("name").asText(null);
         boolean admin = body != null && body.path("admin").asBoolean(false);
+        boolean service = body != null && body.path("service").asBoolean(false);
+        if ((admin || service) && !AdminKeyBootstrap.ADMIN_TENANT.equals(tenant)) {
+            FieldError error = new FieldError(admin ? "admin" : "service", "only keys of tenant '"
+                    + AdminKeyBootstrap.ADMIN_TENANT + "' may be " + (admin ? "admin" : "service") + " keys; tenant '"
+                    + tenant + "' gets ordinary keys");
+            throw new ProblemException(400, Problem.TYPE_VALIDATION, "Invalid request", error.toString(), List.of(error));
+        }
         try (Connection c = dataSource.getConnection()) {
             try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM tenants WHERE id = ?")) {
                 ps.setString(1, tenant);
@@ -111,14 +131,15 @@ public class AdminResource {
                     }
                 }
             }
-            ApiKeys.NewKey key = keys.create(c, tenant, name, admin);
-            LOG.infof("API key %s created for tenant %s (admin=%s)", key.id(), tenant, admin);
+            ApiKeys.NewKey key = keys.create(c, tenant, name, admin, service);
+            LOG.infof("API key %s created for tenant %s (admin=%s, service=%s)", key.id(), tenant, admin, service);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", key.id());
             m.put("object", "api_key");
             m.put("tenant", tenant);
             m.put("name", name);
             m.put("admin", admin);
+            m.put("service", service);
             m.put("prefix", key.prefix());
             m.put("key", key.secret());
             return Response.status(201).entity(m).build();
@@ -146,6 +167,36 @@ public class AdminResource {
         m.put("object", "tenant.quota");
         m.put("tenant", tenant);
         m.put("max_running_jobs", quota.maxRunningJobs());
+        return m;
+    }
+
+    /**
+     * Revokes a key ({@code revoked_at}): refused here at once, on every other service once its auth cache entry
+     * expires ({@code foundry.auth.cache-ttl}, seconds). → 200 the key's id and {@code revoked: true}; 404 for a key
+     * the tenant does not have; 409 for the bootstrap key (rotate FOUNDRY_ADMIN_KEY instead).
+     */
+    @DELETE
+    @Path("{id}/keys/{keyId}")
+    public Map<String, Object> revokeKey(@PathParam("id") String tenant, @PathParam("keyId") String keyId)
+            throws SQLException {
+        current.requireAdmin();
+        if (AdminKeyBootstrap.BOOTSTRAP_KEY_ID.equals(keyId)) {
+            throw ProblemException.conflict("the bootstrap key is FOUNDRY_ADMIN_KEY and comes back at every start:"
+                    + " rotate it there instead of revoking it");
+        }
+        ApiKeys.Revocation r = keys.revoke(tenant, keyId);
+        if (r == ApiKeys.Revocation.NO_SUCH_KEY) {
+            throw ProblemException.notFound("key of tenant " + tenant, keyId);
+        }
+        callers.invalidateAll();
+        if (r == ApiKeys.Revocation.REVOKED) {
+            LOG.infof("API key %s of tenant %s revoked by key %s", keyId, tenant, current.get().keyId());
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", keyId);
+        m.put("object", "api_key");
+        m.put("tenant", tenant);
+        m.put("revoked", true);
         return m;
     }
 

@@ -1,7 +1,7 @@
 package io.peftfoundry.jobapi.rest;
 
-import io.peftfoundry.jobapi.auth.Caller;
-import io.peftfoundry.jobapi.auth.CurrentCaller;
+import io.peftfoundry.support.auth.Caller;
+import io.peftfoundry.support.auth.CurrentCaller;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -21,7 +21,10 @@ public class AuthResource {
         this.current = current;
     }
 
-    /** {@code {"tenant": "...", "key_id": "...", "admin": bool}}; 401 for an unknown key. */
+    /**
+     * {@code {"tenant": "...", "key_id": "...", "admin": bool, "service": bool, "acting_from": "..."}} (acting_from only
+     * when a service key acts for a tenant); 401 for an unknown or revoked key.
+     */
     @GET
     @Path("whoami")
     public Map<String, Object> whoami() {
@@ -30,6 +33,10 @@ public class AuthResource {
         m.put("tenant", c.tenant());
         m.put("key_id", c.keyId());
         m.put("admin", c.admin());
+        m.put("service", c.service());
+        if (c.actingFrom() != null) {
+            m.put("acting_from", c.actingFrom());
+        }
         return m;
     }
 }

@@ -1,9 +1,10 @@
 package io.peftfoundry.jobapi.rest;
 
+import io.peftfoundry.support.problem.ProblemException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.contracts.Problem;
-import io.peftfoundry.jobapi.auth.Caller;
-import io.peftfoundry.jobapi.auth.CurrentCaller;
+import io.peftfoundry.support.auth.Caller;
+import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.jobapi.service.EventRow;
 import io.peftfoundry.jobapi.service.JobEventStreams;
 import io.peftfoundry.jobapi.service.JobEventService;

@@ -1,7 +1,8 @@
 package io.peftfoundry.jobapi.rest;
 
+import io.peftfoundry.support.problem.ProblemException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.peftfoundry.jobapi.auth.CurrentCaller;
+import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.jobapi.sweep.SweepService;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;

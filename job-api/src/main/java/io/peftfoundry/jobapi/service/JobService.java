@@ -18,9 +18,9 @@ import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.contracts.spec.JobSpecs;
 import io.peftfoundry.contracts.spec.SpecValidationException;
 import io.peftfoundry.jobapi.auth.ApiKeys;
-import io.peftfoundry.jobapi.auth.Caller;
+import io.peftfoundry.support.auth.Caller;
 import io.peftfoundry.jobapi.client.ArtifactStoreClient;
-import io.peftfoundry.jobapi.rest.ProblemException;
+import io.peftfoundry.support.problem.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 

@@ -21,7 +21,7 @@ import java.util.Map;
  * The real artifact-store for job-api's tests: its built app ({@code artifact-store/target/quarkus-app/quarkus-run.jar},
  * built before job-api because job-api declares a pom-typed test dependency on it) launched as a process on a free
  * port against the same devstack, with the test tenants' keys as static keys and no built-in model import. Sets
- * {@code foundry.artifact-store.url} for job-api. One process per test JVM, stopped when the JVM exits.
+ * {@code quarkus.rest-client.artifact-store.url} for job-api. One process per test JVM, stopped when the JVM exits.
  */
 public class ArtifactStoreTestResource implements QuarkusTestResourceLifecycleManager {
 
@@ -36,7 +36,7 @@ public class ArtifactStoreTestResource implements QuarkusTestResourceLifecycleMa
             if (process == null || !process.isAlive()) {
                 launch();
             }
-            return Map.of("foundry.artifact-store.url", url);
+            return Map.of("quarkus.rest-client.artifact-store.url", url);
         }
     }
 
