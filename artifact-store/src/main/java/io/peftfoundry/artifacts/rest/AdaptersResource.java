@@ -1,6 +1,8 @@
 package io.peftfoundry.artifacts.rest;
 
-import io.peftfoundry.artifacts.auth.CurrentCaller;
+import io.peftfoundry.contracts.FieldError;
+import io.peftfoundry.support.problem.ProblemException;
+import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.artifacts.config.ArtifactsConfig;
 import io.peftfoundry.artifacts.service.AdapterService;
 import io.peftfoundry.artifacts.service.Artifact;
@@ -45,7 +47,7 @@ public class AdaptersResource {
                            @RestForm("name") String name, @RestForm("tenant") String onBehalfOf) throws IOException {
         if (file == null) {
             throw ProblemException.badRequest("invalid-field", "multipart part 'file' (the adapter zip) is missing",
-                    List.of(Problem.FieldError.of("file", "missing")));
+                    List.of(new FieldError("file", "missing")));
         }
         Artifact a = adapters.upload(caller.get(), file.uploadedFile(), file.size(), lineage, name, onBehalfOf);
         return Response.status(201).entity(Views.adapter(a)).build();

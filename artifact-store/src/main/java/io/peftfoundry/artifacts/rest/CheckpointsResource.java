@@ -1,6 +1,8 @@
 package io.peftfoundry.artifacts.rest;
 
-import io.peftfoundry.artifacts.auth.CurrentCaller;
+import io.peftfoundry.contracts.FieldError;
+import io.peftfoundry.support.problem.ProblemException;
+import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.artifacts.service.Artifact;
 import io.peftfoundry.artifacts.service.ArtifactStorage;
 import io.peftfoundry.artifacts.service.CheckpointService;
@@ -20,7 +22,11 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 
-/** Training checkpoints per job and attempt; the newest {@code keep-last} per job are kept. */
+/**
+ * Training checkpoints per job and attempt; the newest {@code keep-last} per job are kept. Only the job's tenant, or a
+ * platform key writing for it ({@code tenant}), may write a job's checkpoints (job-api confirms the owner); a platform
+ * key reads a job's checkpoints as its tenant with {@code ?tenant=}.
+ */
 @Path("/v1/checkpoints")
 public class CheckpointsResource {
 
@@ -43,24 +49,25 @@ public class CheckpointsResource {
                            @RestForm("tenant") String onBehalfOf) throws IOException {
         if (file == null) {
             throw ProblemException.badRequest("invalid-field", "multipart part 'file' (the checkpoint zip) is missing",
-                    List.of(Problem.FieldError.of("file", "missing")));
+                    List.of(new FieldError("file", "missing")));
         }
-        Artifact a = checkpoints.upload(caller.get(), file.uploadedFile(), file.size(), jobId, attempt, step, onBehalfOf);
+        Artifact a = checkpoints.upload(caller.get(), caller.bearerKey(), file.uploadedFile(), file.size(), jobId, attempt,
+                step, onBehalfOf);
         return Response.status(201).entity(Views.checkpoint(a)).build();
     }
 
     /** A job's checkpoints, newest (highest attempt, then step) first. */
     @GET
     @Produces(MediaType.APPLICATION_JSON)
-    public Map<String, Object> list(@QueryParam("job_id") String jobId) {
-        return Views.list(checkpoints.list(caller.get(), jobId).stream().map(Views::checkpoint).toList());
+    public Map<String, Object> list(@QueryParam("job_id") String jobId, @QueryParam("tenant") String tenant) {
+        return Views.list(checkpoints.list(caller.get(), jobId, tenant).stream().map(Views::checkpoint).toList());
     }
 
     @GET
     @Path("latest")
     @Produces(MediaType.APPLICATION_JSON)
-    public Map<String, Object> latest(@QueryParam("job_id") String jobId) {
-        return Views.checkpoint(checkpoints.latest(caller.get(), jobId));
+    public Map<String, Object> latest(@QueryParam("job_id") String jobId, @QueryParam("tenant") String tenant) {
+        return Views.checkpoint(checkpoints.latest(caller.get(), jobId, tenant));
     }
 
     @GET

@@ -1,6 +1,8 @@
 package io.peftfoundry.artifacts.rest;
 
-import io.peftfoundry.artifacts.auth.CurrentCaller;
+import io.peftfoundry.contracts.FieldError;
+import io.peftfoundry.support.problem.ProblemException;
+import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.artifacts.config.ArtifactsConfig;
 import io.peftfoundry.artifacts.service.Artifact;
 import io.peftfoundry.artifacts.service.ArtifactStorage;
@@ -43,7 +45,7 @@ public class FilesResource {
                            @RestForm("task") String task, @RestForm("tenant") String onBehalfOf) throws IOException {
         if (file == null) {
             throw ProblemException.badRequest("invalid-field", "multipart part 'file' is missing",
-                    java.util.List.of(Problem.FieldError.of("file", "missing")));
+                    java.util.List.of(new FieldError("file", "missing")));
         }
         Artifact a = files.upload(caller.get(), file.uploadedFile(), file.size(), file.fileName(), purpose, task, onBehalfOf);
         return Response.status(201).entity(Views.file(a)).build();

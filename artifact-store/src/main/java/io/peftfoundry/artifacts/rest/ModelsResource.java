@@ -1,6 +1,8 @@
 package io.peftfoundry.artifacts.rest;
 
-import io.peftfoundry.artifacts.auth.CurrentCaller;
+import io.peftfoundry.contracts.FieldError;
+import io.peftfoundry.support.problem.ProblemException;
+import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.artifacts.config.ArtifactsConfig;
 import io.peftfoundry.artifacts.service.Artifact;
 import io.peftfoundry.artifacts.service.ArtifactStorage;
@@ -21,7 +23,10 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 
-/** Backbones: {@code GET /v1/models}, {@code GET /v1/models/{id or name}[/content]}, {@code POST /v1/models}. */
+/**
+ * Backbones: {@code GET /v1/models}, {@code GET /v1/models/{id or name}[/content]}, {@code POST /v1/models}. A platform
+ * key (admin, service) may add {@code ?tenant=} to look a model up as that tenant sees it (a name is that tenant's).
+ */
 @Path("/v1/models")
 public class ModelsResource {
 
@@ -45,7 +50,7 @@ public class ModelsResource {
                              @RestForm("tenant") String onBehalfOf) throws IOException {
         if (file == null) {
             throw ProblemException.badRequest("invalid-field", "multipart part 'file' (the model zip) is missing",
-                    List.of(Problem.FieldError.of("file", "missing")));
+                    List.of(new FieldError("file", "missing")));
         }
         Artifact a = models.register(caller.get(), file.uploadedFile(), file.size(), name, onBehalfOf);
         return Response.status(201).entity(Views.model(a)).build();
@@ -73,15 +78,16 @@ public class ModelsResource {
     @GET
     @Path("{id}")
     @Produces(MediaType.APPLICATION_JSON)
-    public Map<String, Object> get(@PathParam("id") String id) {
-        return Views.model(models.get(caller.get(), id));
+    public Map<String, Object> get(@PathParam("id") String id, @QueryParam("tenant") String tenant) {
+        return Views.model(models.get(caller.get(), id, tenant));
     }
 
     @GET
     @Path("{id}/content")
     @Produces({"application/zip", MediaType.APPLICATION_JSON})
-    public Response content(@PathParam("id") String id, @QueryParam("presign") boolean presign) throws IOException {
-        Artifact a = models.get(caller.get(), id);
+    public Response content(@PathParam("id") String id, @QueryParam("presign") boolean presign,
+                            @QueryParam("tenant") String tenant) throws IOException {
+        Artifact a = models.get(caller.get(), id, tenant);
         if (presign) {
             return Response.ok(Downloads.presigned(storage, a, config.presignExpiry()), MediaType.APPLICATION_JSON).build();
         }

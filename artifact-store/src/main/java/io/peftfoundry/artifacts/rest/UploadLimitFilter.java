@@ -1,5 +1,6 @@
 package io.peftfoundry.artifacts.rest;
 
+import io.peftfoundry.contracts.Problem;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftfoundry.artifacts.config.ArtifactsConfig;
@@ -35,7 +36,7 @@ public class UploadLimitFilter {
                 if (announced > limit + MULTIPART_ENVELOPE_BYTES) {
                     Problem p = new Problem("/problems/upload-too-large", "Payload too large", 413,
                             "the request announces " + announced + " bytes; the upload limit (foundry.artifacts.max-upload-bytes) is "
-                                    + limit + " bytes", null);
+                                    + limit + " bytes", request.path(), null);
                     String body;
                     try {
                         body = mapper.writeValueAsString(p);

@@ -3,9 +3,9 @@ package io.peftfoundry.artifacts.service;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.peftfoundry.artifacts.auth.Caller;
-import io.peftfoundry.artifacts.rest.Problem.FieldError;
-import io.peftfoundry.artifacts.rest.ProblemException;
+import io.peftfoundry.support.auth.Caller;
+import io.peftfoundry.contracts.FieldError;
+import io.peftfoundry.support.problem.ProblemException;
 import io.peftfoundry.artifacts.storage.Digests;
 import io.peftfoundry.artifacts.validation.AdapterInspector;
 import io.peftfoundry.artifacts.validation.FullModelInspector;
@@ -92,36 +92,36 @@ public class AdapterService {
     private ObjectNode parseLineage(String lineageJson) {
         if (lineageJson == null || lineageJson.isBlank()) {
             throw ProblemException.badRequest("invalid-field", "multipart part 'lineage' (JSON: job_id, base_model, method, "
-                    + "dataset_digest, parent_adapter) is missing", List.of(FieldError.of("lineage", "missing")));
+                    + "dataset_digest, parent_adapter) is missing", List.of(new FieldError("lineage", "missing")));
         }
         JsonNode node;
         try {
             node = mapper.readTree(lineageJson);
         } catch (IOException e) {
             throw ProblemException.badRequest("invalid-field", "'lineage' is not valid JSON",
-                    List.of(FieldError.of("lineage", "invalid JSON")));
+                    List.of(new FieldError("lineage", "invalid JSON")));
         }
         if (node == null || !node.isObject()) {
             throw ProblemException.badRequest("invalid-field", "'lineage' must be a JSON object",
-                    List.of(FieldError.of("lineage", "not an object")));
+                    List.of(new FieldError("lineage", "not an object")));
         }
         List<FieldError> errors = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (!LINEAGE_FIELDS.contains(e.getKey())) {
-                errors.add(FieldError.of("lineage." + e.getKey(), "unknown field; allowed: job_id, base_model, method, dataset_digest, parent_adapter"));
+                errors.add(new FieldError("lineage." + e.getKey(), "unknown field; allowed: job_id, base_model, method, dataset_digest, parent_adapter"));
             } else if (!e.getValue().isNull() && !e.getValue().isTextual()) {
-                errors.add(FieldError.of("lineage." + e.getKey(), "must be a string"));
+                errors.add(new FieldError("lineage." + e.getKey(), "must be a string"));
             }
         }
         for (String required : LINEAGE_REQUIRED) {
             if (!node.path(required).isTextual() || node.path(required).asText().isBlank()) {
-                errors.add(FieldError.of("lineage." + required, "missing"));
+                errors.add(new FieldError("lineage." + required, "missing"));
             }
         }
         String method = node.path("method").asText("");
         if (!method.isEmpty() && !AdapterInspector.METHODS.contains(method)) {
-            errors.add(FieldError.of("lineage.method", "unknown method '" + method + "'; allowed: adapter, full, ia3, lora, prefix, prompt"));
+            errors.add(new FieldError("lineage.method", "unknown method '" + method + "'; allowed: adapter, full, ia3, lora, prefix, prompt"));
         }
         if (!errors.isEmpty()) {
             throw ProblemException.badRequest("invalid-field", "'lineage' is invalid", errors);

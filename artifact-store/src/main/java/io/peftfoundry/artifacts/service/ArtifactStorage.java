@@ -1,7 +1,7 @@
 package io.peftfoundry.artifacts.service;
 
 import io.peftfoundry.artifacts.config.ArtifactsConfig;
-import io.peftfoundry.artifacts.rest.ProblemException;
+import io.peftfoundry.support.problem.ProblemException;
 import io.peftfoundry.artifacts.storage.BlobStore;
 import io.peftfoundry.artifacts.storage.Digests;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -51,7 +51,7 @@ public class ArtifactStorage {
     /** 413 when an upload is over foundry.artifacts.max-upload-bytes. */
     public void checkUploadSize(long size) {
         if (size > maxUploadBytes) {
-            throw new ProblemException(413, "upload-too-large", "Payload too large",
+            throw ProblemException.typed(413, "upload-too-large", "Payload too large",
                     "the upload is " + size + " bytes; the limit (foundry.artifacts.max-upload-bytes) is "
                             + maxUploadBytes + " bytes");
         }
@@ -93,7 +93,7 @@ public class ArtifactStorage {
         if (got.size() != a.size() || !got.sha256Hex().equals(a.digest())) {
             LOG.errorf("integrity failure on %s %s: manifest sha256 %s size %d, stored blob sha256 %s size %d",
                     a.kind(), a.id(), a.digest(), a.size(), got.sha256Hex(), got.size());
-            throw new ProblemException(500, "blob-integrity", "Stored content is corrupted",
+            throw ProblemException.typed(500, "blob-integrity", "Stored content is corrupted",
                     "the stored content of " + a.id() + " does not match its recorded sha-256/size; it was not served."
                             + " Re-upload the artifact or contact the operator");
         }

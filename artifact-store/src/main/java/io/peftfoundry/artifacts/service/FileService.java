@@ -1,10 +1,10 @@
 package io.peftfoundry.artifacts.service;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.peftfoundry.artifacts.auth.Caller;
+import io.peftfoundry.support.auth.Caller;
 import io.peftfoundry.artifacts.config.ArtifactsConfig;
-import io.peftfoundry.artifacts.rest.Problem;
-import io.peftfoundry.artifacts.rest.ProblemException;
+import io.peftfoundry.contracts.FieldError;
+import io.peftfoundry.support.problem.ProblemException;
 import io.peftfoundry.artifacts.storage.Digests;
 import io.peftfoundry.artifacts.validation.DatasetReport;
 import io.peftfoundry.artifacts.validation.DatasetTask;
@@ -45,13 +45,13 @@ public class FileService {
         String tenant = caller.owningTenant(onBehalfOf);
         if (purpose == null || !PURPOSES.contains(purpose)) {
             throw ProblemException.badRequest("invalid-field", "'purpose' must be one of fine-tune, eval",
-                    List.of(Problem.FieldError.of("purpose", purpose == null ? "missing" : "unknown value '" + purpose + "'")));
+                    List.of(new FieldError("purpose", purpose == null ? "missing" : "unknown value '" + purpose + "'")));
         }
         DatasetTask declared = null;
         if (task != null && !task.isBlank()) {
             declared = DatasetTask.fromWire(task.trim()).orElseThrow(() -> ProblemException.badRequest("invalid-field",
                     "'task' must be one of " + DatasetTask.allowed(),
-                    List.of(Problem.FieldError.of("task", "unknown value '" + task + "'"))));
+                    List.of(new FieldError("task", "unknown value '" + task + "'"))));
         }
         storage.checkUploadSize(size);
 

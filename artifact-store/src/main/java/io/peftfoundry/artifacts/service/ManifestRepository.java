@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.peftfoundry.artifacts.auth.Caller;
+import io.peftfoundry.support.auth.Caller;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import javax.sql.DataSource;
@@ -104,7 +104,7 @@ public class ManifestRepository {
     }
 
     public List<Artifact> list(String kind, Caller caller) {
-        if (caller.admin()) {
+        if (caller.platform()) {
             return query("select " + COLUMNS + " from artifacts where kind = ? order by created_at desc, id", kind);
         }
         return query("select " + COLUMNS + " from artifacts where kind = ? and (tenant = ? or tenant = ?) "
@@ -143,7 +143,7 @@ public class ManifestRepository {
     }
 
     private static boolean visible(Artifact a, Caller caller) {
-        return caller.admin() || a.tenant().equals(caller.tenant()) || BUILTIN_TENANT.equals(a.tenant());
+        return caller.platform() || a.tenant().equals(caller.tenant()) || BUILTIN_TENANT.equals(a.tenant());
     }
 
     private List<Artifact> query(String sql, Object... params) {

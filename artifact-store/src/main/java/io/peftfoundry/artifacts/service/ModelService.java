@@ -2,9 +2,9 @@ package io.peftfoundry.artifacts.service;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.peftfoundry.artifacts.auth.Caller;
-import io.peftfoundry.artifacts.rest.Problem.FieldError;
-import io.peftfoundry.artifacts.rest.ProblemException;
+import io.peftfoundry.support.auth.Caller;
+import io.peftfoundry.contracts.FieldError;
+import io.peftfoundry.support.problem.ProblemException;
 import io.peftfoundry.artifacts.storage.Digests;
 import io.peftfoundry.artifacts.validation.AdapterInspector;
 import io.peftfoundry.artifacts.validation.ModelInspector;
@@ -78,7 +78,7 @@ public class ModelService {
     private Artifact register(String tenant, Path zip, long size, String name, Digests.DigestAndSize known) throws IOException {
         if (name == null || !NAME.matcher(name).matches()) {
             throw ProblemException.badRequest("invalid-field", "'name' must be 1–64 characters of a-z, 0-9, '.', '_', '-'",
-                    List.of(FieldError.of("name", name == null ? "missing" : "invalid '" + name + "'")));
+                    List.of(new FieldError("name", name == null ? "missing" : "invalid '" + name + "'")));
         }
         storage.checkUploadSize(size);
         ModelInspector.Result result;
@@ -90,7 +90,7 @@ public class ModelService {
             throw ProblemException.badRequest("invalid-archive", e.getMessage());
         }
         if (manifests.findModelByName(tenant, name).isPresent()) {
-            throw new ProblemException(409, "conflict", "Conflict", "a model named '" + name + "' is already registered");
+            throw ProblemException.typed(409, "conflict", "Conflict", "a model named '" + name + "' is already registered");
         }
         ObjectNode annotations = new ObjectMapper().createObjectNode();
         annotations.put("model_type", result.modelType());
@@ -119,8 +119,17 @@ public class ModelService {
 
     /** By id, else by name (the caller's own model first, then a built-in). */
     public Artifact get(Caller caller, String idOrName) {
-        return manifests.find(Artifact.MODEL, idOrName, caller)
-                .or(() -> manifests.findModelByName(caller.tenant(), idOrName))
+        return get(caller, idOrName, null);
+    }
+
+    /**
+     * As {@link #get(Caller, String)}, but for a platform key naming the tenant it works for ({@code tenant}, e.g. the
+     * worker for a job's tenant): the model is looked up as that tenant sees it, so a name means that tenant's model.
+     */
+    public Artifact get(Caller caller, String idOrName, String tenant) {
+        Caller as = tenant == null || tenant.isBlank() ? caller : caller.actingFor(caller.owningTenant(tenant));
+        return manifests.find(Artifact.MODEL, idOrName, as)
+                .or(() -> manifests.findModelByName(as.tenant(), idOrName))
                 .or(() -> manifests.findModelByName(ManifestRepository.BUILTIN_TENANT, canonicalBuiltinName(idOrName)))
                 .orElseThrow(() -> ProblemException.notFound("model", idOrName));
     }

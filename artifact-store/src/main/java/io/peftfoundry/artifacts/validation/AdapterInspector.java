@@ -2,7 +2,7 @@ package io.peftfoundry.artifacts.validation;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.peftfoundry.artifacts.rest.Problem.FieldError;
+import io.peftfoundry.contracts.FieldError;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,21 +42,23 @@ public class AdapterInspector {
     public Result inspect(Path zipFile, String method) throws IOException {
         try (ZipLayout zip = ZipLayout.open(zipFile)) {
             ZipEntry configEntry = zip.find("adapter_config.json").orElseThrow(() -> new InvalidAdapterException(
-                    "the adapter zip has no adapter_config.json", List.of(FieldError.of("adapter_config.json", "missing"))));
+                    "the adapter zip has no adapter_config.json", List.of(new FieldError("adapter_config.json", "missing"))));
             ZipEntry weights = zip.find("adapter_model.safetensors").or(() -> zip.find("adapter.safetensors"))
                     .orElseThrow(() -> new InvalidAdapterException(
                             "the adapter zip has neither adapter_model.safetensors (PEFT) nor adapter.safetensors (AdapterHub)",
-                            List.of(FieldError.of("adapter_model.safetensors", "missing"))));
+                            List.of(new FieldError("adapter_model.safetensors", "missing"))));
             JsonNode config;
-            try (InputStream in = zip.open(configEntry)) {
-                config = mapper.readTree(in);
+            try {
+                config = zip.readJson(configEntry, mapper);
+            } catch (ZipLayout.InvalidArchiveException e) {
+                throw new InvalidAdapterException(e.getMessage(), List.of(new FieldError("adapter_config.json", e.getMessage())));
             } catch (IOException e) {
                 throw new InvalidAdapterException("adapter_config.json is not valid JSON",
-                        List.of(FieldError.of("adapter_config.json", "invalid JSON")));
+                        List.of(new FieldError("adapter_config.json", "invalid JSON")));
             }
             if (config == null || !config.isObject()) {
                 throw new InvalidAdapterException("adapter_config.json is not a JSON object",
-                        List.of(FieldError.of("adapter_config.json", "not an object")));
+                        List.of(new FieldError("adapter_config.json", "not an object")));
             }
             SafetensorsHeader header;
             String weightsName = weights.getName().substring(weights.getName().lastIndexOf('/') + 1);
@@ -64,7 +66,7 @@ public class AdapterInspector {
                 header = SafetensorsHeader.read(in, weights.getSize(), mapper);
             } catch (IOException e) {
                 throw new InvalidAdapterException(weightsName + " is not a valid safetensors file: " + e.getMessage(),
-                        List.of(FieldError.of(weightsName, e.getMessage())));
+                        List.of(new FieldError(weightsName, e.getMessage())));
             }
             Set<String> modulesToSave = new HashSet<>();
             config.path("modules_to_save").forEach(m -> modulesToSave.add(m.asText()));
@@ -72,7 +74,7 @@ public class AdapterInspector {
             for (SafetensorsHeader.Tensor t : header.tensors().values()) {
                 String module = fullVocabMatrixModule(t.name());
                 if (module != null && !modulesToSave.contains(module)) {
-                    refused.add(FieldError.of(t.name(), "full " + (module.equals("lm_head") ? "LM-head" : "word-embedding")
+                    refused.add(new FieldError(t.name(), "full " + (module.equals("lm_head") ? "LM-head" : "word-embedding")
                             + " matrix " + t.shape() + " is not needed by method '" + method
                             + "'; drop it or list '" + module + "' in modules_to_save"));
                 }

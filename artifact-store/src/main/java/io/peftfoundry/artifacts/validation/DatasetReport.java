@@ -1,6 +1,6 @@
 package io.peftfoundry.artifacts.validation;
 
-import io.peftfoundry.artifacts.rest.Problem;
+import io.peftfoundry.contracts.FieldError;
 
 import java.util.List;
 
@@ -10,7 +10,7 @@ import java.util.List;
  * faults found (first N, by line).
  */
 public record DatasetReport(DatasetTask task, boolean plainText, long lineCount, List<String> labels,
-                            List<Problem.FieldError> errors, long totalErrors, long chatExamples) {
+                            List<FieldError> errors, long totalErrors, long chatExamples) {
 
     public boolean valid() {
         return totalErrors == 0;

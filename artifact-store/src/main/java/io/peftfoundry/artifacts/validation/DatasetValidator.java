@@ -3,7 +3,7 @@ package io.peftfoundry.artifacts.validation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.peftfoundry.artifacts.rest.Problem.FieldError;
+import io.peftfoundry.contracts.FieldError;
 import io.peftfoundry.engine.task.causal.CausalData;
 
 import java.io.IOException;
@@ -34,6 +34,8 @@ public class DatasetValidator {
     public static final int MAX_LINE_CHARS = 8 * 1024 * 1024;
     /** More distinct labels than this is not a classification dataset we can train. */
     public static final int MAX_LABELS = 10_000;
+    /** A label is a class name: longer than this is a fault (labels are kept in memory and in the file's annotations). */
+    public static final int MAX_LABEL_CHARS = 256;
 
     private final ObjectMapper mapper;
     private final int maxReportedErrors;
@@ -137,6 +139,11 @@ public class DatasetValidator {
             if (!ok) {
                 return;
             }
+            if (task == DatasetTask.CLASSIFICATION && node.get("label").asText().length() > MAX_LABEL_CHARS) {
+                error(lineNo, "label", "longer than " + MAX_LABEL_CHARS + " characters ("
+                        + node.get("label").asText().length() + "): a label names a class");
+                return;
+            }
             examples++;
             if (task == DatasetTask.CLASSIFICATION) {
                 if (labels.size() < MAX_LABELS) {
@@ -210,7 +217,7 @@ public class DatasetValidator {
         void error(Long line, String field, String message) {
             totalErrors++;
             if (errors.size() < maxReportedErrors) {
-                errors.add(new FieldError(line, field, message));
+                errors.add(new FieldError(field == null ? "" : field, message, line));
             }
         }
     }

@@ -2,7 +2,7 @@ package io.peftfoundry.artifacts.validation;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.peftfoundry.artifacts.rest.Problem.FieldError;
+import io.peftfoundry.contracts.FieldError;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -72,7 +72,7 @@ public class FullModelInspector {
             List<FieldError> missing = new ArrayList<>();
             for (String f : REQUIRED_FILES) {
                 if (zip.find(f).isEmpty()) {
-                    missing.add(FieldError.of(f, "missing"));
+                    missing.add(new FieldError(f, "missing"));
                 }
             }
             if (!missing.isEmpty()) {
@@ -135,7 +135,7 @@ public class FullModelInspector {
                 if (m.find()) {
                     maxLayer = Math.max(maxLayer, Integer.parseInt(m.group(1)));
                 } else if (layout.prefixes().stream().noneMatch(t.name()::startsWith)) {
-                    faults.add(FieldError.of(t.name(), "unexpected tensor: a full " + modelType + " fine-tune holds "
+                    faults.add(new FieldError(t.name(), "unexpected tensor: a full " + modelType + " fine-tune holds "
                             + String.join(", ", layout.prefixes().stream().map(x -> x + "*").toList()) + " only"));
                 }
                 long n = 1;
@@ -145,7 +145,7 @@ public class FullModelInspector {
                 params += n;
             }
             if (maxLayer + 1 != layers) {
-                faults.add(FieldError.of(layout.layerPrefix(), "the weights hold " + (maxLayer + 1)
+                faults.add(new FieldError(layout.layerPrefix(), "the weights hold " + (maxLayer + 1)
                         + " layers, config.json " + layout.layersField() + " is " + layers));
             }
             if (!faults.isEmpty()) {
@@ -159,16 +159,18 @@ public class FullModelInspector {
     private static void expectShape(SafetensorsHeader header, String name, List<Long> shape, List<FieldError> faults) {
         SafetensorsHeader.Tensor t = header.tensors().get(name);
         if (t == null) {
-            faults.add(FieldError.of(name, "missing"));
+            faults.add(new FieldError(name, "missing"));
         } else if (!t.shape().equals(shape)) {
-            faults.add(FieldError.of(name, "has shape " + t.shape() + ", expected " + shape));
+            faults.add(new FieldError(name, "has shape " + t.shape() + ", expected " + shape));
         }
     }
 
     private JsonNode readJson(ZipLayout zip, String name) throws IOException {
         JsonNode node;
-        try (InputStream in = zip.open(zip.find(name).get())) {
-            node = mapper.readTree(in);
+        try {
+            node = zip.readJson(zip.find(name).get(), mapper);
+        } catch (ZipLayout.InvalidArchiveException e) {
+            throw invalid(e.getMessage(), name, e.getMessage());
         } catch (IOException e) {
             throw invalid(name + " is not valid JSON", name, "invalid JSON");
         }
@@ -212,6 +214,6 @@ public class FullModelInspector {
     }
 
     private static AdapterInspector.InvalidAdapterException invalid(String message, String field, String fault) {
-        return new AdapterInspector.InvalidAdapterException(message, List.of(FieldError.of(field, fault)));
+        return new AdapterInspector.InvalidAdapterException(message, List.of(new FieldError(field, fault)));
     }
 }

@@ -2,7 +2,7 @@ package io.peftfoundry.artifacts.validation;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.peftfoundry.artifacts.rest.Problem.FieldError;
+import io.peftfoundry.contracts.FieldError;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,12 +48,12 @@ public class ModelInspector {
             List<FieldError> missing = new ArrayList<>();
             for (String f : REQUIRED_FILES) {
                 if (zip.find(f).isEmpty()) {
-                    missing.add(FieldError.of(f, "missing"));
+                    missing.add(new FieldError(f, "missing"));
                 }
             }
             boolean sharded = zip.find(INDEX).isPresent();
             if (!sharded && zip.find(WEIGHTS).isEmpty()) {
-                missing.add(FieldError.of(WEIGHTS, "missing (or " + INDEX + " with its shards)"));
+                missing.add(new FieldError(WEIGHTS, "missing (or " + INDEX + " with its shards)"));
             }
             if (!missing.isEmpty()) {
                 throw new AdapterInspector.InvalidAdapterException("the model zip lacks "
@@ -67,7 +67,7 @@ public class ModelInspector {
                 throw new AdapterInspector.InvalidAdapterException("unsupported architecture: config.json model_type is "
                         + (modelType == null ? "missing" : "'" + modelType + "'") + "; supported: "
                         + String.join(", ", supportedTypes.stream().sorted().toList()),
-                        List.of(FieldError.of("config.json/model_type", modelType == null ? "missing" : "unsupported '" + modelType + "'")));
+                        List.of(new FieldError("config.json/model_type", modelType == null ? "missing" : "unsupported '" + modelType + "'")));
             }
             Map<String, SafetensorsHeader> headers = new LinkedHashMap<>();
             if (sharded) {
@@ -128,7 +128,7 @@ public class ModelInspector {
         try (InputStream in = zip.open(zip.find(name).get())) {
             return mapper.readTree(in);
         } catch (IOException e) {
-            throw new AdapterInspector.InvalidAdapterException(name + " is not valid JSON", List.of(FieldError.of(name, "invalid JSON")));
+            throw new AdapterInspector.InvalidAdapterException(name + " is not valid JSON", List.of(new FieldError(name, "invalid JSON")));
         }
     }
 
@@ -142,6 +142,6 @@ public class ModelInspector {
     }
 
     private static AdapterInspector.InvalidAdapterException invalid(String file, String problem) {
-        return new AdapterInspector.InvalidAdapterException(file + " " + problem, List.of(FieldError.of(file, problem)));
+        return new AdapterInspector.InvalidAdapterException(file + " " + problem, List.of(new FieldError(file, problem)));
     }
 }

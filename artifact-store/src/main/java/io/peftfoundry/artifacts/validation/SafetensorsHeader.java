@@ -23,6 +23,10 @@ public record SafetensorsHeader(Map<String, Tensor> tensors, Map<String, String>
     /** Refuse headers beyond this (the format's reference implementation uses the same order of magnitude). */
     public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
+    /** Bytes per element of the dtypes whose spans are checked against their shapes. */
+    private static final Map<String, Integer> DTYPE_BYTES = Map.of("F64", 8, "F32", 4, "F16", 2, "BF16", 2,
+            "I64", 8, "I32", 4, "I16", 2, "I8", 1, "U8", 1, "BOOL", 1);
+
     public record Tensor(String name, String dtype, List<Long> shape, long begin, long end) {
     }
 
@@ -63,11 +67,28 @@ public record SafetensorsHeader(Map<String, Tensor> tensors, Map<String, String>
                 throw new IOException("tensor '" + e.getKey() + "' lacks dtype, shape or data_offsets");
             }
             List<Long> shape = new ArrayList<>();
-            t.path("shape").forEach(d -> shape.add(d.asLong()));
+            long elements = 1;
+            for (JsonNode d : t.path("shape")) {
+                if (!d.canConvertToLong() || d.asLong() < 0) {
+                    throw new IOException("tensor '" + e.getKey() + "' has a dimension that is not a count: " + d);
+                }
+                shape.add(d.asLong());
+                try {
+                    elements = Math.multiplyExact(elements, d.asLong()); // a forged shape must not wrap to a small count
+                } catch (ArithmeticException overflow) {
+                    throw new IOException("tensor '" + e.getKey() + "' has shape " + t.path("shape")
+                            + " whose element count overflows 64 bits");
+                }
+            }
             long begin = offsets.get(0).asLong();
             long end = offsets.get(1).asLong();
             if (begin < 0 || end < begin || end > dataSize) {
                 throw new IOException("tensor '" + e.getKey() + "' has data offsets outside the file");
+            }
+            Integer width = DTYPE_BYTES.get(t.get("dtype").asText());
+            if (width != null && (elements > Long.MAX_VALUE / width || end - begin != elements * width)) {
+                throw new IOException("tensor '" + e.getKey() + "' has shape " + t.path("shape") + " of "
+                        + t.get("dtype").asText() + " but data offsets spanning " + (end - begin) + " bytes");
             }
             tensors.put(e.getKey(), new Tensor(e.getKey(), t.get("dtype").asText(), List.copyOf(shape), begin, end));
         }

@@ -16,6 +16,11 @@ import java.util.zip.ZipFile;
  */
 public final class ZipLayout implements AutoCloseable {
 
+    /** More entries than this is no model, adapter or checkpoint directory (a central directory bomb). */
+    public static final int MAX_ENTRIES = 10_000;
+    /** A JSON config (config.json, adapter_config.json) larger than this uncompressed is refused before parsing. */
+    public static final int MAX_JSON_BYTES = 1024 * 1024;
+
     private final ZipFile zip;
     private final List<ZipEntry> files = new ArrayList<>();
 
@@ -33,6 +38,10 @@ public final class ZipLayout implements AutoCloseable {
         }
         ZipLayout layout = new ZipLayout(zf);
         try {
+            if (zf.size() > MAX_ENTRIES) {
+                throw new InvalidArchiveException("the zip has " + zf.size() + " entries; at most " + MAX_ENTRIES
+                        + " are accepted");
+            }
             Enumeration<? extends ZipEntry> en = zf.entries();
             while (en.hasMoreElements()) {
                 ZipEntry e = en.nextElement();
@@ -80,6 +89,30 @@ public final class ZipLayout implements AutoCloseable {
 
     public java.io.InputStream open(ZipEntry e) throws IOException {
         return zip.getInputStream(e);
+    }
+
+    /**
+     * Parses a JSON entry, reading at most {@link #MAX_JSON_BYTES} inflated bytes whatever the entry declares.
+     *
+     * @throws InvalidArchiveException when it is larger, naming the entry
+     * @throws IOException             when it is not JSON
+     */
+    public com.fasterxml.jackson.databind.JsonNode readJson(ZipEntry e, com.fasterxml.jackson.databind.ObjectMapper mapper)
+            throws IOException {
+        String name = e.getName().replace('\\', '/');
+        String tooLarge = name + " is larger than " + (MAX_JSON_BYTES >> 20) + " MiB uncompressed; a JSON config may"
+                + " be at most that";
+        if (e.getSize() > MAX_JSON_BYTES) {
+            throw new InvalidArchiveException(tooLarge);
+        }
+        byte[] bytes;
+        try (java.io.InputStream in = zip.getInputStream(e)) {
+            bytes = in.readNBytes(MAX_JSON_BYTES + 1);
+        }
+        if (bytes.length > MAX_JSON_BYTES) {
+            throw new InvalidArchiveException(tooLarge);
+        }
+        return mapper.readTree(bytes);
     }
 
     public List<ZipEntry> files() {

@@ -94,6 +94,7 @@ class ArtifactClientTest {
                 Files.readAllBytes(unpacked.resolve("adapter_model.safetensors")));
 
         String job = "ftjob-" + UUID.randomUUID();
+        io.peftfoundry.artifacts.JobApiStub.JOBS.put(job, "tenant-a");
         assertTrue(client.latestCheckpoint(job).isEmpty());
         Path ckpt = Files.createTempDirectory("ckpt");
         Files.writeString(ckpt.resolve("optimizer.bin"), "step-10");

@@ -17,6 +17,7 @@ import static io.peftfoundry.artifacts.TestArtifacts.KEY_A;
 import static io.peftfoundry.artifacts.TestArtifacts.KEY_B;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
 @QuarkusTest
@@ -25,6 +26,7 @@ import static org.hamcrest.Matchers.equalTo;
 class CheckpointsResourceTest {
 
     static String upload(String jobId, int attempt, long step) throws Exception {
+        JobApiStub.JOBS.put(jobId, "tenant-a");
         Path zip = TestArtifacts.zip(Map.of("state.bin", TestArtifacts.utf8(jobId + "/" + attempt + "/" + step)));
         return given().header("Authorization", "Bearer " + KEY_A)
                 .multiPart("file", zip.toFile(), "application/zip")
@@ -70,5 +72,36 @@ class CheckpointsResourceTest {
                 .multiPart("attempt", "x")
                 .when().post("/v1/checkpoints").then().statusCode(400)
                 .body("errors.field", contains("job_id", "attempt", "step"));
+    }
+
+    /**
+     * Issue 14 finding 2: tenant B cannot plant a checkpoint under tenant A's job (the worker would resume A's job from
+     * it); the platform key may write it only for the job's own tenant, and what it finds is A's checkpoint.
+     */
+    @Test
+    void onlyTheJobsTenantOrAPlatformKeyActingForItWritesItsCheckpoints() throws Exception {
+        String job = "ftjob-" + UUID.randomUUID();
+        String mine = upload(job, 1, 10);
+        Path planted = TestArtifacts.zip(Map.of("state.bin", TestArtifacts.utf8("evil")));
+        given().header("Authorization", "Bearer " + KEY_B)
+                .multiPart("file", planted.toFile(), "application/zip")
+                .multiPart("job_id", job).multiPart("attempt", "99").multiPart("step", "1")
+                .when().post("/v1/checkpoints").then().statusCode(403)
+                .contentType("application/problem+json")
+                .body("detail", containsString(job));
+        given().header("Authorization", "Bearer " + TestArtifacts.KEY_ADMIN)
+                .multiPart("file", planted.toFile(), "application/zip")
+                .multiPart("job_id", job).multiPart("attempt", "98").multiPart("step", "1")
+                .multiPart("tenant", "tenant-b")
+                .when().post("/v1/checkpoints").then().statusCode(403);
+        given().header("Authorization", "Bearer " + TestArtifacts.KEY_ADMIN)
+                .get("/v1/checkpoints/latest?job_id=" + job + "&tenant=tenant-a").then().statusCode(200)
+                .body("id", equalTo(mine)).body("attempt", equalTo(1));
+        Path next = TestArtifacts.zip(Map.of("state.bin", TestArtifacts.utf8("attempt 2")));
+        given().header("Authorization", "Bearer " + TestArtifacts.KEY_ADMIN)
+                .multiPart("file", next.toFile(), "application/zip")
+                .multiPart("job_id", job).multiPart("attempt", "2").multiPart("step", "20")
+                .multiPart("tenant", "tenant-a")
+                .when().post("/v1/checkpoints").then().statusCode(201).body("attempt", equalTo(2));
     }
 }

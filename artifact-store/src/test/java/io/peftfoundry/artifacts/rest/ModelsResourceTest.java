@@ -170,4 +170,23 @@ class ModelsResourceTest {
         java.nio.file.Files.writeString(notZip, "hello");
         register(notZip, "not-a-zip").then().statusCode(400).body("type", equalTo("/problems/invalid-archive"));
     }
+
+    /**
+     * Issue 14 finding 6: a platform key (the worker's) resolves a model name in the job's tenant ({@code ?tenant=}),
+     * not in its own; a tenant's key cannot borrow that parameter.
+     */
+    @Test
+    void aPlatformKeyResolvesAModelNameInTheNamedTenant() throws Exception {
+        String name = "tenant-model-" + UUID.randomUUID().toString().substring(0, 8);
+        String id = register(TestArtifacts.zip(tinyBert("bert")), name).then().statusCode(201).extract().path("id");
+        given().header("Authorization", "Bearer " + TestArtifacts.KEY_ADMIN)
+                .get("/v1/models/" + name + "?tenant=tenant-a").then().statusCode(200)
+                .body("id", equalTo(id));
+        given().header("Authorization", "Bearer " + TestArtifacts.KEY_ADMIN)
+                .get("/v1/models/" + name + "?tenant=tenant-b").then().statusCode(404);
+        given().header("Authorization", "Bearer " + KEY_B)
+                .get("/v1/models/" + name + "?tenant=tenant-a").then().statusCode(403);
+        given().header("Authorization", "Bearer " + TestArtifacts.KEY_ADMIN)
+                .get("/v1/models/" + id + "?tenant=tenant-b").then().statusCode(404);
+    }
 }

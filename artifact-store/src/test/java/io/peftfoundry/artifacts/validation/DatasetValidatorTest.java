@@ -99,4 +99,17 @@ class DatasetValidatorTest {
         assertFalse(r.valid());
         assertTrue(r.errors().get(0).message().contains("no examples"));
     }
+
+    /** Issue 14 finding 5: a label is a class name, not a payload — one longer than the cap is a fault naming the line. */
+    @Test
+    void aHugeLabelIsAFaultOnItsLine() throws IOException {
+        String huge = "x".repeat(DatasetValidator.MAX_LABEL_CHARS + 1);
+        DatasetReport r = validate("{\"text\":\"a\",\"label\":\"ok\"}\n{\"text\":\"b\",\"label\":\"" + huge + "\"}\n",
+                DatasetTask.CLASSIFICATION);
+        assertTrue(!r.valid());
+        assertEquals(2L, r.errors().get(0).line());
+        assertEquals("label", r.errors().get(0).field());
+        assertTrue(r.errors().get(0).message().contains(String.valueOf(DatasetValidator.MAX_LABEL_CHARS)),
+                r.errors().get(0).message());
+    }
 }
