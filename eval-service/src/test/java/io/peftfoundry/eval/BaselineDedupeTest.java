@@ -44,13 +44,14 @@ class BaselineDedupeTest {
     BaselineService baselines;
     @Inject
     EvalStore store;
+    @Inject
+    JobApiClient jobApi;
 
     @Test
     void concurrentCompletionsSubmitOneBaseline() throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
-        String key = BaselineService.key("minilm-l6-v2", "sha256:train-" + run, "sha256:valid-" + run, "classification");
+        String key = BaselineService.key("acme", "minilm-l6-v2", "sha256:train-" + run, "sha256:valid-" + run, "classification");
         ObjectMapper json = new ObjectMapper();
-        JobApiClient jobApi = new JobApiClient(JobApiStub.url(), "service-key", Duration.ofSeconds(5));
         int before = JobApiStub.SUBMISSIONS.size();
 
         ExecutorService pool = Executors.newFixedThreadPool(RACERS);
@@ -101,9 +102,8 @@ class BaselineDedupeTest {
     @Test
     void aFailedBaselineIsSubmittedAgainOnceUnderANewIdempotencyKey() throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
-        String key = BaselineService.key("minilm-l6-v2", "sha256:t-" + run, "sha256:v-" + run, "classification");
+        String key = BaselineService.key("acme", "minilm-l6-v2", "sha256:t-" + run, "sha256:v-" + run, "classification");
         ObjectMapper json = new ObjectMapper();
-        JobApiClient jobApi = new JobApiClient(JobApiStub.url(), "service-key", Duration.ofSeconds(5));
         ObjectNode spec = json.createObjectNode();
         spec.put("model", "minilm-l6-v2").put("task", "classification").put("training_file", "file-t")
                 .put("validation_file", "file-v").put("seed", 42);
@@ -140,5 +140,42 @@ class BaselineDedupeTest {
         assertEquals("running", row.status());
         assertEquals(baselineId, row.id(), "the row keeps its id");
         assertEquals(1, store.countBaselines(key));
+    }
+
+    /**
+     * Issue 14 finding 3: tenant globex's full fine-tune on the same model and data is globex's baseline only — acme's
+     * job gets its own baseline, submitted for acme, and acme's key never names globex's job.
+     */
+    @Test
+    void aBaselineIsNeverSharedAcrossTenants() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode spec = json.createObjectNode();
+        spec.put("model", "minilm-l6-v2").put("task", "classification").put("training_file", "file-t")
+                .put("validation_file", "file-v").put("seed", 42);
+        spec.putObject("method").put("type", "full");
+        String td = "sha256:shared-t-" + run;
+        String vd = "sha256:shared-v-" + run;
+        JobInfo globexFull = new JobInfo("ftjob-globex-full-" + run, "globex", spec);
+        String globexKey = BaselineService.keyOf(globexFull, td, vd);
+        assertTrue(store.insertBaselineIfAbsent("base-g-" + run, globexKey, globexFull, td, vd));
+        store.baselineSucceeded(globexKey, globexFull.jobId(), "eval-globex-" + run);
+
+        ObjectNode loraSpec = spec.deepCopy();
+        loraSpec.putObject("method").put("type", "lora");
+        JobInfo acmeLora = new JobInfo("ftjob-acme-lora-" + run, "acme", loraSpec);
+        String acmeKey = BaselineService.keyOf(acmeLora, td, vd);
+        assertTrue(store.baselineByKey(acmeKey).isEmpty(), "globex's baseline is not acme's");
+
+        int before = JobApiStub.SUBMISSIONS.size();
+        assertTrue(baselines.ensureBaseline(acmeLora, acmeKey, td, vd, jobApi));
+        List<JobApiStub.Submission> posts = JobApiStub.SUBMISSIONS.subList(before, JobApiStub.SUBMISSIONS.size())
+                .stream().filter(s -> acmeKey.equals(s.body().path("metadata").path("baseline_key").asText())).toList();
+        assertEquals(1, posts.size(), "acme gets a baseline of its own");
+        assertEquals("acme", posts.get(0).onBehalfOf());
+        EvalStore.Baseline acmeBaseline = store.baselineByKey(acmeKey).orElseThrow();
+        assertEquals("acme", acmeBaseline.tenant());
+        assertTrue(!globexFull.jobId().equals(acmeBaseline.jobId()), "acme's baseline never names globex's job");
+        assertEquals(globexFull.jobId(), store.baselineByKey(globexKey).orElseThrow().jobId());
     }
 }

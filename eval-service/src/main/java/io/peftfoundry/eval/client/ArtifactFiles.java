@@ -35,7 +35,12 @@ public class ArtifactFiles {
 
     /** A backbone directory (config.json, model.safetensors, tokenizer.json) for a model id or name. */
     public Path model(String idOrName) throws IOException {
-        JsonNode meta = client.getModel(idOrName);
+        return model(idOrName, null);
+    }
+
+    /** A backbone named in {@code tenant} (a job's model name means the job's tenant's model). */
+    public Path model(String idOrName, String tenant) throws IOException {
+        JsonNode meta = client.getModel(idOrName, tenant);
         Path dir = cacheDir.resolve("models").resolve(hex(meta));
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
             LOG.infof("downloading backbone %s (%s bytes)", idOrName, meta.path("bytes").asText("?"));

@@ -2,8 +2,6 @@ package io.peftfoundry.eval.config;
 
 import io.peftfoundry.artifacts.client.ArtifactClient;
 import io.peftfoundry.eval.client.ArtifactFiles;
-import io.peftfoundry.eval.client.JobApiClient;
-import io.peftfoundry.eval.service.BaselineSubmitter;
 import io.peftfoundry.eval.serving.ModelSource;
 import io.peftfoundry.eval.serving.DecoderServing;
 import io.peftfoundry.eval.serving.PredictionService;
@@ -16,16 +14,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** The clients of job-api and artifact-store, built from {@link EvalConfig}, with the service key. */
+/** The artifact-store client (plain artifact-client) and the prediction service, built from {@link EvalConfig}. */
 @ApplicationScoped
 public class ClientsProducer {
-
-    /** Also the {@link BaselineSubmitter}: baselines go through job-api's POST /v1/fine_tuning/jobs. */
-    @Produces
-    @ApplicationScoped
-    JobApiClient jobApiClient(EvalConfig config) {
-        return new JobApiClient(config.jobApiUrl(), config.adminKey().orElse(null), config.jobApiTimeout());
-    }
 
     /** The one LRU under one memory budget for every backbone and adapter the service keeps loaded. */
     @Produces

@@ -10,9 +10,6 @@ import java.util.Optional;
 @ConfigMapping(prefix = "foundry.eval")
 public interface EvalConfig {
 
-    /** job-api base URL: whoami for bearer auth, baseline submission, job lookup. */
-    String jobApiUrl();
-
     /** artifact-store base URL: adapters, backbones and datasets. */
     String artifactStoreUrl();
 
@@ -36,14 +33,6 @@ public interface EvalConfig {
     /** Tokens per input for predictions (longer inputs are truncated). */
     @WithDefault("128")
     int maxSeqLength();
-
-    /** How long a whoami answer is trusted. */
-    @WithDefault("60s")
-    Duration authCacheTtl();
-
-    /** Timeout of one call to job-api. */
-    @WithDefault("10s")
-    Duration jobApiTimeout();
 
     /** How long a succeeded event waits for its job's spec to arrive on foundry.jobs.requested. */
     @WithDefault("30s")

@@ -1,6 +1,7 @@
 package io.peftfoundry.eval.rest;
 
-import io.peftfoundry.eval.auth.CurrentCaller;
+import io.peftfoundry.support.problem.ProblemException;
+import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.eval.service.Comparisons;
 import io.peftfoundry.eval.service.EvalStore;
 import io.peftfoundry.eval.service.EvalStore.Evaluation;

@@ -1,9 +1,10 @@
 package io.peftfoundry.eval.rest;
 
+import io.peftfoundry.support.problem.ProblemException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peftfoundry.artifacts.client.ArtifactClient;
 import io.peftfoundry.artifacts.client.ArtifactStoreException;
-import io.peftfoundry.eval.auth.CurrentCaller;
+import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.eval.config.EvalConfig;
 import io.peftfoundry.eval.serving.PredictionService;
 import jakarta.ws.rs.Consumes;
@@ -62,7 +63,7 @@ public class PredictionsResource {
             }
             texts.add(inputs.get(i).asText());
         }
-        ArtifactClient asCaller = new ArtifactClient(config.artifactStoreUrl(), caller.apiKey(), 2,
+        ArtifactClient asCaller = new ArtifactClient(config.artifactStoreUrl(), caller.bearerKey(), 2,
                 Duration.ofMillis(200), Duration.ofSeconds(30));
         try {
             asCaller.getModel(model);

@@ -14,7 +14,8 @@ import java.util.HexFormat;
 import java.util.UUID;
 
 /**
- * Full-fine-tune baselines. A baseline is identified by (model, training-file digest, evaluation-file digest, task).
+ * Full-fine-tune baselines. A baseline is identified by (model, training-file digest, evaluation-file digest, task,
+ * tenant).
  * The first caller to insert the {@code baselines} row for a key ({@code INSERT … ON CONFLICT DO NOTHING}) is the
  * only one that submits the job, so concurrent completions never submit two baselines for one key.
  */
@@ -30,9 +31,17 @@ public class BaselineService {
         this.store = store;
     }
 
-    /** The baseline key: readable, and stable for the same data under other file ids. */
-    public static String key(String model, String trainingDigest, String validationDigest, String task) {
-        return model + "|" + trainingDigest + "|" + validationDigest + "|" + task;
+    /**
+     * The baseline key: readable, stable for the same data under other file ids, and the tenant's own — a baseline
+     * (and the job id it names) is shared only between jobs of one tenant, never across tenants.
+     */
+    public static String key(String tenant, String model, String trainingDigest, String validationDigest, String task) {
+        return model + "|" + trainingDigest + "|" + validationDigest + "|" + task + "|" + tenant;
+    }
+
+    /** The baseline key of {@code job} on data with these digests (its tenant's, its model's, its task's). */
+    public static String keyOf(JobInfo job, String trainingDigest, String validationDigest) {
+        return key(job.tenant(), job.model(), trainingDigest, validationDigest, job.task());
     }
 
     /** Idempotency-Key for job-api: derived from the baseline key only, so every retry names the same job. */

@@ -263,7 +263,7 @@ public class EvaluationService {
         }
         String td = digestOrId(job.trainingFile());
         String vd = digestOrId(job.validationFile());
-        return BaselineService.key(job.model(), td, vd, job.task());
+        return BaselineService.keyOf(job, td, vd);
     }
 
     private String digestOrId(String fileId) throws TransientFailure {

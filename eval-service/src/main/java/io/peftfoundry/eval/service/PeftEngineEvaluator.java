@@ -89,7 +89,7 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
         Path adapterDir;
         Path validation;
         try {
-            modelDir = artifacts.model(job.model());
+            modelDir = artifacts.model(job.model(), job.tenant());
             adapterDir = artifacts.adapter(adapterId);
             validation = artifacts.dataset(job.validationFile());
         } catch (IOException e) {

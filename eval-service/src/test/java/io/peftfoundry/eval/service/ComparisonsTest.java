@@ -90,8 +90,8 @@ class ComparisonsTest {
 
     @Test
     void baselineKeyAndIdempotencyKeyAreStable() {
-        String key = BaselineService.key("minilm-l6-v2", "sha256:aa", "sha256:bb", "classification");
-        assertEquals("minilm-l6-v2|sha256:aa|sha256:bb|classification", key);
+        String key = BaselineService.key("acme", "minilm-l6-v2", "sha256:aa", "sha256:bb", "classification");
+        assertEquals("minilm-l6-v2|sha256:aa|sha256:bb|classification|acme", key);
         assertEquals(BaselineService.idempotencyKey(key), BaselineService.idempotencyKey(key));
         assertEquals("foundry-baseline-".length() + 32, BaselineService.idempotencyKey(key).length());
     }

@@ -45,8 +45,8 @@ public class ArtifactStoreProcess implements QuarkusTestResourceLifecycleManager
             ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx512m", "-jar", jar.toString());
             pb.environment().put("FOUNDRY_ARTIFACT_STORE_PORT", Integer.toString(port));
-            pb.environment().put("FOUNDRY_STATIC_KEYS", "key-acme=acme,key-globex=globex");
-            pb.environment().put("FOUNDRY_ADMIN_KEY", ADMIN_KEY);
+            // the service key is a static admin key there: no job-api answers in these tests
+            pb.environment().put("FOUNDRY_STATIC_KEYS", "key-acme=acme,key-globex=globex," + ADMIN_KEY + "=admin");
             pb.environment().put("FOUNDRY_IMPORT_BUILTIN_MODELS", "false");
             // no job-api in these tests: unknown keys must not wait on one
             pb.environment().put("FOUNDRY_JOB_API_URL", "http://127.0.0.1:1");

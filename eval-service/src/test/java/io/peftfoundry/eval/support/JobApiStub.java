@@ -70,7 +70,7 @@ public class JobApiStub implements QuarkusTestResourceLifecycleManager {
             reply(ex, 201, "{\"id\":\"ftjob-stub-" + UUID.randomUUID() + "\",\"status\":\"validating_files\"}");
         });
         server.start();
-        return Map.of("foundry.eval.job-api-url", url());
+        return Map.of("quarkus.rest-client.job-api.url", url());
     }
 
     private static void reply(HttpExchange ex, int status, String body) throws IOException {
