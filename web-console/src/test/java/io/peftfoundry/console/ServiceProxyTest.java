@@ -4,16 +4,24 @@ import io.peftfoundry.devstack.testing.DevStackTestResource;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import com.sun.net.httpserver.HttpServer;
+import io.restassured.RestAssured;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The proxy from the browser's /api/… paths to the services (a stub stands in for them: see UpstreamStub). */
 @QuarkusTest
@@ -90,5 +98,59 @@ class ServiceProxyTest {
                 .body("status", equalTo(502))
                 .body("service", equalTo("eval-service"))
                 .body("detail", containsString("eval-service at http://127.0.0.1:"));
+    }
+
+    /**
+     * Issue 14 finding 1: a request line in absolute form whose authority smuggles a host must not move the upstream to
+     * that host (the key in Authorization would go with it); the path the console forwards is the parsed one.
+     */
+    @Test
+    void anAbsoluteFormRequestLineCannotPointTheProxyAtAnotherHost() throws Exception {
+        AtomicInteger evilHits = new AtomicInteger();
+        HttpServer evil = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        evil.createContext("/", ex -> {
+            evilHits.incrementAndGet();
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        evil.start();
+        try {
+            int evilPort = evil.getAddress().getPort();
+            for (String userinfo : List.of("x", "xx", "xxx", "127.0.0.1:1")) {
+                String answer = rawRequest("GET http://" + userinfo + "@127.0.0.1:" + evilPort
+                        + "/api/jobs/v1/fine_tuning/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Authorization: Bearer sk-secret\r\nConnection: close\r\n\r\n");
+                String statusLine = answer.lines().findFirst().orElse("");
+                if (statusLine.contains(" 200 ")) {
+                    assertTrue(answer.contains("\"path\":\"/job-api/v1/fine_tuning/jobs\""),
+                            "forwarded to the configured job-api with the parsed path: " + answer);
+                } else {
+                    assertTrue(statusLine.matches("HTTP/1.1 4\\d\\d .*"), "refused as a client error: " + statusLine);
+                }
+            }
+            assertEquals(0, evilHits.get(), "no request reached the host named in the request line");
+        } finally {
+            evil.stop(0);
+        }
+    }
+
+    /** Issue 14 finding 1: the services' /q/* (metrics list every tenant's job ids) stay internal, however spelled. */
+    @Test
+    void servicesInternalEndpointsAreNotProxied() {
+        for (String path : List.of("/api/jobs/q/metrics", "/api/artifacts/q/health", "/api/jobs/v1/../q/metrics",
+                "/api/jobs/%71/metrics", "/api/jobs/", "/api/jobs/openapi")) {
+            given().header("Authorization", "Bearer k").urlEncodingEnabled(false).get(path)
+                    .then().statusCode(404)
+                    .contentType("application/problem+json")
+                    .header("X-Upstream", nullValue());
+        }
+    }
+
+    private static String rawRequest(String request) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", RestAssured.port)) {
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 }

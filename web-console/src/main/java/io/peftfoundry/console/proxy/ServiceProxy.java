@@ -17,14 +17,17 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
+import java.net.URI;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
 /**
  * Forwards the browser's calls to the platform services, so the console's pages need neither CORS nor the services'
- * addresses: {@code /api/jobs/X} → job-api {@code X}, {@code /api/artifacts/X} → artifact-store, {@code /api/evals/X}
- * → eval-service. Method, query, body and end-to-end headers ({@code Authorization}, {@code Idempotency-Key},
+ * addresses: {@code /api/jobs/v1/X} → job-api {@code /v1/X}, {@code /api/artifacts/v1/X} → artifact-store,
+ * {@code /api/evals/v1/X} → eval-service; any other path under a prefix (the services' {@code /q/*}) is a 404 here.
+ * The upstream request is built from the configured host and the parsed, normalised path, never from the raw request
+ * line. Method, query, body and end-to-end headers ({@code Authorization}, {@code Idempotency-Key},
  * {@code Last-Event-ID} …) pass unchanged; bodies stream both ways, so uploads, adapter downloads and
  * server-sent events are never held in memory. A service that does not answer gives a 502 problem+json naming it.
  */
@@ -37,7 +40,27 @@ public class ServiceProxy {
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host");
 
-    record Upstream(String prefix, String service, String baseUrl) {
+    /** Where a prefix goes: the service's scheme, host, port and base path, parsed once from configuration. */
+    record Upstream(String prefix, String service, String baseUrl, boolean ssl, String host, int port, String basePath) {
+
+        static Upstream of(String prefix, String service, String url) {
+            URI uri = URI.create(trimSlash(url));
+            if (uri.getHost() == null || uri.getScheme() == null) {
+                throw new IllegalArgumentException(service + " URL must be absolute (http://host:port), got '" + url + "'");
+            }
+            boolean ssl = "https".equalsIgnoreCase(uri.getScheme());
+            int port = uri.getPort() > 0 ? uri.getPort() : ssl ? 443 : 80;
+            String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+            return new Upstream(prefix, service, trimSlash(url), ssl, uri.getHost(), port, path);
+        }
+    }
+
+    /**
+     * The only paths forwarded (after the prefix): the services' public API. Their {@code /q/*} (health, metrics,
+     * OpenAPI) stays internal — metrics name every tenant's job ids.
+     */
+    static boolean allowed(String rest) {
+        return rest.startsWith("/v1/") && !rest.contains("/../") && !rest.contains("/./") && !rest.contains("//");
     }
 
     private final HttpClient client;
@@ -53,9 +76,9 @@ public class ServiceProxy {
                 .setMaxPoolSize(200)
                 .setConnectTimeout((int) connectTimeoutMs));
         this.upstreams = List.of(
-                new Upstream("/api/jobs", "job-api", trimSlash(config.jobApiUrl())),
-                new Upstream("/api/artifacts", "artifact-store", trimSlash(config.artifactStoreUrl())),
-                new Upstream("/api/evals", "eval-service", trimSlash(config.evalServiceUrl())));
+                Upstream.of("/api/jobs", "job-api", config.jobApiUrl()),
+                Upstream.of("/api/artifacts", "artifact-store", config.artifactStoreUrl()),
+                Upstream.of("/api/evals", "eval-service", config.evalServiceUrl()));
     }
 
     void routes(@Observes Router router) {
@@ -67,18 +90,27 @@ public class ServiceProxy {
 
     private void forward(RoutingContext ctx, Upstream upstream) {
         HttpServerRequest in = ctx.request();
-        in.pause();
-        String rest = in.uri().substring(upstream.prefix().length());
-        if (rest.isEmpty() || rest.startsWith("?")) {
-            rest = "/" + rest;
+        // the parsed path with dot segments removed and unreserved characters decoded, never the raw request line
+        // (whose absolute form may name another host); host and port come from configuration only
+        String path = ctx.normalizedPath();
+        String rest = path.startsWith(upstream.prefix()) ? path.substring(upstream.prefix().length()) : "";
+        if (!allowed(rest)) {
+            notProxied(ctx, upstream, path);
+            return;
         }
+        in.pause();
+        String query = in.query();
+        String uri = upstream.basePath() + rest + (query == null || query.isEmpty() ? "" : "?" + query);
         String target = upstream.baseUrl() + rest;
         String accept = in.getHeader(HttpHeaders.ACCEPT);
         boolean stream = accept != null && accept.contains("text/event-stream");
 
         RequestOptions options = new RequestOptions()
                 .setMethod(in.method())
-                .setAbsoluteURI(target)
+                .setSsl(upstream.ssl())
+                .setHost(upstream.host())
+                .setPort(upstream.port())
+                .setURI(uri)
                 .setConnectTimeout(connectTimeoutMs)
                 // an event stream may be quiet for long; everything else has to keep moving
                 .setIdleTimeout(stream ? 0 : idleTimeoutMs);
@@ -141,6 +173,19 @@ public class ServiceProxy {
                 .put("detail", detail)
                 .put("service", upstream.service());
         res.setStatusCode(502)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
+                .end(problem.encode());
+    }
+
+    private static void notProxied(RoutingContext ctx, Upstream upstream, String path) {
+        JsonObject problem = new JsonObject()
+                .put("type", "about:blank")
+                .put("title", "Not found")
+                .put("status", 404)
+                .put("detail", "the console forwards " + upstream.prefix() + "/v1/… to " + upstream.service()
+                        + " and nothing else; " + path + " is not forwarded")
+                .put("instance", path);
+        ctx.response().setStatusCode(404)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
                 .end(problem.encode());
     }
