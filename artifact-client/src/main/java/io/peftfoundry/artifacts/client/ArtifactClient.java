@@ -172,8 +172,14 @@ public class ArtifactClient {
 
     /** The newest checkpoint of a job (highest attempt, then step), or empty when there is none. */
     public Optional<JsonNode> latestCheckpoint(String jobId) throws IOException {
+        return latestCheckpoint(jobId, null);
+    }
+
+    /** As {@link #latestCheckpoint(String)}, among the checkpoints of {@code tenant} only (a platform key's view). */
+    public Optional<JsonNode> latestCheckpoint(String jobId, String tenant) throws IOException {
         try {
-            return Optional.of(getJson("/v1/checkpoints/latest?job_id=" + enc(jobId)));
+            return Optional.of(getJson("/v1/checkpoints/latest?job_id=" + enc(jobId)
+                    + (tenant == null || tenant.isBlank() ? "" : "&tenant=" + enc(tenant))));
         } catch (ArtifactStoreException e) {
             if (e.status() == 404) {
                 return Optional.empty();
@@ -201,13 +207,27 @@ public class ArtifactClient {
         return getJson("/v1/models/" + enc(idOrName));
     }
 
+    /**
+     * {@code GET /v1/models/{idOrName}?tenant=} with a platform key: the model as {@code tenant} sees it, so a name
+     * resolves to that tenant's model (a job's model is named in the job's tenant, not the worker's).
+     */
+    public JsonNode getModel(String idOrName, String tenant) throws IOException {
+        return tenant == null || tenant.isBlank() ? getModel(idOrName)
+                : getJson("/v1/models/" + enc(idOrName) + "?tenant=" + enc(tenant));
+    }
+
     public JsonNode listModels() throws IOException {
         return getJson("/v1/models");
     }
 
     /** Downloads a backbone (HF layout zip, cached by digest) and unpacks it into {@code targetDir}. */
     public Path downloadModel(String idOrName, Path cacheDir, Path targetDir) throws IOException {
-        JsonNode meta = getModel(idOrName);
+        return downloadModel(idOrName, null, cacheDir, targetDir);
+    }
+
+    /** {@link #downloadModel(String, Path, Path)} with the name resolved in {@code tenant} ({@link #getModel(String, String)}). */
+    public Path downloadModel(String idOrName, String tenant, Path cacheDir, Path targetDir) throws IOException {
+        JsonNode meta = getModel(idOrName, tenant);
         Path zip = downloadToCache("/v1/models/" + enc(meta.path("id").asText()) + "/content", meta, cacheDir);
         unzip(zip, targetDir);
         return targetDir;
@@ -376,22 +396,52 @@ public class ArtifactClient {
         return zip;
     }
 
-    /** Unpacks a zip into targetDir, refusing entries that would escape it (zip-slip). */
+    /** At most this many entries are unpacked from one zip (a model, adapter or checkpoint directory has a few). */
+    public static final int MAX_UNZIP_ENTRIES = 10_000;
+    /** At most this many bytes are written when unpacking one zip, whatever its entries declare (zip bombs). */
+    public static final long MAX_UNZIP_BYTES = 64L << 30;
+
+    /** Unpacks a zip into targetDir, refusing entries that would escape it (zip-slip) and bombs (see the limits). */
     public static void unzip(Path zip, Path targetDir) throws IOException {
+        unzip(zip, targetDir, MAX_UNZIP_ENTRIES, MAX_UNZIP_BYTES);
+    }
+
+    /**
+     * Unpacks a zip into targetDir, writing at most {@code maxEntries} entries and {@code maxBytes} bytes in all —
+     * counted as they are inflated, so a zip lying about its sizes is cut off too.
+     */
+    public static void unzip(Path zip, Path targetDir, int maxEntries, long maxBytes) throws IOException {
         Files.createDirectories(targetDir);
         Path root = targetDir.toAbsolutePath().normalize();
+        byte[] buf = new byte[1 << 16];
+        long written = 0;
+        int entries = 0;
         try (ZipInputStream in = new ZipInputStream(Files.newInputStream(zip))) {
             ZipEntry e;
             while ((e = in.getNextEntry()) != null) {
+                if (++entries > maxEntries) {
+                    throw new IOException("zip " + zip.getFileName() + " has more than " + maxEntries
+                            + " entries; refused (zip bomb?)");
+                }
                 Path out = root.resolve(e.getName()).normalize();
                 if (!out.startsWith(root)) {
                     throw new IOException("zip entry escapes the target directory: " + e.getName());
                 }
                 if (e.isDirectory()) {
                     Files.createDirectories(out);
-                } else {
-                    Files.createDirectories(out.getParent());
-                    Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
+                    continue;
+                }
+                Files.createDirectories(out.getParent());
+                try (OutputStream o = Files.newOutputStream(out)) {
+                    int n;
+                    while ((n = in.read(buf)) > 0) {
+                        written += n;
+                        if (written > maxBytes) {
+                            throw new IOException("zip " + zip.getFileName() + " unpacks to more than " + maxBytes
+                                    + " bytes (at entry " + e.getName() + "); refused (zip bomb?)");
+                        }
+                        o.write(buf, 0, n);
+                    }
                 }
             }
         }

@@ -241,7 +241,7 @@ public class JobProcessor {
             if (request.resumeFrom() != null) {
                 checkpoint = artifacts.getCheckpoint(request.resumeFrom());
             } else if (why != null || events.attempt() > 1) {
-                checkpoint = artifacts.latestCheckpoint(jobId).orElse(null);
+                checkpoint = artifacts.latestCheckpoint(jobId, request.tenant()).orElse(null);
             }
             Path resumeDir = null;
             if (checkpoint != null) {
@@ -258,7 +258,7 @@ public class JobProcessor {
             Path trainingFile = artifacts.downloadFile(spec.trainingFile(), cache);
             Path validationFile = spec.validationFile() == null ? null
                     : artifacts.downloadFile(spec.validationFile(), cache);
-            Path modelDir = artifacts.downloadModel(spec.model(), cache, work.resolve("model"));
+            Path modelDir = artifacts.downloadModel(spec.model(), request.tenant(), cache, work.resolve("model"));
             Path initAdapter = spec.initAdapter() == null ? null
                     : artifacts.downloadAdapter(spec.initAdapter(), cache, work.resolve("init-adapter"));
 
