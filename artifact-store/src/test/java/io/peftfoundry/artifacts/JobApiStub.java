@@ -20,6 +20,9 @@ public class JobApiStub implements QuarkusTestResourceLifecycleManager {
 
     public static final String KEY_C = "jobapi-key-c";
     public static final AtomicInteger WHOAMI_CALLS = new AtomicInteger();
+    /** Resolves to tenant-c too, but the first whoami for it answers 503 (a job-api restarting). */
+    public static final String FLAKY_KEY = "jobapi-key-flaky";
+    private static final AtomicInteger FLAKY_CALLS = new AtomicInteger();
     /** Job id → owning tenant, as tests register them. */
     public static final Map<String, String> JOBS = new java.util.concurrent.ConcurrentHashMap<>();
     private static final Map<String, String> KEY_TENANTS = Map.of("key-tenant-a", "tenant-a", "key-tenant-b", "tenant-b",
@@ -38,7 +41,10 @@ public class JobApiStub implements QuarkusTestResourceLifecycleManager {
             String auth = exchange.getRequestHeaders().getFirst("Authorization");
             byte[] body;
             int status;
-            if (("Bearer " + KEY_C).equals(auth)) {
+            if (("Bearer " + FLAKY_KEY).equals(auth) && FLAKY_CALLS.getAndIncrement() == 0) {
+                status = 503;
+                body = "{\"title\":\"Service Unavailable\",\"status\":503}".getBytes(StandardCharsets.UTF_8);
+            } else if (("Bearer " + KEY_C).equals(auth) || ("Bearer " + FLAKY_KEY).equals(auth)) {
                 status = 200;
                 body = "{\"tenant\":\"tenant-c\",\"key_id\":\"key-c-id\",\"admin\":false}".getBytes(StandardCharsets.UTF_8);
             } else {

@@ -255,8 +255,17 @@ class FilesResourceTest {
                 .then().statusCode(201).extract().path("id");
         given().header("Authorization", "Bearer " + key).get("/v1/files/" + id).then().statusCode(200);
         given().header("Authorization", "Bearer " + KEY_A).get("/v1/files/" + id).then().statusCode(404);
-        // two requests with the key, one introspection: the positive answer is cached (60 s)
+        // two requests with the key, one introspection: the positive answer is cached (foundry.auth.cache-ttl)
         assertEquals(before + 1, io.peftfoundry.artifacts.JobApiStub.WHOAMI_CALLS.get());
+    }
+
+    /** The typed whoami client retries a 5xx (SmallRye Fault Tolerance on the REST client interface). */
+    @Test
+    void aJobApi503IsRetriedByTheTypedClient() {
+        int before = io.peftfoundry.artifacts.JobApiStub.WHOAMI_CALLS.get();
+        given().header("Authorization", "Bearer " + io.peftfoundry.artifacts.JobApiStub.FLAKY_KEY).get("/v1/files")
+                .then().statusCode(200);
+        assertEquals(before + 2, io.peftfoundry.artifacts.JobApiStub.WHOAMI_CALLS.get(), "503, then 200");
     }
 
     @Test
