@@ -1,7 +1,7 @@
 package io.peftfoundry.artifacts.validation;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.peftfoundry.artifacts.rest.Problem;
+import io.peftfoundry.contracts.FieldError;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -46,7 +46,7 @@ class ParserFuzzTest {
         assertTrue(report.totalErrors() >= report.errors().size());
         assertEquals(report.totalErrors() == 0, report.valid());
         long lines = lines(bytes);
-        for (Problem.FieldError error : report.errors()) {
+        for (FieldError error : report.errors()) {
             assertFalse(error.message().isBlank(), "a fault says what is wrong: " + error);
             if (error.line() == null) {
                 continue; // about the whole file: no examples, fewer than two labels
