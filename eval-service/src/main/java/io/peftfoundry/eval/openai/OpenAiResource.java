@@ -7,7 +7,7 @@ import io.peftfoundry.artifacts.client.ArtifactClient;
 import io.peftfoundry.artifacts.client.ArtifactStoreException;
 import io.peftfoundry.engine.task.causal.BatchDecoder;
 import io.peftfoundry.engine.task.causal.GenerationConfig;
-import io.peftfoundry.eval.auth.CurrentCaller;
+import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.eval.config.EvalConfig;
 import io.peftfoundry.eval.serving.DecoderServing;
 import jakarta.ws.rs.Consumes;
@@ -300,7 +300,7 @@ public class OpenAiResource {
     }
 
     private ArtifactClient asCaller() {
-        return new ArtifactClient(config.artifactStoreUrl(), caller.apiKey(), 2, Duration.ofMillis(200), Duration.ofSeconds(30));
+        return new ArtifactClient(config.artifactStoreUrl(), caller.bearerKey(), 2, Duration.ofMillis(200), Duration.ofSeconds(30));
     }
 
     private static List<String> stops(JsonNode stop) {
