@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftfoundry.contracts.Topics;
 import io.peftfoundry.contracts.event.TenantQuota;
-import io.peftfoundry.jobapi.rest.ProblemException;
+import io.peftfoundry.support.problem.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
