@@ -24,7 +24,7 @@ class JobSpecSchemaTest {
                 .contentType("application/json")
                 .body("required", hasItems("model", "training_file"))
                 .body("properties.method.properties.lora.properties.r.maximum", equalTo(512))
-                .body("properties.hyperparameters.properties.epochs.default", equalTo(3))
+                .body("properties.hyperparameters.properties.epochs.default", equalTo("auto"))
                 .extract().asString();
         assertEquals(JobSpecs.jsonSchema(), body);
     }
