@@ -41,7 +41,7 @@ class OnBehalfOfTest {
     void tenantsAndArtifacts() throws Exception {
         TestTenants.ensure(dataSource);
         if (modelA == null) {
-            // by id: a model name resolves in the caller's tenant, and job-api checks the model with the service key
+            // by id here (names acting for a tenant: actingForATenantAModelNameResolvesInThatTenant)
             String name = Fixtures.registerTinyModel(TestTenants.KEY_A);
             modelA = given().header("Authorization", "Bearer " + TestTenants.KEY_A)
                     .get(ArtifactStoreTestResource.url() + "/v1/models/" + name).then().statusCode(200)
@@ -105,5 +105,20 @@ class OnBehalfOfTest {
                 .post("/v1/admin/tenants").then().statusCode(403);
         // without the header the same key is an admin again
         as(TestTenants.ADMIN_KEY).get("/v1/admin/tenants").then().statusCode(200);
+    }
+
+    /**
+     * Issue 14 finding 6: acting for a tenant, the service key names the tenant's model by its name (as a baseline copies
+     * the tenant's spec) and job-api finds it — the artifact checks run as that tenant, not as the key's own tenant.
+     */
+    @Test
+    void actingForATenantAModelNameResolvesInThatTenant() throws Exception {
+        String name = Fixtures.registerTinyModel(TestTenants.KEY_A);
+        String spec = "{\"model\":\"" + name + "\",\"training_file\":\"" + fileA + "\",\"method\":{\"type\":\"full\"}}";
+        as(TestTenants.ADMIN_KEY).header(HEADER, TestTenants.TENANT_A).body(spec).post("/v1/fine_tuning/jobs")
+                .then().statusCode(201);
+        // and tenant B's name space does not have it
+        as(TestTenants.ADMIN_KEY).header(HEADER, TestTenants.TENANT_B).body(spec).post("/v1/fine_tuning/jobs")
+                .then().statusCode(400).body("errors.field", hasItem("model"));
     }
 }

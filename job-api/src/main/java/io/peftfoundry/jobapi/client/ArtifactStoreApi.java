@@ -1,6 +1,7 @@
 package io.peftfoundry.jobapi.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.peftfoundry.support.auth.BearerAuthFilter;
 import io.peftfoundry.support.client.ServiceCallException;
 import io.peftfoundry.support.client.ServiceCallExceptions;
 import jakarta.ws.rs.GET;
@@ -17,7 +18,8 @@ import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 import java.time.temporal.ChronoUnit;
 
 /**
- * The artifact-store lookups job-api makes while validating a job spec, with the caller's own key. URL and timeouts:
+ * The artifact-store lookups job-api makes while validating a job spec, with the caller's own key (and, when a service
+ * key acts for a tenant, {@code Foundry-On-Behalf-Of} that tenant: a name means that tenant's model). URL and timeouts:
  * {@code quarkus.rest-client.artifact-store.*}. Unreachable or 5xx: retried twice, 200 ms apart.
  */
 @RegisterRestClient(configKey = "artifact-store")
@@ -30,17 +32,20 @@ public interface ArtifactStoreApi {
     @Path("models/{id}")
     @Retry(maxRetries = 2, delay = 200, delayUnit = ChronoUnit.MILLIS,
             retryOn = {ProcessingException.class, ServiceCallException.Transient.class})
-    JsonNode model(@PathParam("id") String idOrName, @HeaderParam("Authorization") String authorization);
+    JsonNode model(@PathParam("id") String idOrName, @HeaderParam("Authorization") String authorization,
+                   @HeaderParam(BearerAuthFilter.ON_BEHALF_OF) String onBehalfOf);
 
     @GET
     @Path("files/{id}")
     @Retry(maxRetries = 2, delay = 200, delayUnit = ChronoUnit.MILLIS,
             retryOn = {ProcessingException.class, ServiceCallException.Transient.class})
-    JsonNode file(@PathParam("id") String id, @HeaderParam("Authorization") String authorization);
+    JsonNode file(@PathParam("id") String id, @HeaderParam("Authorization") String authorization,
+                   @HeaderParam(BearerAuthFilter.ON_BEHALF_OF) String onBehalfOf);
 
     @GET
     @Path("adapters/{id}")
     @Retry(maxRetries = 2, delay = 200, delayUnit = ChronoUnit.MILLIS,
             retryOn = {ProcessingException.class, ServiceCallException.Transient.class})
-    JsonNode adapter(@PathParam("id") String id, @HeaderParam("Authorization") String authorization);
+    JsonNode adapter(@PathParam("id") String id, @HeaderParam("Authorization") String authorization,
+                   @HeaderParam(BearerAuthFilter.ON_BEHALF_OF) String onBehalfOf);
 }

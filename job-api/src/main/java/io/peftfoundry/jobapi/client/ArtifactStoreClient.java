@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.peftfoundry.jobapi.config.JobApiConfig;
+import io.peftfoundry.support.auth.Caller;
 import io.peftfoundry.support.auth.CallerCache;
+import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.support.client.ServiceCallException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.ProcessingException;
@@ -13,7 +15,6 @@ import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.util.Optional;
-import java.util.function.BiFunction;
 
 /**
  * Looks up models, files and adapters in artifact-store with the caller's own key (so a tenant can only name its own
@@ -28,9 +29,16 @@ public class ArtifactStoreClient {
 
     private final ArtifactStoreApi api;
     private final Cache<String, JsonNode> cache;
+    private final CurrentCaller current;
 
-    public ArtifactStoreClient(@RestClient ArtifactStoreApi api, JobApiConfig config) {
+    /** A typed call with key and acting tenant. */
+    private interface Lookup {
+        JsonNode get(String id, String authorization, String onBehalfOf);
+    }
+
+    public ArtifactStoreClient(@RestClient ArtifactStoreApi api, JobApiConfig config, CurrentCaller current) {
         this.api = api;
+        this.current = current;
         this.cache = Caffeine.newBuilder().maximumSize(10_000)
                 .expireAfterWrite(config.artifactStore().cacheTtl()).build();
     }
@@ -51,14 +59,17 @@ public class ArtifactStoreClient {
     }
 
     private Optional<JsonNode> get(String collection, String id, String bearerKey,
-                                   BiFunction<String, String, JsonNode> call) throws IOException {
-        String cacheKey = CallerCache.sha256Hex(bearerKey) + "/" + collection + "/" + id;
+                                   Lookup call) throws IOException {
+        // a service key acting for a tenant looks the artifacts up as that tenant (names resolve in its namespace)
+        Caller caller = current.get();
+        String onBehalfOf = caller.actingFrom() != null ? caller.tenant() : null;
+        String cacheKey = CallerCache.sha256Hex(bearerKey) + "|" + onBehalfOf + "/" + collection + "/" + id;
         JsonNode cached = cache.getIfPresent(cacheKey);
         if (cached != null) {
             return Optional.of(cached);
         }
         try {
-            JsonNode body = call.apply(id, "Bearer " + bearerKey);
+            JsonNode body = call.get(id, "Bearer " + bearerKey, onBehalfOf);
             cache.put(cacheKey, body);
             return Optional.of(body);
         } catch (ServiceCallException e) {

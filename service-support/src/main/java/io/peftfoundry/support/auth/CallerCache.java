@@ -3,6 +3,7 @@ package io.peftfoundry.support.auth;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import io.peftfoundry.support.problem.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -59,8 +60,15 @@ public class CallerCache {
     /** The caller of {@code bearerKey} acting for {@code onBehalfOf} (null: for its own tenant); empty when unknown. */
     public Optional<Caller> resolve(String bearerKey, String onBehalfOf) {
         Caller known = staticKeys.get(bearerKey);
-        if (known != null && onBehalfOf == null) {
-            return Optional.of(known);
+        if (known != null) {
+            if (onBehalfOf == null) {
+                return Optional.of(known);
+            }
+            if (!known.platform()) {
+                throw ProblemException.forbidden(BearerAuthFilter.ON_BEHALF_OF + " is accepted from the platform's"
+                        + " service keys only; key " + known.keyId() + " acts for its own tenant: drop the header");
+            }
+            return Optional.of(known.actingFor(onBehalfOf));
         }
         String cacheKey = sha256Hex(bearerKey) + (onBehalfOf == null ? "" : "|" + onBehalfOf);
         Optional<Caller> cached = cache.getIfPresent(cacheKey);

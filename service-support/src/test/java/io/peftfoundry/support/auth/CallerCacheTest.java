@@ -79,4 +79,19 @@ class CallerCacheTest {
         assertTrue(cache.resolve("k-root", null).orElseThrow().admin());
         assertEquals(0, resolver.calls.get());
     }
+
+    @Test
+    void aStaticPlatformKeyActsForATenantLocallyAndATenantKeyMayNot() {
+        CountingResolver resolver = new CountingResolver();
+        CallerCache cache = new CallerCache(resolver, config(10, Duration.ofMinutes(1), Duration.ofSeconds(1),
+                "k-a=tenant-a, k-root=admin"));
+        Caller acting = cache.resolve("k-root", "tenant-a").orElseThrow();
+        assertEquals("tenant-a", acting.tenant());
+        assertEquals("admin", acting.actingFrom());
+        assertTrue(!acting.admin() && !acting.platform(), "acting grants the tenant's rights only");
+        io.peftfoundry.support.problem.ProblemException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                io.peftfoundry.support.problem.ProblemException.class, () -> cache.resolve("k-a", "tenant-b"));
+        assertEquals(403, refused.status());
+        assertEquals(0, resolver.calls.get());
+    }
 }
