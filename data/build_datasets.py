@@ -14,6 +14,8 @@ Datasets (relative to --out, default: this script's folder):
   spdx/                continued_pretraining: {"text"} SPDX licence texts (needs npm; optional)
   decoder/             the small decoder's corpora (demo/decoder): pretraining text, legal text and
                        definition pairs, each split into train / held-out (built from the three above)
+  licence-id/          the demo decoder's domain task: SPDX licence excerpt -> identifier, split by position
+                       within each licence, plus the licences' training text for continued pretraining (npm)
 
 Classification folders hold train.jsonl, validation.jsonl and smoke/{train,validation}.jsonl
 (the smoke split is a subset of the full split, for fast tests).
@@ -320,24 +322,30 @@ def build_jargon(out, seed):
 # ---------------------------------------------------------------------------------------------
 # SPDX licence texts (npm package spdx-license-list, CC0); skipped when npm is unavailable
 
-def build_spdx(out, seed):
-    del seed
-    folder = os.path.join(out, "spdx")
+def spdx_licences():
+    """{spdx_id: {"name", "url", "osiApproved", "licenseText"}} from the npm package's spdx-full.json,
+    fetched with `npm pack` (build time only); (None, reason) when npm is missing or the fetch fails."""
     npm = shutil.which("npm")
     if not npm:
-        log(f"  {folder}: SKIPPED (npm not installed; it fetches {SPDX_NPM_PACKAGE})")
-        return
+        return None, f"npm not installed; it fetches {SPDX_NPM_PACKAGE}"
     with tempfile.TemporaryDirectory() as tmp:
         result = subprocess.run([npm, "pack", SPDX_NPM_PACKAGE, "--silent"], cwd=tmp,
                                 capture_output=True, text=True)
         tarballs = [f for f in os.listdir(tmp) if f.endswith(".tgz")]
         if result.returncode != 0 or not tarballs:
-            log(f"  {folder}: SKIPPED (npm pack {SPDX_NPM_PACKAGE} failed: "
-                f"{(result.stderr or result.stdout).strip()[:200]})")
-            return
+            return None, f"npm pack {SPDX_NPM_PACKAGE} failed: {(result.stderr or result.stdout).strip()[:200]}"
         with tarfile.open(os.path.join(tmp, tarballs[0])) as tar:
             member = tar.getmember("package/spdx-full.json")
-            licences = json.load(tar.extractfile(member))
+            return json.load(tar.extractfile(member)), None
+
+
+def build_spdx(out, seed):
+    del seed
+    folder = os.path.join(out, "spdx")
+    licences, reason = spdx_licences()
+    if licences is None:
+        log(f"  {folder}: SKIPPED ({reason})")
+        return
     rows = []
     for spdx_id in sorted(licences):
         text = (licences[spdx_id].get("licenseText") or "").strip()
@@ -447,6 +455,140 @@ def check_decoder(folder, errors):
             errors.append(f"{folder}: {len(leaked)} held-out definitions are in pretrain-train.jsonl")
 
 
+# ---------------------------------------------------------------------------------------------
+# A licence-domain task for the demo decoder (demo/decoder): excerpt -> SPDX identifier, with the
+# excerpts of every licence split by position; continued-pretraining text = the training positions.
+# Committed (data/licence-id/), so demo/decoder/run needs no network; rebuilding needs npm.
+
+LICENCE_ID_LICENCES = 32          # licences in the task (labels)
+LICENCE_ID_MIN_CHARS = 6_000      # long enough to hold out a fifth and still train on the rest
+LICENCE_ID_MAX_OVERLAP = 0.2      # a licence is skipped when >20 % of its 8-grams are in a chosen one
+LICENCE_ID_EXCERPT_WORDS = 24
+LICENCE_ID_MAX_EXCERPT_COST = 220  # characters + capitals (the demo BPE splits capitals finely): fits 128 tokens
+LICENCE_ID_TRAIN_STRIDE = 12      # training excerpts overlap by half; held-out ones do not overlap
+LICENCE_ID_HELDOUT_FRACTION = 0.2  # one contiguous span of a fifth of each licence's words
+LICENCE_ID_TRAIN_PER_LICENCE = 48
+LICENCE_ID_HELDOUT_PER_LICENCE = 6
+LICENCE_ID_SHARED_MAX = 0.5       # an excerpt is dropped when >50 % of its 8-grams occur in another chosen licence
+LICENCE_ID_PROMPT = "Licence excerpt: {excerpt}\nSPDX identifier:"
+
+
+def _ngrams(words, n=8):
+    low = [w.lower() for w in words]
+    return {tuple(low[i:i + n]) for i in range(len(low) - n + 1)}
+
+
+def _windows(words, size, stride):
+    """Start offsets of full windows of `size` words every `stride` words, plus one flush with the end."""
+    if len(words) < size:
+        return []
+    starts = list(range(0, len(words) - size + 1, stride))
+    if starts[-1] != len(words) - size:
+        starts.append(len(words) - size)
+    return starts
+
+
+def build_licence_id(out, seed):
+    folder = os.path.join(out, "licence-id")
+    licences, reason = spdx_licences()
+    if licences is None:
+        log(f"  {folder}: SKIPPED ({reason}); the committed files are kept")
+        return
+    rng = random.Random(seed)
+    def fits(text):  # long enough, and written in ASCII (a byte-level BPE spends several tokens a non-ASCII char)
+        return len(text) >= LICENCE_ID_MIN_CHARS and sum(c.isascii() for c in text) >= 0.99 * len(text)
+    candidates = sorted(i for i, v in licences.items() if fits((v.get("licenseText") or "").strip()))
+    rng.shuffle(candidates)
+    chosen, grams = [], {}
+    for spdx_id in candidates:
+        words = licences[spdx_id]["licenseText"].split()
+        g = _ngrams(words)
+        if any(len(g & other) > LICENCE_ID_MAX_OVERLAP * min(len(g), len(other)) for other in grams.values()):
+            continue
+        chosen.append(spdx_id)
+        grams[spdx_id] = g
+        if len(chosen) == LICENCE_ID_LICENCES:
+            break
+    chosen.sort()
+    n = LICENCE_ID_EXCERPT_WORDS
+
+    def ambiguous(spdx_id, excerpt_words):
+        g = _ngrams(excerpt_words)
+        shared = {x for x in g if any(x in grams[o] for o in chosen if o != spdx_id)}
+        return len(shared) > LICENCE_ID_SHARED_MAX * len(g)
+
+    cpt_train, cpt_held, sft_train, sft_held, table = [], [], [], [], []
+    dropped_ambiguous = dropped_repeated = dropped_long = 0
+    for spdx_id in chosen:
+        words = licences[spdx_id]["licenseText"].split()
+        span = round(len(words) * LICENCE_ID_HELDOUT_FRACTION)
+        start = rng.randrange(0, len(words) - span + 1)
+        before, held, after = words[:start], words[start:start + span], words[start + span:]
+        pieces = [p for p in (before, after) if p]
+        train_text = [" ".join(p) for p in pieces]
+        cpt_train += [{"text": t} for t in train_text]
+        cpt_held.append({"text": " ".join(held)})
+
+        def excerpts(piece, stride):
+            nonlocal dropped_long
+            out = [piece[i:i + n] for i in _windows(piece, n, stride)]
+            fit = [e for e in out if sum(1 + c.isupper() for c in " ".join(e)) <= LICENCE_ID_MAX_EXCERPT_COST]
+            dropped_long += len(out) - len(fit)
+            return fit
+
+        train_ex = [e for p in pieces for e in excerpts(p, LICENCE_ID_TRAIN_STRIDE)]
+        held_ex = excerpts(held, n)
+        keep = [e for e in train_ex if not ambiguous(spdx_id, e)]
+        dropped_ambiguous += len(train_ex) - len(keep)
+        train_ex = keep
+        unambiguous = [e for e in held_ex if not ambiguous(spdx_id, e)]
+        dropped_ambiguous += len(held_ex) - len(unambiguous)
+        # a held-out excerpt repeated verbatim on the training side of its licence is not unseen
+        held_ex = [e for e in unambiguous if not any(" ".join(e) in t for t in train_text)]
+        dropped_repeated += len(unambiguous) - len(held_ex)
+        if len(train_ex) > LICENCE_ID_TRAIN_PER_LICENCE:
+            train_ex = [train_ex[i] for i in sorted(rng.sample(range(len(train_ex)), LICENCE_ID_TRAIN_PER_LICENCE))]
+        if len(held_ex) > LICENCE_ID_HELDOUT_PER_LICENCE:
+            held_ex = [held_ex[i] for i in sorted(rng.sample(range(len(held_ex)), LICENCE_ID_HELDOUT_PER_LICENCE))]
+        pair = lambda e: {"prompt": LICENCE_ID_PROMPT.format(excerpt=" ".join(e)), "completion": " " + spdx_id}
+        sft_train += [pair(e) for e in train_ex]
+        sft_held += [pair(e) for e in held_ex]
+        table.append({"id": spdx_id, "name": licences[spdx_id]["name"], "words": len(words),
+                      "heldout_words": [start, start + span], "train_excerpts": len(train_ex),
+                      "heldout_excerpts": len(held_ex)})
+    rng.shuffle(sft_train)
+    rng.shuffle(cpt_train)
+    files = {"cpt-train.jsonl": cpt_train, "cpt-heldout.jsonl": cpt_held,
+             "sft-train.jsonl": sft_train, "sft-heldout.jsonl": sft_held, "licences.jsonl": table}
+    for name, rows in files.items():
+        write_jsonl(os.path.join(folder, name), rows)
+        log(f"  {folder}/{name}: {len(rows)} rows")
+    log(f"  {folder}: {len(chosen)} licences; excerpts dropped as shared with another licence: "
+        f"{dropped_ambiguous}, held-out excerpts dropped as repeated on the training side: {dropped_repeated}, "
+        f"excerpts too long for 128 tokens dropped: {dropped_long}")
+
+
+def check_licence_id(folder, errors):
+    for name, fields in (("cpt-train", ("text",)), ("cpt-heldout", ("text",)),
+                         ("sft-train", ("prompt", "completion")), ("sft-heldout", ("prompt", "completion"))):
+        check_fields(os.path.join(folder, name + ".jsonl"), fields, errors)
+    paths = {n: os.path.join(folder, n + ".jsonl") for n in ("cpt-train", "sft-train", "sft-heldout", "licences")}
+    if not all(os.path.exists(p) for p in paths.values()):
+        return
+    ids = {r["id"] for _, r in read_jsonl(paths["licences"])}
+    cpt = [r["text"] for _, r in read_jsonl(paths["cpt-train"])]
+    train_prompts = {r["prompt"] for _, r in read_jsonl(paths["sft-train"])}
+    for split in ("sft-train", "sft-heldout"):
+        for number, r in read_jsonl(paths[split]):
+            if r.get("completion", "").strip() not in ids:
+                errors.append(f"{paths[split]}:{number}: completion {r.get('completion')!r} is not a chosen licence")
+    prefix, suffix = LICENCE_ID_PROMPT.split("{excerpt}")
+    for number, r in read_jsonl(paths["sft-heldout"]):
+        excerpt = r["prompt"][len(prefix):len(r["prompt"]) - len(suffix)]
+        if r["prompt"] in train_prompts or any(excerpt in t for t in cpt):
+            errors.append(f"{paths['sft-heldout']}:{number}: held-out excerpt occurs on the training side")
+
+
 BUILDERS = {
     "wordnet-supersense": build_wordnet,
     "fortunes": build_fortunes,
@@ -454,6 +596,7 @@ BUILDERS = {
     "jargon": build_jargon,
     "spdx": build_spdx,
     "decoder": build_decoder,
+    "licence-id": build_licence_id,
 }
 
 
@@ -530,6 +673,8 @@ def check(out, names):
         check_fields(os.path.join(out, "spdx", "licenses.jsonl"), ("text",), errors, required=False)
     if "decoder" in names:
         check_decoder(os.path.join(out, "decoder"), errors)
+    if "licence-id" in names:
+        check_licence_id(os.path.join(out, "licence-id"), errors)
     for error in errors[:50]:
         log("ERROR " + error)
     if errors:
@@ -549,7 +694,7 @@ def main(argv):
     parser.add_argument("--no-spdx", action="store_true", help="skip the npm-based SPDX texts")
     parser.add_argument("--check", action="store_true", help="validate existing files, build nothing")
     args = parser.parse_args(argv)
-    names = args.only or [n for n in BUILDERS if not (n in ("spdx", "decoder") and args.no_spdx)]
+    names = args.only or [n for n in BUILDERS if not (n in ("spdx", "decoder", "licence-id") and args.no_spdx)]
     if args.check:
         return check(args.out, names)
     log(f"building {', '.join(names)} into {args.out} (seed {args.seed})")
