@@ -51,6 +51,25 @@ final class ServiceProcess {
         return p;
     }
 
+    /**
+     * The devstack settings every service needs (host, ports, credentials), taken from system properties or the
+     * environment ({@code source <worktree>.env} sets the ports), only those that are set.
+     */
+    static Map<String, String> devstackEnv() {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String v : List.of("FOUNDRY_HOST", "FOUNDRY_KAFKA_PORT", "FOUNDRY_PG_PORT", "FOUNDRY_S3_PORT",
+                "FOUNDRY_PG_PASSWORD", "FOUNDRY_S3_ACCESS_KEY", "FOUNDRY_S3_SECRET_KEY", "FOUNDRY_S3_BUCKET")) {
+            String value = System.getProperty(v);
+            if (value == null || value.isBlank()) {
+                value = System.getenv(v);
+            }
+            if (value != null && !value.isBlank()) {
+                env.put(v, value);
+            }
+        }
+        return env;
+    }
+
     static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
