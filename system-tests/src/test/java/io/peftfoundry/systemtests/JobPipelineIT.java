@@ -78,23 +78,23 @@ class JobPipelineIT {
     static final String TENANT = "admin"; // the admin key's tenant: jobs sent on Kafka directly (DLQ test, benchmark)
 
     private static final String ADMIN_KEY = "sys-admin-" + UUID.randomUUID();
-    private static Path work;
+    static Path work;
     private static Path backboneDir;
     private static Path validationPath;
-    private static ServiceProcess artifactStore;
-    private static ServiceProcess jobApi;
-    private static JobApi api;
+    static ServiceProcess artifactStore;
+    static ServiceProcess jobApi;
+    static JobApi api;
     private static JobApi otherTenantApi;
     private static final Map<String, ServiceProcess> workers = new LinkedHashMap<>();
     static EventWatcher events;
     private static KafkaProducer<String, String> producer;
-    private static ArtifactClient artifacts;
+    static ArtifactClient artifacts;
     static String modelId;
     static String trainingFileId;
     static String validationFileId;
     private static String bootstrap;
     private static String tenantKey;
-    private static Map<String, String> commonEnv;
+    static Map<String, String> commonEnv;
     private static String succeededJobId;
 
     static String setting(String name, String def) {

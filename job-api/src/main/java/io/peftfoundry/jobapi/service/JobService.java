@@ -34,6 +34,8 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -346,6 +348,21 @@ public class JobService {
     /** The job row whoever owns it (for services acting on jobs they found by id, e.g. a sweep's children). */
     public static Optional<JobRow> loadRow(Connection c, String jobId) throws SQLException {
         return load(c, jobId, false);
+    }
+
+    /** The rows of these jobs in one query, by id (ids with no row are left out). */
+    public static Map<String, JobRow> loadRows(Connection c, Collection<String> jobIds) throws SQLException {
+        Map<String, JobRow> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + JobRow.COLUMNS + " FROM jobs WHERE id = ANY(?)")) {
+            ps.setArray(1, c.createArrayOf("text", jobIds.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    JobRow row = JobRow.read(rs);
+                    out.put(row.id(), row);
+                }
+            }
+        }
+        return out;
     }
 
     static Optional<JobRow> load(Connection c, String jobId, boolean forUpdate) throws SQLException {

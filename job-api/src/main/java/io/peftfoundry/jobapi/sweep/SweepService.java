@@ -25,8 +25,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -142,10 +144,23 @@ public class SweepService {
 
     // ---------------------------------------------------------------- read
 
+    /**
+     * The sweep with its children: each child's job status, progress, metric and final numbers, read in four queries
+     * whatever the number of children (the console polls this while a sweep runs).
+     */
     public ObjectNode view(Caller caller, String sweepId) throws SQLException {
         SweepRow sweep = load(sweepId).filter(s -> s.tenant().equals(caller.tenant()))
                 .orElseThrow(() -> ProblemException.notFound("sweep", sweepId));
         List<ChildRow> children = children(sweepId);
+        List<String> jobIds = children.stream().map(ChildRow::jobId).toList();
+        Map<String, JobRow> jobRows;
+        Map<String, Double> metrics;
+        Map<String, JsonNode> finals;
+        try (Connection c = dataSource.getConnection()) {
+            jobRows = JobService.loadRows(c, jobIds);
+            metrics = metricsOf(c, jobIds, sweep.metric());
+            finals = finalNumbers(c, jobIds);
+        }
         ObjectNode out = mapper.createObjectNode();
         out.put("id", sweep.id());
         out.put("object", "sweep");
@@ -159,14 +174,17 @@ public class SweepService {
         ObjectNode best = null;
         double bestValue = 0;
         for (ChildRow c : children) {
-            JobRow job = jobs.get(caller, c.jobId());
+            JobRow job = jobRows.get(c.jobId());
+            if (job == null || !job.tenant().equals(sweep.tenant())) {
+                throw new IllegalStateException("sweep " + sweepId + ": child job " + c.jobId() + " is missing");
+            }
             ObjectNode child = list.addObject();
             child.put("job_id", job.id());
             child.put("trial", c.trial());
             child.put("status", job.status());
             child.set("params", tree(c.paramsJson()));
             child.set("progress", tree(job.progressJson()));
-            Double value = metricOf(job, sweep.metric());
+            Double value = metrics.get(job.id());
             if (value == null) {
                 child.putNull("metric");
             } else {
@@ -178,7 +196,7 @@ public class SweepService {
             }
             child.put("adapter", job.adapterId());
             // the worker's final numbers, for cost/size plots: trainable share and training time
-            JsonNode done = finalNumbers(job.id());
+            JsonNode done = finals.getOrDefault(job.id(), mapper.createObjectNode());
             for (String k : List.of("trainable_parameters", "total_parameters", "train_seconds", "peak_rss_bytes")) {
                 if (done.hasNonNull(k)) {
                     child.set(k, done.get(k));
@@ -241,37 +259,45 @@ public class SweepService {
     }
 
     /**
-     * The child's score: the final validation evaluation of its succeeded event, else the latest evaluation it
-     * reported while training ({@code metrics} events with {@code eval}).
+     * Each child's score: the final validation evaluation of its succeeded event, else the latest evaluation it
+     * reported while training ({@code metrics} events with {@code eval}); children with none are left out.
      */
-    private Double metricOf(JobRow job, String metric) throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "SELECT (data->'eval'->>?)::double precision FROM job_events WHERE job_id = ?"
-                        + " AND jsonb_exists(data->'eval', ?) ORDER BY (type = 'status') DESC, seq DESC LIMIT 1")) {
+    private static Map<String, Double> metricsOf(Connection c, List<String> jobIds, String metric) throws SQLException {
+        Map<String, Double> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT DISTINCT ON (job_id) job_id, (data->'eval'->>?)::double precision FROM job_events"
+                        + " WHERE job_id = ANY(?) AND jsonb_exists(data->'eval', ?)"
+                        + " ORDER BY job_id, (type = 'status') DESC, seq DESC")) {
             ps.setString(1, metric);
-            ps.setString(2, job.id());
+            ps.setArray(2, c.createArrayOf("text", jobIds.toArray()));
             ps.setString(3, metric);
             try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    double v = rs.getDouble(1);
-                    return rs.wasNull() || !Double.isFinite(v) ? null : v;
+                while (rs.next()) {
+                    double v = rs.getDouble(2);
+                    if (!rs.wasNull() && Double.isFinite(v)) {
+                        out.put(rs.getString(1), v);
+                    }
                 }
-                return null;
             }
         }
+        return out;
     }
 
-    /** The data of the child's succeeded event (trainable_parameters, train_seconds …), or an empty object. */
-    private JsonNode finalNumbers(String jobId) throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "SELECT data::text FROM job_events WHERE job_id = ? AND type = 'status'"
-                        + " AND jsonb_exists(data, 'trainable_parameters')"
-                        + " ORDER BY seq DESC LIMIT 1")) {
-            ps.setString(1, jobId);
+    /** Each child's last status event that carries its final numbers (trainable_parameters, train_seconds …). */
+    private Map<String, JsonNode> finalNumbers(Connection c, List<String> jobIds) throws SQLException {
+        Map<String, JsonNode> out = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT DISTINCT ON (job_id) job_id, data::text FROM job_events WHERE job_id = ANY(?)"
+                        + " AND type = 'status' AND jsonb_exists(data, 'trainable_parameters')"
+                        + " ORDER BY job_id, seq DESC")) {
+            ps.setArray(1, c.createArrayOf("text", jobIds.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? tree(rs.getString(1)) : mapper.createObjectNode();
+                while (rs.next()) {
+                    out.put(rs.getString(1), tree(rs.getString(2)));
+                }
             }
         }
+        return out;
     }
 
     // ---------------------------------------------------------------- cancel
