@@ -1,4 +1,5 @@
-"""Follows a sweep until its children and their comparisons are in, then writes its results section and Pareto chart.
+"""Follows a sweep until its children and their comparisons are in, then writes its part of the results (a `###`
+section for one data set) and its Pareto chart.
 
 Reads KEY, JA (job-api URL), ES (eval-service URL), SWEEP, STARTED, TIMEOUT, PLOTS, RESULTS, NAME, REQUEST from the
 environment (bench/sweep/run sets them)."""
@@ -111,11 +112,9 @@ def fmt(v, d=3):
 
 
 load = os.getloadavg()
-lines = [f"## Method advisor: a 6-method sweep on {env['NAME']}", "",
-         f"`bench/sweep/run` (SWEEP_DATA={env.get('SWEEP_DATA', 'data/wordnet-supersense/smoke')}, "
-         f"BENCH_QUICK={env.get('BENCH_QUICK', '0')}) on {platform.node()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-         f"load average at the end {load[0]:.1f}; sweep `{sweep_id}` ({sweep['status']}) took {elapsed / 60:.1f} min "
-         "with the shared baseline.", "",
+lines = [f"### {env['NAME']}", "",
+         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average at the end {load[0]:.1f}; sweep "
+         f"`{sweep_id}` ({sweep['status']}) took {elapsed / 60:.1f} min with the shared baseline.", "",
          "Request: `" + " ".join(env["REQUEST"].split()) + "`", "",
          "| method | status | val. accuracy (worker) | accuracy (eval-service) | Δ vs full | 95 % CI of Δ | retention | trainable % | train s |",
          "|---|---|---|---|---|---|---|---|---|"]
