@@ -2,12 +2,15 @@
 // playwright-core drives Debian's chromium (no `npx playwright install`); screenshots land in E2E_SCREENSHOTS.
 // Steps share one browser page and run in order: sign in (keyboard only) → models → submit a job through the form
 // (a malformed dataset first: its faults are listed with line numbers) → watch it live over SSE → its comparison with
-// the full fine-tune baseline → the dashboard. A step whose service is not there fails with what the page said.
+// the full fine-tune baseline → the dashboard → the playground (a base decoder and a two-stage adapter trained meanwhile,
+// streamed side by side) → the adapter page (lineage, metrics, "Try it"). A step whose service is not there fails with
+// what the page said.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +31,12 @@ const COMPARISON_TIMEOUT_MS = 1000 * Number(process.env.E2E_COMPARISON_TIMEOUT_S
 // 0: a clearly shown "baseline pending" / "baseline failed" state is also accepted at the deadline (for a stack whose
 // automatic full baseline cannot complete, e.g. an older eval-service/artifact-store).
 const REQUIRE_COMPARISON = (process.env.E2E_REQUIRE_COMPARISON ?? '1') === '1';
+// the playground steps: the demo decoder (demo/decoder/pretrained) registered with a role-prefixed chat template, and a
+// two-stage adapter trained on it by the platform (continued pretraining, then SFT with init_adapter), E2E_SERVING_STEPS each
+const SERVING_STEPS = Number(process.env.E2E_SERVING_STEPS ?? 6);
+const DECODER_DIR = join(root, 'demo/decoder/pretrained');
+const CHAT_TEMPLATE = "{% for m in messages %}{{ m['role'] | capitalize }}: {{ m['content'] }}\n{% endfor %}"
+  + '{% if add_generation_prompt %}Assistant:{% endif %}';
 const CHROMIUM = process.env.CHROMIUM ?? (existsSync('/usr/lib/chromium/chromium') ? '/usr/lib/chromium/chromium' : '/usr/bin/chromium');
 
 function apiKey() {
@@ -64,6 +73,9 @@ before(async () => {
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(30_000);
+  // the playground's model and adapter train while the other steps run (a failure is reported by the playground steps)
+  serving = setUpServing();
+  serving.catch(() => {});
 });
 
 after(async () => {
@@ -265,4 +277,135 @@ test('the dashboard shows the leaderboard for the model and dataset', async () =
   }
   await page.waitForTimeout(500); // the scatter chart draws without animation; let it paint
   await shot('09-dashboard');
+});
+
+// ---- playground and adapter page -------------------------------------------------------------------------------
+
+let serving = null;
+
+/** A call through the console's proxy with the key, as the pages make it. */
+async function api(method, path, body) {
+  const headers = { Authorization: `Bearer ${apiKey()}`, Accept: 'application/json' };
+  let payload = body;
+  if (body !== undefined && !(body instanceof FormData)) {
+    headers['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  const res = await fetch(`${CONSOLE_URL}${path}`, { method, headers, body: payload });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status}: ${text.slice(0, 400)}`);
+  return text ? JSON.parse(text) : null;
+}
+
+function upload(path, fields, name, bytes, type) {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append('file', new Blob([bytes], { type }), name);
+  return api('POST', path, form);
+}
+
+async function trainJob(spec) {
+  let job = await api('POST', '/api/jobs/v1/fine_tuning/jobs', spec);
+  const deadline = Date.now() + JOB_TIMEOUT_MS;
+  while (!['succeeded', 'failed', 'cancelled'].includes(job.status) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 3000));
+    job = await api('GET', `/api/jobs/v1/fine_tuning/jobs/${job.id}`);
+  }
+  if (job.status !== 'succeeded' || !job.adapter) throw new Error(`job ${job.id} (${spec.task}) ended ${job.status}: ${JSON.stringify(job.error ?? null)}`);
+  return job;
+}
+
+/**
+ * The decoder (zip of demo/decoder/pretrained + chat_template.jinja, made with Python's zipfile) and a two-stage LoRA
+ * adapter: continued pretraining on fortune texts, then SFT (init_adapter = stage 1) on "User: … / Assistant: …"
+ * pairs in the chat template's own shape.
+ */
+async function setUpServing() {
+  const stamp = `${Date.now().toString(36)}`;
+  const zip = execFileSync('python3', ['-c', `
+import io, sys, zipfile
+d, tpl = sys.argv[1], sys.argv[2]
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    for f in ("config.json", "model.safetensors", "tokenizer.json"):
+        z.write(d + "/" + f, f)
+    z.writestr("chat_template.jinja", tpl)
+sys.stdout.buffer.write(buf.getvalue())`, DECODER_DIR, CHAT_TEMPLATE], { maxBuffer: 64 << 20 });
+  const model = await upload('/api/artifacts/v1/models', { name: `e2e-chat-decoder-${stamp}` }, 'model.zip', zip, 'application/zip');
+  const rows = readFileSync(DATASET, 'utf8').split('\n').filter(Boolean).slice(0, 64).map((l) => JSON.parse(l));
+  const jsonl = (xs) => xs.map((x) => JSON.stringify(x)).join('\n') + '\n';
+  const cpt = jsonl(rows.map((r) => ({ text: r.text.slice(0, 300) })));
+  const sft = jsonl(rows.map((r) => ({ prompt: `User: Tell me a fortune about ${r.label}.\nAssistant:`, completion: ' ' + r.text.slice(0, 160) })));
+  const file = (task, name, text) => upload('/api/artifacts/v1/files', { purpose: 'fine-tune', task }, name, Buffer.from(text), 'application/jsonl');
+  const cptFile = await file('continued_pretraining', 'cpt.jsonl', cpt);
+  const sftFile = await file('sft', 'sft.jsonl', sft);
+  const sftValid = await file('sft', 'sft-valid.jsonl', jsonl(JSON.parse(`[${sft.trim().split('\n').slice(0, 6).join(',')}]`)));
+  const hyper = { max_steps: SERVING_STEPS, batch_size: 8, max_seq_length: 64, learning_rate: 0.003, eval_every_steps: 0 };
+  const lora = { type: 'lora', lora: { r: 8, alpha: 16, target_modules: ['c_attn'] } };
+  const stage1 = await trainJob({ model: model.id, task: 'continued_pretraining', training_file: cptFile.id, method: lora, hyperparameters: hyper, suffix: 'e2e-cpt' });
+  const stage2 = await trainJob({ model: model.id, task: 'sft', training_file: sftFile.id, validation_file: sftValid.id, method: lora,
+    hyperparameters: hyper, init_adapter: stage1.adapter, suffix: 'e2e-sft' });
+  return { model, stage1, stage2 };
+}
+
+test('playground: a base model and its two-stage adapter answer side by side, streamed', async () => {
+  const { model, stage1, stage2 } = await serving;
+  await page.getByRole('link', { name: 'Playground' }).click();
+  await page.locator('#pg-base, #pg-no-models, #main .error, #main .notice').first().waitFor();
+  assert.equal(await page.locator('#pg-base').count(), 1, `no base model to pick: ${await pageProblems()}`);
+  await page.locator('#pg-base').selectOption(model.id);
+  // the adapters offered are the ones trained on that base; pick the SFT stage
+  const pick = page.locator(`#pg-adapters input[data-adapter="${stage2.adapter}"]`);
+  await pick.check();
+  assert.equal(await page.locator(`#pg-adapters input[data-adapter="${stage1.adapter}"]`).count(), 1, 'stage 1 is not offered');
+  const panes = page.locator('#pg-panes .pane');
+  assert.equal(await panes.count(), 2);
+  assert.deepEqual(await panes.evaluateAll((els) => els.map((e) => e.dataset.model)), [model.id, stage2.adapter]);
+  await page.locator('#pg-mode').selectOption('chat');
+  await page.locator('#pg-temperature').fill('0');
+  await page.locator('#pg-max_tokens').fill('24');
+  await page.locator('#pg-message').fill('Tell me a fortune about computers.');
+  await page.locator('#pg-send').click();
+  // both panes stream: the answer grows chunk by chunk, then ends with a finish_reason
+  for (const id of [model.id, stage2.adapter]) {
+    const answer = page.locator(`#pg-panes .pane[data-model="${id}"] .msg.assistant`).last();
+    await answer.and(page.locator('[data-streaming=false]')).waitFor({ timeout: 180_000 });
+    assert.equal(await answer.getAttribute('data-error'), null, `${id}: ${await answer.innerText()}`);
+    const chunks = Number(await answer.getAttribute('data-chunks'));
+    assert.ok(chunks > 1, `${id}: ${chunks} chunk(s): the answer did not arrive streamed`);
+    assert.match(await answer.getAttribute('data-finish'), /^(stop|length)$/);
+    assert.ok((await answer.locator('.text').innerText()).trim().length > 0, `${id}: empty answer`);
+    assert.match(await page.locator(`#pg-panes .pane[data-model="${id}"] .pane-status`).innerText(), /finish_reason: (stop|length) · \d+ token\(s\)/);
+  }
+  // the adapter learnt something the base did not: greedy answers differ
+  const texts = await page.locator('#pg-panes .pane .msg.assistant .text').allInnerTexts();
+  assert.notEqual(texts[0], texts[1], 'base and adapter gave the same greedy answer');
+  await shot('10-playground');
+});
+
+test('adapter page: lineage through init_adapter, metrics, and "Try it" opens the playground with it', async () => {
+  const { model, stage1, stage2 } = await serving;
+  await page.getByRole('link', { name: 'Adapters' }).click();
+  await page.locator(`#main a[href="#/adapters/${stage2.adapter}"]`).first().click();
+  const lineage = page.locator('#lineage li');
+  await lineage.first().waitFor();
+  // base model → stage 1 (continued pretraining) → stage 2 (sft, this adapter)
+  assert.deepEqual(await lineage.evaluateAll((els) => els.map((e) => e.dataset.stage)), ['base', stage1.adapter, stage2.adapter]);
+  assert.match(await lineage.nth(0).innerText(), new RegExp(model.id));
+  assert.match(await lineage.nth(1).innerText(), /continued_pretraining/);
+  assert.match(await lineage.nth(2).innerText(), /sft/);
+  // the SFT stage's evaluation (causal metrics on its validation file) appears once eval-service has scored it
+  for (let i = 0; i < 30 && !(await page.locator('#adapter-metrics table').count()); i++) {
+    await page.waitForTimeout(5_000);
+    await page.reload();
+    await page.locator('#adapter-metrics p, #adapter-metrics table').first().waitFor();
+  }
+  assert.match(await page.locator('#adapter-metrics').innerText(), /perplexity/, await page.locator('#adapter-metrics').innerText());
+  await shot('11-adapter');
+  await page.locator('#try-it').click();
+  await page.waitForURL(/#\/playground\?/);
+  await page.locator('#pg-panes .pane').nth(1).waitFor();
+  assert.equal(await page.locator('#pg-base').inputValue(), model.id);
+  assert.deepEqual(await page.locator('#pg-panes .pane').evaluateAll((els) => els.map((e) => e.dataset.model)), [model.id, stage2.adapter]);
+  assert.equal(await page.locator(`#pg-adapters input[data-adapter="${stage2.adapter}"]`).isChecked(), true);
 });

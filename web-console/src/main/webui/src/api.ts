@@ -125,6 +125,70 @@ export interface SseMessage {
   data: string;
 }
 
+/** Reads a server-sent-event body to its end, calling onMessage for every event that carries data. */
+export async function readSse(body: ReadableStream<any>, onMessage: (m: SseMessage) => void): Promise<void> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let id: string | null = null;
+  let event = 'message';
+  let data: string[] = [];
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let nl: number;
+    while ((nl = buffer.search(/\r\n|\n|\r/)) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(buffer[nl] === '\r' && buffer[nl + 1] === '\n' ? nl + 2 : nl + 1);
+      if (line === '') {
+        if (data.length > 0) onMessage({ id, event, data: data.join('\n') });
+        id = null;
+        event = 'message';
+        data = [];
+      } else if (!line.startsWith(':')) {
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const val = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'data') data.push(val);
+        else if (field === 'event') event = val;
+        else if (field === 'id') id = val;
+      }
+    }
+  }
+}
+
+/**
+ * POSTs an OpenAI-style request with `stream: true` and hands every `data:` chunk (parsed JSON) to onChunk until
+ * `data: [DONE]`. The proxy keeps a `text/event-stream` request open without an idle timeout. A refused request
+ * (400/404 before streaming) throws ApiError with the service's message; an `{"error": …}` chunk mid-stream throws too.
+ */
+export async function streamOpenAi(path: string, body: unknown, onChunk: (chunk: any) => void, signal?: AbortSignal): Promise<void> {
+  const res = await request(path, {
+    method: 'POST',
+    headers: { Accept: 'text/event-stream', 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  });
+  if (!res.body) throw new ApiError(0, 'no stream body');
+  let done = false;
+  let failure = null as ApiError | null;
+  await readSse(res.body, (m) => {
+    if (done || failure) return;
+    if (m.data === '[DONE]') {
+      done = true;
+      return;
+    }
+    const chunk = JSON.parse(m.data);
+    if (chunk?.error) {
+      failure = new ApiError(500, String(chunk.error.message ?? 'generation failed'), [], chunk);
+      return;
+    }
+    onChunk(chunk);
+  });
+  if (failure) throw failure;
+  if (!done) throw new ApiError(0, 'the stream ended before [DONE]');
+}
+
 /**
  * Follows a server-sent-event stream with fetch (EventSource cannot send an Authorization header). Reconnects after a
  * drop with Last-Event-ID, waiting a little longer each time (up to 10 s). Returns a function that stops it.
@@ -149,37 +213,10 @@ export function followEvents(
         if (!res.body) throw new Error('no stream body');
         onState('open');
         delay = 500;
-        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = '';
-        let id: string | null = null;
-        let event = 'message';
-        let data: string[] = [];
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += value;
-          let nl: number;
-          while ((nl = buffer.search(/\r\n|\n|\r/)) >= 0) {
-            const line = buffer.slice(0, nl);
-            buffer = buffer.slice(buffer[nl] === '\r' && buffer[nl + 1] === '\n' ? nl + 2 : nl + 1);
-            if (line === '') {
-              if (data.length > 0) {
-                if (id !== null) lastId = id;
-                onMessage({ id, event, data: data.join('\n') });
-              }
-              id = null;
-              event = 'message';
-              data = [];
-            } else if (!line.startsWith(':')) {
-              const colon = line.indexOf(':');
-              const field = colon < 0 ? line : line.slice(0, colon);
-              const val = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-              if (field === 'data') data.push(val);
-              else if (field === 'event') event = val;
-              else if (field === 'id') id = val;
-            }
-          }
-        }
+        await readSse(res.body, (m) => {
+          if (m.id !== null) lastId = m.id;
+          onMessage(m);
+        });
         if (stopped) break;
         onState('retrying', 'the stream ended');
       } catch (e) {
@@ -212,4 +249,8 @@ export const FILES = '/api/artifacts/v1/files';
 export const ADAPTERS = '/api/artifacts/v1/adapters';
 export const COMPARISONS = '/api/evals/v1/comparisons';
 export const LEADERBOARD = '/api/evals/v1/leaderboard';
+export const EVALUATIONS = '/api/evals/v1/evaluations';
+export const SERVED_MODELS = '/api/evals/v1/models';
+export const CHAT_COMPLETIONS = '/api/evals/v1/chat/completions';
+export const COMPLETIONS = '/api/evals/v1/completions';
 export const JOB_SPEC_SCHEMA = '/api/schema/job-spec';

@@ -10,6 +10,8 @@ import { dashboardPage } from './pages/dashboard';
 import { modelsPage } from './pages/models';
 import { datasetsPage } from './pages/datasets';
 import { newSweepPage, sweepPage, sweepsPage } from './pages/sweeps';
+import { playgroundPage } from './pages/playground';
+import { adapterPage, adaptersPage } from './pages/adapters';
 
 /** What a page hands back: its element, and what to stop (polling, streams, charts) when the user leaves it. */
 export interface Page {
@@ -22,6 +24,8 @@ const NAV: [string, string][] = [
   ['#/jobs/new', 'New job'],
   ['#/sweeps', 'Sweeps'],
   ['#/dashboard', 'Dashboard'],
+  ['#/playground', 'Playground'],
+  ['#/adapters', 'Adapters'],
   ['#/models', 'Models'],
   ['#/datasets', 'Datasets'],
 ];
@@ -44,6 +48,9 @@ function route(hash: string): () => Page | Promise<Page> {
   if (path === '/sweeps/new') return () => newSweepPage();
   if ((m = path.match(/^\/sweeps\/([^/]+)$/))) return () => sweepPage(decodeURIComponent(m![1]));
   if (path === '/dashboard') return () => dashboardPage();
+  if (path === '/playground' || path.startsWith('/playground?')) return () => playgroundPage();
+  if (path === '/adapters') return () => adaptersPage();
+  if ((m = path.match(/^\/adapters\/([^/?]+)$/))) return () => adapterPage(decodeURIComponent(m![1]));
   if (path === '/models') return () => modelsPage();
   if (path === '/datasets') return () => datasetsPage();
   return () => ({ el: h('section', {}, h('h1', { id: 'page-title' }, 'Not found'), h('p', {}, `No page at ${path}.`)) });

@@ -109,7 +109,8 @@ export function jobDetailPage(id: string): Page {
       replace(adapterBox, h('button', {
         type: 'button',
         onclick: () => download(`${ADAPTERS}/${encodeURIComponent(j.adapter)}/content`, `${j.adapter}.zip`).catch((e) => adapterBox.append(errorBox(e, 'Download'))),
-      }, `Download adapter ${j.adapter} (zip)`));
+      }, `Download adapter ${j.adapter} (zip)`),
+        ' ', h('a', { class: 'button secondary', href: `#/adapters/${encodeURIComponent(j.adapter)}` }, 'Adapter page (lineage, try it)'));
     } else {
       replace(adapterBox, h('p', { class: 'muted' }, s === 'succeeded' ? 'No adapter recorded on this job.' : 'The adapter is stored when training succeeds.'));
     }
