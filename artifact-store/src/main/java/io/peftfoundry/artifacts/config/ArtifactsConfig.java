@@ -31,12 +31,12 @@ public interface ArtifactsConfig {
     /** Scratch space for verifying downloads and building zips. */
     String workDir();
 
-    /** Import the three built-in encoders through peft-engine at first start. */
+    /** Register the built-in models (three encoders imported through peft-engine, the demo decoder) at first start. */
     @WithDefault("true")
     boolean importBuiltinModels();
 
-    /** Which built-in encoders to import (peft-engine names). */
-    @WithDefault("all-minilm-l6-v2,bge-small-en-v1.5,e5-small-v2")
+    /** Which built-in models to register (peft-engine encoder names, or {@code demo-decoder}), in this order. */
+    @WithDefault("demo-decoder,all-minilm-l6-v2,bge-small-en-v1.5,e5-small-v2")
     java.util.List<String> builtinModels();
 
     interface Checkpoints {

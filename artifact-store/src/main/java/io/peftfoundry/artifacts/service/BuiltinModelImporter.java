@@ -20,9 +20,10 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * Registers the built-in encoders at first start: peft-engine imports each from the ONNX in its
+ * Registers the built-in models at first start: peft-engine imports each encoder from the ONNX in its
  * jar into a Hugging Face layout directory, which is zipped and registered as a model owned by
- * {@code _builtin} under its peft-engine name. Runs in the background (the service is usable
+ * {@code _builtin} under its peft-engine name; the demo decoder ({@link BuiltinDecoder}) is copied from this
+ * service's own jar. Runs in the background (the service is usable
  * meanwhile), logs progress, and skips models already registered, so restarts are cheap.
  */
 @ApplicationScoped
@@ -80,7 +81,12 @@ public class BuiltinModelImporter {
                 return;
             }
             try {
-                importOne(PretrainedEncoder.byName(name.trim()));
+                java.util.Optional<BuiltinDecoder> decoder = BuiltinDecoder.byName(name.trim());
+                if (decoder.isPresent()) {
+                    importDecoder(decoder.get());
+                } else {
+                    importOne(PretrainedEncoder.byName(name.trim()));
+                }
             } catch (Exception e) {
                 failed++;
                 LOG.errorf(e, "built-in model %s: import failed", name);
@@ -108,8 +114,28 @@ public class BuiltinModelImporter {
                 }
             });
             zipDirectory(dir, zip);
-            Artifact a = models.register(ManifestRepository.BUILTIN_TENANT, zip, Files.size(zip), encoder.id);
+            Artifact a = models.register(ManifestRepository.BUILTIN_TENANT, zip, Files.size(zip), encoder.id,
+                    java.util.Map.of("license", encoder.license, "source", encoder.source, "builtin", "true"));
             LOG.infof("built-in model %s registered as %s (%d bytes)", encoder.id, a.id(), a.size());
+        } finally {
+            deleteTree(dir);
+            Files.deleteIfExists(zip);
+        }
+    }
+
+    private void importDecoder(BuiltinDecoder decoder) throws IOException {
+        if (models.builtin(decoder.name()).isPresent()) {
+            LOG.infof("built-in model %s already registered; skipping", decoder.name());
+            return;
+        }
+        Path dir = Files.createTempDirectory(storage.workDir(), "import-" + decoder.name() + "-");
+        Path zip = storage.workDir().resolve(dir.getFileName() + ".zip");
+        try {
+            decoder.copyTo(dir);
+            zipDirectory(dir, zip);
+            Artifact a = models.register(ManifestRepository.BUILTIN_TENANT, zip, Files.size(zip), decoder.name(),
+                    decoder.annotations());
+            LOG.infof("built-in model %s registered as %s (%d bytes; %s)", decoder.name(), a.id(), a.size(), decoder.source());
         } finally {
             deleteTree(dir);
             Files.deleteIfExists(zip);

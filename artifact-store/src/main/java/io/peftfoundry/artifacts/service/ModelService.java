@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -48,7 +49,13 @@ public class ModelService {
 
     /** Registers a model zip for a tenant ({@link ManifestRepository#BUILTIN_TENANT} for built-ins). */
     public Artifact register(String tenant, Path zip, long size, String name) throws IOException {
-        return register(tenant, zip, size, name, null);
+        return register(tenant, zip, size, name, null, Map.of());
+    }
+
+    /** As {@link #register(String, Path, long, String)}, plus annotations such as a built-in's {@code license} and {@code source}. */
+    public Artifact register(String tenant, Path zip, long size, String name, Map<String, String> extraAnnotations)
+            throws IOException {
+        return register(tenant, zip, size, name, null, extraAnnotations);
     }
 
     /**
@@ -69,13 +76,14 @@ public class ModelService {
                 }
                 digest = in.result();
             }
-            return register(tenant, work, digest.size(), name, digest);
+            return register(tenant, work, digest.size(), name, digest, Map.of());
         } finally {
             java.nio.file.Files.deleteIfExists(work);
         }
     }
 
-    private Artifact register(String tenant, Path zip, long size, String name, Digests.DigestAndSize known) throws IOException {
+    private Artifact register(String tenant, Path zip, long size, String name, Digests.DigestAndSize known,
+                              Map<String, String> extraAnnotations) throws IOException {
         if (name == null || !NAME.matcher(name).matches()) {
             throw ProblemException.badRequest("invalid-field", "'name' must be 1–64 characters of a-z, 0-9, '.', '_', '-'",
                     List.of(new FieldError("name", name == null ? "missing" : "invalid '" + name + "'")));
@@ -107,6 +115,7 @@ public class ModelService {
                 annotations.set(key, result.config().get(key));
             }
         }
+        extraAnnotations.forEach(annotations::put);
         Digests.DigestAndSize digest = known != null ? known : Digests.of(zip);
         Artifact a = new Artifact(ArtifactIds.next("model"), tenant, Artifact.MODEL, name, digest.sha256Hex(), digest.size(),
                 "application/zip", annotations, OffsetDateTime.now(ZoneOffset.UTC), null, null, null, null, null, null, null);

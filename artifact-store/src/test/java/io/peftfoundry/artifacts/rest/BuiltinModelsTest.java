@@ -26,7 +26,10 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The one test with built-in import on (MiniLM only, to keep it short): peft-engine's importer registers it at start. */
+/**
+ * The one test with built-in import on (the demo decoder and MiniLM only, to keep it short): registered at start, the
+ * encoder through peft-engine's importer, the decoder from this service's jar.
+ */
 @QuarkusTest
 @TestProfile(BuiltinModelsTest.ImportMiniLm.class)
 @QuarkusTestResource(DevStackTestResource.class)
@@ -37,7 +40,7 @@ class BuiltinModelsTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("foundry.artifacts.import-builtin-models", "true",
-                    "foundry.artifacts.builtin-models", "all-minilm-l6-v2",
+                    "foundry.artifacts.builtin-models", "demo-decoder,all-minilm-l6-v2",
                     "foundry.artifacts.max-upload-bytes", "1073741824");
         }
     }
@@ -78,5 +81,32 @@ class BuiltinModelsTest {
             // uncased WordPiece vocabulary of 30,522 tokens × hidden 384
             assertEquals(List.of(30522L, 384L), header.tensors().get("embeddings.word_embeddings.weight").shape());
         }
+    }
+
+    @Test
+    void theDemoDecoderIsBuiltInWithItsLicenceAndLoadsAsTheRepositorysPretrainedDecoder() throws Exception {
+        int status = 404;
+        for (int i = 0; i < 600 && status != 200; i++) {
+            status = given().header("Authorization", "Bearer " + TestArtifacts.KEY_B).get("/v1/models/demo-decoder")
+                    .then().extract().statusCode();
+            if (status != 200) {
+                Thread.sleep(1000);
+            }
+        }
+        assertEquals(200, status, "demo-decoder was not registered");
+        given().header("Authorization", "Bearer " + TestArtifacts.KEY_B).get("/v1/models/demo-decoder").then()
+                .body("owned_by", equalTo("_builtin"))
+                .body("model_type", equalTo("gpt2"))
+                .body("annotations.license", equalTo("GFDL-1.1-or-later"))
+                // GPT-2 layout, tied embeddings: 4096·128 + 128·128 positions + 4 blocks of (4·128² + 2·128·512 weights
+                // + 9·128 + 512 biases and norm gains) + final norm 2·128 = 1,334,016 (pretrain-metrics.json)
+                .body("annotations.parameters", equalTo(1_334_016));
+        ArtifactClient client = new ArtifactClient(base.toString(), TestArtifacts.KEY_A);
+        Path dir = client.downloadModel("demo-decoder", Files.createTempDirectory("cache"), Files.createTempDirectory("model"));
+        // byte for byte the weights committed under demo/decoder/pretrained
+        Path committed = Path.of("..", "demo", "decoder", "pretrained", "model.safetensors");
+        assertEquals(-1L, Files.mismatch(committed, dir.resolve("model.safetensors")));
+        assertTrue(Files.readString(dir.resolve("LICENSE")).contains("GNU Free Documentation License"));
+        assertEquals("gpt2", new ObjectMapper().readTree(dir.resolve("config.json").toFile()).path("model_type").asText());
     }
 }
