@@ -43,6 +43,20 @@ public final class CausalEvaluation {
      */
     public static ObjectNode run(Path modelDir, Path adapterDir, Path data, String task, int maxSeqLength, int exactMatchLimit)
             throws IOException {
+        return score(modelDir, adapterDir, data, task, maxSeqLength, exactMatchLimit).metrics();
+    }
+
+    /**
+     * The metrics of {@link #run} and the per-example outcomes they are made of, for paired comparisons of two models on
+     * the same file: per encoded sequence (one per example for {@code sft}, packed chunks for continued pretraining) its
+     * summed NLL, target tokens and argmax hits; per exact-match case (the first {@code exactMatchLimit} examples)
+     * whether the greedy completion matched ({@code exactMatch} empty without exact match).
+     */
+    public record Scored(ObjectNode metrics, double[] nll, long[] targets, long[] tokenCorrect, boolean[] exactMatch) {}
+
+    /** As {@link #run}, with the per-example outcomes. */
+    public static Scored score(Path modelDir, Path adapterDir, Path data, String task, int maxSeqLength, int exactMatchLimit)
+            throws IOException {
         if (!task.equals("sft") && !task.equals("continued_pretraining")) {
             throw new IllegalArgumentException("task must be sft or continued_pretraining, got '" + task + "'");
         }
@@ -75,19 +89,26 @@ public final class CausalEvaluation {
                 CausalData.readDocuments(data).forEach(d -> docs.add(tokenizer.encode(d)));
                 seqs = Packing.pack(docs, special.sequenceEosId(), maxLen);
             }
-            ObjectNode out = CausalEvaluator.evaluate(model.module(), seqs, 8, model.padId(), manager).toJson();
+            CausalEvaluator.Scored scored = CausalEvaluator.evaluatePerSequence(model.module(), seqs, 8, model.padId(), manager);
+            ObjectNode out = scored.metrics().toJson();
+            boolean[] exact = new boolean[0];
             out.put("task", task);
             out.put("examples", task.equals("sft") ? pairs.size() : seqs.size());
             if (pairs != null && exactMatchLimit > 0) {
                 List<CausalData.SftExample> em = pairs.subList(0, Math.min(exactMatchLimit, pairs.size()));
-                out.put("exact_match", CausalTrainingJob.exactMatch(model, tokenizer, SftExamples.exactMatchCases(em, template),
-                        special, manager));
+                exact = CausalTrainingJob.exactMatchEach(model, tokenizer, SftExamples.exactMatchCases(em, template), special,
+                        manager);
+                int hits = 0;
+                for (boolean h : exact) {
+                    hits += h ? 1 : 0;
+                }
+                out.put("exact_match", em.isEmpty() ? Double.NaN : (double) hits / em.size());
                 out.put("exact_match_examples", em.size());
             }
             if (template != null) {
                 out.put("chat_examples", pairs.stream().filter(p -> p instanceof CausalData.ChatExample).count());
             }
-            return out;
+            return new Scored(out, scored.nll(), scored.targets(), scored.correct(), exact);
         }
     }
 }

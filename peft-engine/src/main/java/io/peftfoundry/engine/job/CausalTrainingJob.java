@@ -377,6 +377,17 @@ public final class CausalTrainingJob implements TrainingJob {
         return model;
     }
 
+    /** Per case: the greedy completion (up to max(reference tokens) + 1 new tokens) equals the reference, stripped. */
+    static boolean[] exactMatchEach(CausalModel model, CausalTokenizer tok, List<SftExamples.PromptReference> cases,
+            SpecialTokens special, NDManager m) {
+        int longest = 1;
+        for (SftExamples.PromptReference p : cases) {
+            longest = Math.max(longest, tok.encode(p.reference()).length + 1);
+        }
+        return CausalEvaluator.exactMatchEach(model.generator(tok, special), cases.stream().map(SftExamples.PromptReference::prompt).toList(),
+                cases.stream().map(SftExamples.PromptReference::reference).toList(), longest, m);
+    }
+
     /** Greedy completions of up to max(reference tokens) + 1 new tokens, compared stripped (CausalEvaluator.exactMatch). */
     static double exactMatch(CausalModel model, CausalTokenizer tok, List<SftExamples.PromptReference> cases,
             SpecialTokens special, NDManager m) {

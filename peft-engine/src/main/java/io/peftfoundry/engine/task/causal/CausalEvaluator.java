@@ -56,6 +56,53 @@ public final class CausalEvaluator {
         return new Metrics(loss, Math.exp(loss), targets == 0 ? Double.NaN : (double) correct / targets, targets);
     }
 
+    /** Metrics plus the per-sequence sums they are made of (same order as the data). */
+    public record Scored(Metrics metrics, double[] nll, long[] targets, long[] correct) {}
+
+    /**
+     * As {@link #evaluate}, keeping each sequence's summed NLL, target count and argmax hits: loss, perplexity and
+     * token accuracy are then ratios of sums over sequences, which a paired bootstrap can resample.
+     */
+    public static Scored evaluatePerSequence(HfModule model, List<TokenSequence> data, int batchSize, long padId,
+            NDManager manager) {
+        double[] nll = new double[data.size()];
+        long[] targets = new long[data.size()];
+        long[] correct = new long[data.size()];
+        for (int from = 0; from < data.size(); from += batchSize) {
+            CausalBatch b = CausalBatch.of(data.subList(from, Math.min(data.size(), from + batchSize)), padId);
+            try (NDManager sub = manager.newSubManager()) {
+                NDList in = new NDList(CausalBatch.create(sub, b.ids()), CausalBatch.create(sub, b.mask()));
+                NDArray logits = model.forward(new ParameterStore(sub, false), in, false).head();
+                CausalLmLoss.Rows r = CausalLmLoss.perRow(logits, b.ids(), b.targets());
+                System.arraycopy(r.nll(), 0, nll, from, r.nll().length);
+                System.arraycopy(r.targets(), 0, targets, from, r.targets().length);
+                System.arraycopy(r.correct(), 0, correct, from, r.correct().length);
+            }
+        }
+        double sumNll = 0;
+        long sumTargets = 0;
+        long sumCorrect = 0;
+        for (int i = 0; i < nll.length; i++) {
+            sumNll += nll[i];
+            sumTargets += targets[i];
+            sumCorrect += correct[i];
+        }
+        double loss = sumTargets == 0 ? Double.NaN : sumNll / sumTargets;
+        return new Scored(new Metrics(loss, Math.exp(loss), sumTargets == 0 ? Double.NaN : (double) sumCorrect / sumTargets,
+                sumTargets), nll, targets, correct);
+    }
+
+    /** Per prompt whether its greedy completion (stripped of surrounding whitespace) equals the reference. */
+    public static boolean[] exactMatchEach(Generator generator, List<String> prompts, List<String> references,
+            int maxNewTokens, NDManager manager) {
+        boolean[] hits = new boolean[prompts.size()];
+        for (int i = 0; i < prompts.size(); i++) {
+            String out = generator.generate(manager, prompts.get(i), GenerationConfig.greedy(maxNewTokens)).text();
+            hits[i] = out.strip().equals(references.get(i).strip());
+        }
+        return hits;
+    }
+
     /** Fraction of prompts whose greedy completion (stripped of surrounding whitespace) equals the reference. */
     public static double exactMatch(Generator generator, List<String> prompts, List<String> references, int maxNewTokens,
             NDManager manager) {

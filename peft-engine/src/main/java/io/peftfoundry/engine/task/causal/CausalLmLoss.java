@@ -21,6 +21,50 @@ public final class CausalLmLoss {
         }
     }
 
+    /** Per row of a batch: summed negative log-likelihood of its targets, their count, and how many the argmax got right. */
+    public record Rows(double[] nll, long[] targets, long[] correct) {}
+
+    /**
+     * The same loss as {@link #compute}, kept per row (no gradient): what a paired comparison of two models over the
+     * same sequences resamples.
+     */
+    public static Rows perRow(NDArray logits, long[][] ids, long[][] targets) {
+        int b = (int) logits.getShape().get(0);
+        int t = (int) logits.getShape().get(1);
+        double[] nll = new double[b];
+        long[] count = new long[b];
+        long[] correct = new long[b];
+        if (t < 2) {
+            return new Rows(nll, count, correct);
+        }
+        NDManager m = logits.getManager();
+        long v = logits.getShape().get(2);
+        long[][] next = new long[b][t - 1];
+        for (int i = 0; i < b; i++) {
+            for (int j = 1; j < t; j++) {
+                next[i][j - 1] = ids[i][j];
+            }
+        }
+        NDArray pred = logits.get(":, 0:" + (t - 1) + ", :");
+        NDArray logp = pred.logSoftmax(-1);
+        NDArray oneHot = CausalBatch.create(m, next).oneHot((int) v).toType(logp.getDataType(), false);
+        float[] tokenLogp = logp.mul(oneHot).sum(new int[] {-1}).toType(DataType.FLOAT32, false).toFloatArray();
+        long[] best = pred.argMax(-1).toType(DataType.INT64, false).toLongArray();
+        for (int i = 0; i < b; i++) {
+            for (int j = 1; j < t; j++) {
+                if (targets[i][j] != 0) {
+                    int k = i * (t - 1) + j - 1;
+                    nll[i] -= tokenLogp[k];
+                    count[i]++;
+                    if (best[k] == next[i][j - 1]) {
+                        correct[i]++;
+                    }
+                }
+            }
+        }
+        return new Rows(nll, count, correct);
+    }
+
     /**
      * @param logits (B, T, V)
      * @param ids (B, T) int64, the tokens

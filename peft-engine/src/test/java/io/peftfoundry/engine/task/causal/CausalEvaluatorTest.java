@@ -34,4 +34,32 @@ class CausalEvaluatorTest {
             assertEquals(one.loss(), CausalEvaluator.evaluate(model, data, 2, 0, m).loss(), 1e-5);
         }
     }
+
+    @Test
+    void perSequenceSumsAddUpToTheWholeSetsMetricsAndDoNotDependOnTheBatch() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Gpt2LmHeadModel model = Gpt2Checkpoint.random(Gpt2Config.tiny(30, 16, 1, 2, 16), m, 3, DataType.FLOAT32);
+            List<TokenSequence> data = List.of(SftEncoder.encode(new long[] {4, 5, 6}, new long[] {7, 8}, 29, 16),
+                    SftEncoder.encode(new long[] {1}, new long[] {2}, 29, 16),
+                    TokenSequence.allTargets(new long[] {9, 10, 11, 12, 13, 14}));
+            CausalEvaluator.Metrics whole = CausalEvaluator.evaluate(model, data, 3, 0, m);
+            CausalEvaluator.Scored scored = CausalEvaluator.evaluatePerSequence(model, data, 2, 0, m);
+            // completion + EOS: 3 and 2 targets; a fully-targeted sequence of 6 tokens: 5
+            assertEquals(3, scored.targets()[0]);
+            assertEquals(2, scored.targets()[1]);
+            assertEquals(5, scored.targets()[2]);
+            double nll = 0;
+            long hits = 0;
+            for (int i = 0; i < 3; i++) {
+                // each sequence alone (batch of one, no padding) gives the same sum
+                CausalEvaluator.Metrics alone = CausalEvaluator.evaluate(model, data.subList(i, i + 1), 1, 0, m);
+                assertEquals(alone.loss() * alone.targets(), scored.nll()[i], 1e-4);
+                nll += scored.nll()[i];
+                hits += scored.correct()[i];
+            }
+            assertEquals(whole.loss(), nll / 10, 1e-5);
+            assertEquals(whole.tokenAccuracy(), hits / 10.0, 1e-12);
+            assertEquals(whole.loss(), scored.metrics().loss(), 1e-5);
+        }
+    }
 }
