@@ -3,8 +3,9 @@
 // Steps share one browser page and run in order: sign in (keyboard only) → models → submit a job through the form
 // (a malformed dataset first: its faults are listed with line numbers) → watch it live over SSE → its comparison with
 // the full fine-tune baseline → the dashboard → the playground (a base decoder and a two-stage adapter trained meanwhile,
-// streamed side by side) → the adapter page (lineage, metrics, "Try it"). A step whose service is not there fails with
-// what the page said.
+// streamed side by side) → the adapter page (lineage, metrics, "Try it") → the two-stage recipe on the built-in
+// demo-decoder (jobs submitted over the API): its comparison with the SFT-only run eval-service adds, and its mark on
+// the dashboard. A step whose service is not there fails with what the page said.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,6 +38,10 @@ const SERVING_STEPS = Number(process.env.E2E_SERVING_STEPS ?? 6);
 const DECODER_DIR = join(root, 'demo/decoder/pretrained');
 const CHAT_TEMPLATE = "{% for m in messages %}{{ m['role'] | capitalize }}: {{ m['content'] }}\n{% endfor %}"
   + '{% if add_generation_prompt %}Assistant:{% endif %}';
+// the two-stage step: the decoder built into artifact-store, and steps per stage (a few: the decoder is 1.3M parameters)
+const DECODER = process.env.E2E_DECODER ?? 'demo-decoder';
+const TWO_STAGE_STEPS = Number(process.env.E2E_TWO_STAGE_STEPS ?? 4);
+const TWO_STAGE_TIMEOUT_MS = 1000 * Number(process.env.E2E_TWO_STAGE_TIMEOUT_S ?? 1500);
 const CHROMIUM = process.env.CHROMIUM ?? (existsSync('/usr/lib/chromium/chromium') ? '/usr/lib/chromium/chromium' : '/usr/bin/chromium');
 
 function apiKey() {
@@ -408,4 +413,87 @@ test('adapter page: lineage through init_adapter, metrics, and "Try it" opens th
   assert.equal(await page.locator('#pg-base').inputValue(), model.id);
   assert.deepEqual(await page.locator('#pg-panes .pane').evaluateAll((els) => els.map((e) => e.dataset.model)), [model.id, stage2.adapter]);
   assert.equal(await page.locator(`#pg-adapters input[data-adapter="${stage2.adapter}"]`).isChecked(), true);
+});
+
+// ---- the two-stage recipe (issue 19) ------------------------------------------------------------------------------
+
+/** A JSONL file uploaded for a task, through the playground section's upload(). */
+async function uploadJsonl(name, lines, task) {
+  const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+  return (await upload('/api/artifacts/v1/files', { purpose: 'fine-tune', task }, name, Buffer.from(text), 'application/jsonl')).id;
+}
+
+let twoStageJob = null;
+let sftTrainingFile = null;
+
+test('a two-stage adapter on the built-in decoder is compared with SFT only, beside the full baseline', async () => {
+  const deadline = Date.now() + TWO_STAGE_TIMEOUT_MS;
+  const tag = Date.now().toString(36);
+  const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+  const domain = Array.from({ length: 30 }, (_, i) => ({ text: `Permission is granted to copy and modify this work, provided notice ${i} stays with every copy.` }));
+  const pairs = Array.from({ length: 36 }, (_, i) => ({ prompt: `Clause ${i} permits:`, completion: ` ${words[i % 10]} copies` }));
+  const textFile = await uploadJsonl(`domain-${tag}.jsonl`, domain, 'continued_pretraining');
+  sftTrainingFile = await uploadJsonl(`clauses-train-${tag}.jsonl`, pairs.filter((_, i) => i % 3 !== 0), 'sft');
+  const validation = await uploadJsonl(`clauses-valid-${tag}.jsonl`, pairs.filter((_, i) => i % 3 === 0), 'sft');
+  const common = {
+    model: DECODER,
+    method: { type: 'lora', lora: { r: 4, alpha: 8, dropout: 0, target_modules: ['c_attn'] } },
+    hyperparameters: { epochs: 1, batch_size: 4, learning_rate: 0.01, max_seq_length: 64, max_steps: TWO_STAGE_STEPS, eval_every_steps: 0, checkpoint_every_steps: 0 },
+    seed: 7,
+  };
+  // stage 1: continued pretraining of a LoRA adapter on the domain text; stage 2: SFT continuing that adapter
+  const stage1 = await trainJob({ ...common, task: 'continued_pretraining', training_file: textFile, suffix: 'e2e-cpt' });
+  const stage2 = await trainJob({ ...common, task: 'sft', training_file: sftTrainingFile, validation_file: validation, init_adapter: stage1.adapter, suffix: 'e2e-two-stage' });
+  twoStageJob = stage2.id;
+
+  await page.goto(`${CONSOLE_URL}/#/jobs/${encodeURIComponent(twoStageJob)}/comparison`);
+  let state = 'none';
+  for (;;) {
+    await page.locator('#main table, #main .empty, #main .error, #main .notice').first().waitFor();
+    state = (await page.locator('#post-pretraining-state').getAttribute('data-state').catch(() => null)) ?? 'none';
+    if (state === 'compared' || state === 'failed' || Date.now() > deadline) break;
+    await page.waitForTimeout(10_000);
+    await page.reload();
+  }
+  await shot('12-two-stage-comparison');
+  const section = page.locator('#post-pretraining');
+  assert.equal(state, 'compared', `no two-stage comparison (${state}): ${await page.locator('#main').innerText()}`);
+  assert.match(await section.locator('h2').innerText(), /Continued pretraining vs SFT only/);
+  assert.match(await section.innerText(), /continued_pretraining \(\d+ steps\), then SFT/);
+  const table = section.locator('table:has(caption:text("Two-stage adapter vs SFT only"))');
+  const rows = await table.locator('tbody tr').allInnerTexts();
+  for (const m of ['loss', 'perplexity', 'token_accuracy', 'exact_match']) {
+    const row = rows.find((r) => r.startsWith(m));
+    assert.ok(row, `no ${m} row in ${rows.join(' | ')}`);
+    // two scores, a signed delta, an interval [low, high] and a verdict
+    assert.match(row, /\[-?[\d.e-]+, -?[\d.e-]+\]/, `${m}: ${row}`);
+    assert.match(row, /two-stage better|SFT only better|no clear difference/, `${m}: ${row}`);
+  }
+  // the SFT-only job is the tenant's own job, linked from the block
+  const link = section.locator('a[href^="#/jobs/"]').last();
+  const sftOnlyJob = decodeURIComponent((await link.getAttribute('href')).split('#/jobs/')[1]);
+  const sftOnly = await api('GET', `/api/jobs/v1/fine_tuning/jobs/${encodeURIComponent(sftOnlyJob)}`);
+  assert.equal(sftOnly.metadata?.foundry_sft_only, 'true');
+  assert.equal(sftOnly.training_file, sftTrainingFile);
+  // the trivial reference of a causal adapter is the base model's own score
+  assert.match(await page.locator('#main').innerText(), /base model without adapter has perplexity [\d.]+/);
+});
+
+test('the dashboard marks the two-stage adapter', async () => {
+  assert.ok(twoStageJob, 'no two-stage job ran');
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  await page.locator('#dash-dataset option').first().waitFor({ state: 'attached' });
+  await page.locator('#dash-model').selectOption(DECODER);
+  await page.locator('#dash-dataset').selectOption(sftTrainingFile);
+  const board = page.locator('#main table:has(caption:text("Leaderboard"))');
+  await board.waitFor({ timeout: 15_000 }).catch(async () => assert.fail(`no leaderboard: ${await page.locator('#main').innerText()}`));
+  const row = board.locator('tbody tr', { hasText: twoStageJob });
+  await row.waitFor({ timeout: 15_000 });
+  assert.equal(await row.locator('.badge.two-stage').count(), 1, await row.innerText());
+  // the SFT-only counterpart on the same data is on the board too, unmarked
+  const unmarked = board.locator('tbody tr', { hasNotText: twoStageJob });
+  assert.ok(await unmarked.count() >= 1, await board.innerText());
+  assert.equal(await unmarked.locator('.badge.two-stage').count(), 0);
+  await page.waitForTimeout(500);
+  await shot('13-dashboard-two-stage');
 });

@@ -44,10 +44,67 @@ function baselineState(c: any): HTMLElement {
       : 'Baseline pending: eval-service has not submitted a full fine-tune baseline for this model and data yet.', link);
 }
 
+const VERDICT_TEXT: Record<string, string> = {
+  two_stage_better: 'two-stage better',
+  sft_only_better: 'SFT only better',
+  no_clear_difference: 'no clear difference',
+};
+
+/**
+ * The two-stage recipe's own comparison (eval-service's post_pretraining block): this adapter, trained by continued
+ * pretraining then SFT of the same adapter, against the SFT-only run of the same spec that eval-service submitted for
+ * the tenant. Waiting, failed (with the counterpart job's reason) or compared with paired bootstrap 95 % intervals.
+ */
+function postPretrainingSection(c: any): HTMLElement | null {
+  const p = c.post_pretraining;
+  if (!p) return null;
+  const cp = p.counterpart ?? {};
+  const cpLink = cp.job_id ? h('a', { href: `#/jobs/${encodeURIComponent(cp.job_id)}` }, cp.job_id) : null;
+  const stages = (p.pretraining_stages ?? []) as any[];
+  const stageText = stages.length > 0
+    ? stages.map((s) => `${s.task}${s.steps ? ` (${s.steps} steps)` : ''}`).join(', then ')
+    : 'continued pretraining';
+  const intro = h('p', { class: 'muted' }, `Two-stage adapter: ${stageText}, then SFT continuing the same adapter`,
+    p.init_adapter ? [' (init adapter ', h('code', {}, String(p.init_adapter)), ')'] : null,
+    '. Compared with SFT alone: the same job without the pretraining stage, run automatically for this tenant.');
+  let content: HTMLElement;
+  if (p.status === 'counterpart_failed' || cp.status === 'failed' && p.status !== 'compared') {
+    content = h('div', { id: 'post-pretraining-state', class: 'error', role: 'alert', 'data-state': 'failed' },
+      h('p', {}, 'SFT-only run failed', cpLink ? [' (job ', cpLink, ')'] : null,
+        ': the two-stage adapter cannot be compared with SFT alone. The next two-stage job with this spec submits it again.'),
+      cp.error ? h('p', {}, h('code', {}, String(cp.error))) : null);
+  } else if (p.status !== 'compared') {
+    content = h('p', { id: 'post-pretraining-state', class: 'notice', role: 'status', 'data-state': 'pending' },
+      `SFT-only run ${cp.status ?? 'pending'}`, cpLink ? [' (job ', cpLink, ')'] : null,
+      ': eval-service compares once it has trained and been scored.');
+  } else {
+    const metrics = ['loss', 'perplexity', 'token_accuracy', 'exact_match']
+      .filter((m) => typeof p.two_stage?.[m] === 'number' && typeof p.sft_only?.[m] === 'number');
+    const rows = metrics.map((m) => {
+      const d = p.delta?.[m] ?? p.two_stage[m] - p.sft_only[m];
+      const ci = p.delta_ci95?.[m];
+      const better = LOWER_IS_BETTER.has(m) ? d < 0 : d > 0;
+      return [m, num(p.two_stage[m]), num(p.sft_only[m]),
+        h('span', { class: better ? 'up' : 'down' }, (d >= 0 ? '+' : '') + num(d)),
+        ci ? `[${num(ci.low)}, ${num(ci.high)}]` : '–',
+        h('span', { class: `verdict ${p.verdict?.[m] ?? ''}`, 'data-verdict': p.verdict?.[m] ?? '' },
+          VERDICT_TEXT[p.verdict?.[m]] ?? '–')];
+    });
+    content = h('div', { id: 'post-pretraining-state', 'data-state': 'compared' },
+      table(['Metric', 'Two-stage (pretraining → SFT)', 'SFT only', 'Delta', '95 % interval', 'Verdict'], rows,
+        'Two-stage adapter vs SFT only'),
+      h('p', { class: 'muted' }, `Deltas are two-stage minus SFT only; intervals are paired bootstrap 95 % intervals over `
+        + `${p.examples ?? '?'} validation examples (exact match over the first ${p.exact_match_examples ?? '?'}), `
+        + `${p.resamples ?? '?'} resamples. SFT-only job: `, cpLink ?? '–', '.'));
+  }
+  return h('section', { id: 'post-pretraining', class: 'card' }, h('h2', {}, 'Continued pretraining vs SFT only'), intro, content);
+}
+
 /**
  * Adapter vs its full fine-tune baseline, from eval-service's GET /v1/comparisons/{job_id}:
  * {status, error, method, is_baseline, metrics, baseline: {id, status, job_id, error} | null,
- *  comparison: {baseline, delta, retention_percent, ratios, trainable_percent} | null (while the baseline trains)}.
+ *  comparison: {baseline, delta, retention_percent, ratios, trainable_percent} | null (while the baseline trains),
+ *  post_pretraining: the two-stage block (see postPretrainingSection) | null}.
  */
 export function comparisonPage(jobId: string): Page {
   const body = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
@@ -76,7 +133,7 @@ export function comparisonPage(jobId: string): Page {
       cmp?.ratios ? Object.entries(cmp.ratios).map(([k, v]) => [h('dt', {}, k.replace(/_/g, ' ')), h('dd', {}, `${num(v as number, 4)} × baseline`)]) : null);
 
     if (!cmp) {
-      replace(body, facts, baselineState(c),
+      replace(body, facts, postPretrainingSection(c), baselineState(c),
         Object.keys(adapter).length > 0
           ? table(['Metric', 'Adapter'], Object.entries(adapter).map(([k, v]) => [k, num(v)]), 'Adapter metrics (baseline pending)')
           : h('p', { class: 'muted' }, c.status === 'failed'
@@ -102,8 +159,9 @@ export function comparisonPage(jobId: string): Page {
     const ref = cmp.reference ?? {};
     const refText = typeof ref.majority_accuracy === 'number'
       ? `always predicting “${ref.majority_label}” scores accuracy ${num(ref.majority_accuracy)}; guessing by the training label frequencies ${num(ref.label_prior_accuracy)}`
-      : typeof ref.base_perplexity === 'number' ? `the base model without adapter has perplexity ${num(ref.base_perplexity)}` : null;
-    replace(body, facts,
+      : typeof ref.base_perplexity === 'number' ? `the base model without adapter has perplexity ${num(ref.base_perplexity)}`
+        + (typeof ref.base_exact_match === 'number' ? `, exact match ${num(ref.base_exact_match)}` : '') : null;
+    replace(body, facts, postPretrainingSection(c),
       cmp.degenerate
         ? h('div', { id: 'degenerate', class: 'error', role: 'alert' },
           h('p', {}, h('strong', {}, 'Degenerate comparison: '), String(cmp.degenerate_reason ?? 'neither side beats the trivial reference'),

@@ -19,7 +19,7 @@ interface Entry {
  */
 function entryOf(e: any, modelParameters: number | undefined): Entry {
   const m = e.metrics ?? {};
-  const score = [e.score, m.accuracy, e.accuracy, m.macro_f1, e.macro_f1].find((x) => typeof x === 'number');
+  const score = [e.score, m.accuracy, e.accuracy, m.macro_f1, e.macro_f1, e.perplexity].find((x) => typeof x === 'number');
   let fraction = [e.trainable_fraction, e.trainable_ratio, e.trainable_parameter_ratio].find((x) => typeof x === 'number');
   const total = typeof e.total_parameters === 'number' ? e.total_parameters : modelParameters;
   if (fraction === undefined && typeof e.trainable_parameters === 'number' && typeof total === 'number' && total > 0) {
@@ -102,7 +102,9 @@ export function dashboardPage(): Page {
           entries.map((e, i) => [
             String(e.raw.rank ?? i + 1),
             h('a', { href: `#/jobs/${encodeURIComponent(e.jobId)}/comparison` }, e.jobId),
-            e.method,
+            e.raw.two_stage
+              ? h('span', {}, e.method, ' ', h('span', { class: 'badge two-stage', title: 'continued pretraining, then SFT of the same adapter' }, 'two-stage'))
+              : e.method,
             num(e.score),
             percent(e.retention),
             percent(e.fraction !== undefined ? 100 * e.fraction : undefined, 3),
