@@ -15,7 +15,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Reads job events (group {@code eval-service}): a {@code status} event with status {@code succeeded} is evaluated;
- * {@code failed} or {@code cancelled} produce no evaluation (they only fail a baseline waiting on that job). A transient
+ * {@code failed} or {@code cancelled} produce no evaluation (they only fail a baseline or SFT-only counterpart waiting on
+ * that job, with the job's error). A transient
  * failure (PostgreSQL restarting, artifact-store or S3 away) is retried in place with back-off ({@link RetryingConsumer});
  * only an event that does not parse goes to the dead-letter topic.
  */
@@ -54,7 +55,9 @@ public class IncomingJobEvents {
                     event.data() == null ? null : event.data().get("adapter"));
             evaluations.onSucceeded(event);
         } else if (event.status() == JobStatus.FAILED || event.status() == JobStatus.CANCELLED) {
-            evaluations.onBaselineJobEnded(event.jobId(), event.status().wire());
+            Object error = event.data() == null ? null : event.data().get("error");
+            Object message = error instanceof java.util.Map<?, ?> m ? m.get("message") : error;
+            evaluations.onJobEnded(event.jobId(), event.status().wire(), message == null ? null : message.toString());
         }
     }
 }

@@ -85,7 +85,34 @@ public class EvaluationsResource {
         }
         out.put("baseline", baseline.isEmpty() ? null : baseline);
         out.put("comparison", e.comparison());
+        out.put("post_pretraining", postPretraining(e));
         return out;
+    }
+
+    /**
+     * The two-stage block: null unless the job continued an adapter whose lineage holds continued pretraining; else
+     * the stored comparison with the SFT-only counterpart and that counterpart's live state ({@code status, job_id,
+     * error}) — a failed counterpart is shown as failed, with its reason.
+     */
+    private Map<String, Object> postPretraining(Evaluation e) throws SQLException {
+        if (e.counterpartKey() == null || e.postPretraining() == null) {
+            return null;
+        }
+        Map<String, Object> block = new LinkedHashMap<>(e.postPretraining());
+        Map<String, Object> counterpart = new LinkedHashMap<>();
+        store.counterpartByKey(e.counterpartKey()).ifPresent(c -> {
+            counterpart.put("id", c.id());
+            counterpart.put("status", c.status());
+            counterpart.put("job_id", c.jobId());
+            counterpart.put("evaluation_id", c.evaluationId());
+            counterpart.put("error", c.error());
+            if ("failed".equals(c.status()) && !"compared".equals(block.get("status"))) {
+                block.put("status", "counterpart_failed");
+            }
+        });
+        block.put("sft_only", block.getOrDefault("sft_only", null));
+        block.put("counterpart", counterpart.isEmpty() ? null : counterpart);
+        return block;
     }
 
     /**
@@ -114,6 +141,7 @@ public class EvaluationsResource {
             r.put("adapter", e.adapterId());
             r.put("method", e.methodType());
             r.put("is_baseline", e.isBaseline());
+            r.put("two_stage", e.counterpartKey() != null);
             r.put(primary.metric(), score(e, primary.metric()));
             r.put("trainable_parameters", e.jobMetrics() == null ? null : e.jobMetrics().get("trainable_parameters"));
             Object retention = e.comparison() != null && e.comparison().get("retention_percent") instanceof Map<?, ?> rp
@@ -165,6 +193,8 @@ public class EvaluationsResource {
         m.put("metrics", e.metrics());
         m.put("job_metrics", e.jobMetrics());
         m.put("comparison", e.comparison());
+        m.put("two_stage", e.counterpartKey() != null);
+        m.put("post_pretraining", e.postPretraining());
         m.put("error", e.error());
         m.put("created_at", e.createdAt() == null ? null : e.createdAt().toInstant().getEpochSecond());
         m.put("finished_at", e.finishedAt() == null ? null : e.finishedAt().toInstant().getEpochSecond());

@@ -37,7 +37,12 @@ public class EvalStore {
                              String methodType, String trainingFile, String validationFile, String status,
                              Map<String, Object> metrics, Map<String, Object> jobMetrics, String baselineKey,
                              boolean isBaseline, String baselineId, Map<String, Object> comparison, String error,
-                             Timestamp createdAt, Timestamp finishedAt) {}
+                             Timestamp createdAt, Timestamp finishedAt, String counterpartKey,
+                             Map<String, Object> postPretraining) {}
+
+    /** The SFT-only counterpart of two-stage adapters with one key (see {@link CounterpartService}). */
+    public record Counterpart(String id, String key, String tenant, String jobId, String status, String evaluationId,
+                              String error) {}
 
     public record Baseline(String id, String key, String tenant, String model, String task, String trainingFile,
                            String validationFile, String jobId, String status, String evaluationId, String error) {}
@@ -160,9 +165,15 @@ public class EvalStore {
     /** @param correct per-example outcomes of a classification evaluation, or null */
     public void succeed(String id, Map<String, Object> metrics, Map<String, Object> jobMetrics, boolean[] correct)
             throws SQLException {
+        succeed(id, metrics, jobMetrics, correct, null);
+    }
+
+    /** @param causal per-example outcomes of a causal-LM evaluation, or null */
+    public void succeed(String id, Map<String, Object> metrics, Map<String, Object> jobMetrics, boolean[] correct,
+                        CausalOutcomes causal) throws SQLException {
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
                 "UPDATE evaluations SET status = 'succeeded', metrics = ?::jsonb, job_metrics = ?::jsonb,"
-                        + " example_correct = ?, finished_at = now() WHERE id = ?")) {
+                        + " example_correct = ?, causal_outcomes = ?::jsonb, finished_at = now() WHERE id = ?")) {
             ps.setString(1, write(metrics));
             ps.setString(2, write(jobMetrics));
             if (correct == null) {
@@ -174,8 +185,112 @@ public class EvalStore {
                 }
                 ps.setArray(3, c.createArrayOf("boolean", boxed));
             }
-            ps.setString(4, id);
+            ps.setString(4, causal == null ? null : write(causal.toMap()));
+            ps.setString(5, id);
             ps.executeUpdate();
+        }
+    }
+
+    /** The causal-LM per-example outcomes stored with an evaluation, or null when it kept none. */
+    public CausalOutcomes causalOutcomes(String evaluationId) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT causal_outcomes FROM evaluations WHERE id = ?")) {
+            ps.setString(1, evaluationId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? CausalOutcomes.fromMap(readMap(rs.getString(1))) : null;
+            }
+        }
+    }
+
+    /** Marks a two-stage evaluation with its counterpart's key and the block shown until the counterpart is in. */
+    public void setCounterpart(String evaluationId, String counterpartKey, Map<String, Object> postPretraining)
+            throws SQLException {
+        update("UPDATE evaluations SET counterpart_key = ?, post_pretraining = ?::jsonb WHERE id = ?", counterpartKey,
+                write(postPretraining), evaluationId);
+    }
+
+    public void setPostPretraining(String evaluationId, Map<String, Object> postPretraining) throws SQLException {
+        update("UPDATE evaluations SET post_pretraining = ?::jsonb WHERE id = ?", write(postPretraining), evaluationId);
+    }
+
+    /** Succeeded two-stage evaluations whose counterpart has this key. */
+    public List<Evaluation> twoStageOf(String counterpartKey) throws SQLException {
+        return queryEvaluations("SELECT " + EVAL_COLUMNS + " FROM evaluations WHERE counterpart_key = ?"
+                + " AND status = 'succeeded' ORDER BY created_at", counterpartKey);
+    }
+
+    // ---- SFT-only counterparts ---------------------------------------------------------------------------
+
+    /** Inserts a {@code pending} counterpart for the key; true only for the one caller whose row went in. */
+    public boolean insertCounterpartIfAbsent(String id, String key, String tenant) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO sft_counterparts (id, counterpart_key, tenant_id, status) VALUES (?, ?, ?, 'pending')"
+                        + " ON CONFLICT (counterpart_key) DO NOTHING")) {
+            ps.setString(1, id);
+            ps.setString(2, key);
+            ps.setString(3, tenant);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** Takes a {@code failed} counterpart back to {@code pending}; true only for the one caller whose update matched. */
+    public boolean reclaimFailedCounterpart(String key) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE sft_counterparts SET status = 'pending', job_id = NULL, evaluation_id = NULL, error = NULL,"
+                        + " updated_at = now() WHERE counterpart_key = ? AND status = 'failed'")) {
+            ps.setString(1, key);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    public void counterpartSubmitted(String key, String jobId) throws SQLException {
+        update("UPDATE sft_counterparts SET job_id = ?, status = 'running', updated_at = now() WHERE counterpart_key = ?"
+                + " AND status = 'pending'", jobId, key);
+    }
+
+    /** The counterpart is in: this job's evaluation (the one submitted, or the tenant's own identical SFT job). */
+    public void counterpartSucceeded(String key, String jobId, String evaluationId) throws SQLException {
+        update("UPDATE sft_counterparts SET job_id = ?, evaluation_id = ?, status = 'succeeded', error = NULL,"
+                + " updated_at = now() WHERE counterpart_key = ?", jobId, evaluationId, key);
+    }
+
+    /** Fails the counterpart (never one that already succeeded). */
+    public void counterpartFailed(String key, String reason) throws SQLException {
+        update("UPDATE sft_counterparts SET status = 'failed', error = ?, updated_at = now() WHERE counterpart_key = ?"
+                + " AND status <> 'succeeded'", reason, key);
+    }
+
+    public Optional<Counterpart> counterpartByKey(String key) throws SQLException {
+        return queryCounterpart("counterpart_key = ?", key);
+    }
+
+    public Optional<Counterpart> counterpartByJob(String jobId) throws SQLException {
+        return queryCounterpart("job_id = ?", jobId);
+    }
+
+    public int countCounterparts(String key) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT count(*) FROM sft_counterparts WHERE counterpart_key = ?")) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    private Optional<Counterpart> queryCounterpart(String where, String arg) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT id, counterpart_key, tenant_id, job_id, status, evaluation_id, error FROM sft_counterparts WHERE "
+                        + where + " ORDER BY updated_at DESC LIMIT 1")) {
+            ps.setString(1, arg);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new Counterpart(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), rs.getString(6), rs.getString(7)));
+            }
         }
     }
 
@@ -219,7 +334,7 @@ public class EvalStore {
 
     private static final String EVAL_COLUMNS = "id, tenant_id, job_id, adapter_id, model, task, method_type,"
             + " training_file, validation_file, status, metrics, job_metrics, baseline_key, is_baseline, baseline_id,"
-            + " comparison, error, created_at, finished_at";
+            + " comparison, error, created_at, finished_at, counterpart_key, post_pretraining";
 
     public Optional<Evaluation> evaluation(String id) throws SQLException {
         List<Evaluation> l = queryEvaluations("SELECT " + EVAL_COLUMNS + " FROM evaluations WHERE id = ?", id);
@@ -260,7 +375,7 @@ public class EvalStore {
                             rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
                             rs.getString(10), readMap(rs.getString(11)), readMap(rs.getString(12)), rs.getString(13),
                             rs.getBoolean(14), rs.getString(15), readMap(rs.getString(16)), rs.getString(17),
-                            rs.getTimestamp(18), rs.getTimestamp(19)));
+                            rs.getTimestamp(18), rs.getTimestamp(19), rs.getString(20), readMap(rs.getString(21))));
                 }
             }
             return out;

@@ -52,6 +52,7 @@ public class EvaluationService {
     private final ArtifactFiles artifacts;
     private final BaselineSubmitter submitter;
     private final AdapterEvaluator evaluator;
+    private final CounterpartService counterparts;
     private final Map<String, AtomicReference<Double>> gauges = new ConcurrentHashMap<>();
     /** Evaluations running in this instance, whose leases it renews. */
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
@@ -60,8 +61,9 @@ public class EvaluationService {
     @Inject
     public EvaluationService(EvalStore store, BaselineService baselines, EvaluationPublisher publisher,
                              MeterRegistry registry, EvalConfig config, ArtifactFiles artifacts,
-                             BaselineSubmitter submitter) {
+                             BaselineSubmitter submitter, CounterpartService counterparts) {
         this.store = store;
+        this.counterparts = counterparts;
         this.baselines = baselines;
         this.publisher = publisher;
         this.registry = registry;
@@ -181,13 +183,21 @@ public class EvaluationService {
             if (job.isBaselineJob() && key != null) {
                 store.baselineFailed(key, "evaluating the baseline failed: " + e.getMessage());
             }
+            Optional<EvalStore.Counterpart> counterpart = store.counterpartByJob(jobId);
+            if (counterpart.isPresent() && !"succeeded".equals(counterpart.get().status())) {
+                store.counterpartFailed(counterpart.get().key(), "evaluating SFT-only job " + jobId + " failed: "
+                        + e.getMessage());
+            }
             return;
         }
         if (!jobNumbers.containsKey("adapter_bytes") && outcome.adapterBytes() > 0) {
             jobNumbers.put("adapter_bytes", outcome.adapterBytes());
         }
-        store.succeed(evaluationId, outcome.metrics(), jobNumbers, outcome.correct());
+        store.succeed(evaluationId, outcome.metrics(), jobNumbers, outcome.correct(), outcome.causal());
         gauge("foundry_eval_score", jobId, outcome.metrics());
+        if (key != null && "sft".equals(job.task())) {
+            twoStageOrCounterpart(evaluationId, job, key, outcome);
+        }
 
         if (key == null) {
             publish(jobId, evaluationId, outcome.metrics(), null);
@@ -222,11 +232,72 @@ public class EvaluationService {
 
     /** A failed or cancelled baseline job fails its baseline, so later adapters submit a new one. */
     public void onBaselineJobEnded(String jobId, String status) throws SQLException {
+        onJobEnded(jobId, status, null);
+    }
+
+    /**
+     * A failed or cancelled job fails the baseline or SFT-only counterpart it was (so the next completion submits a new
+     * one), with the job's own error message when the event carries one.
+     */
+    public void onJobEnded(String jobId, String status, String errorMessage) throws SQLException {
+        String why = errorMessage == null || errorMessage.isBlank() ? "" : ": " + errorMessage;
         Optional<EvalStore.Baseline> b = store.baselineByJob(jobId);
         if (b.isPresent() && !"succeeded".equals(b.get().status())) {
-            store.baselineFailed(b.get().key(), "baseline job " + jobId + " " + status);
+            store.baselineFailed(b.get().key(), "baseline job " + jobId + " " + status + why);
             LOG.infof("baseline %s: job %s %s", b.get().id(), jobId, status);
         }
+        Optional<EvalStore.Counterpart> c = store.counterpartByJob(jobId);
+        if (c.isPresent() && !"succeeded".equals(c.get().status())) {
+            store.counterpartFailed(c.get().key(), "SFT-only job " + jobId + " " + status + why);
+            LOG.infof("SFT-only counterpart %s: job %s %s", c.get().id(), jobId, status);
+        }
+    }
+
+    /**
+     * Issue 19. A two-stage sft adapter (its lineage holds a continued-pretraining stage) is compared with its SFT-only
+     * counterpart, submitted here when there is none yet; an sft job without {@code init_adapter} is the counterpart
+     * of every two-stage adapter with its key (the one submitted, or the tenant's own identical run) and completes
+     * their comparisons.
+     */
+    private void twoStageOrCounterpart(String evaluationId, JobInfo job, String baselineKey,
+                                       AdapterEvaluator.Outcome outcome) throws SQLException {
+        String[] digests = baselineKey.split("\\|");
+        String key = CounterpartService.keyOf(job, digests[1], digests[2]);
+        boolean continues = job.spec().hasNonNull("init_adapter");
+        if (continues && outcome.continuesPretraining()) {
+            store.setCounterpart(evaluationId, key, PostPretraining.waiting(job.spec().path("init_adapter").asText(),
+                    outcome.lineage()));
+            Optional<EvalStore.Counterpart> c = store.counterpartByKey(key);
+            if (c.isPresent() && "succeeded".equals(c.get().status())) {
+                compareTwoStage(store.evaluation(evaluationId).orElseThrow(), c.get());
+            } else if ((c.isEmpty() || "failed".equals(c.get().status())) && config.submitBaselines()) {
+                counterparts.ensureCounterpart(job, key, submitter);
+            }
+        } else if (!continues) {
+            String placeholder = "sftonly-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+            store.insertCounterpartIfAbsent(placeholder, key, job.tenant());
+            EvalStore.Counterpart c = store.counterpartByKey(key).orElseThrow();
+            if (!"succeeded".equals(c.status())) {
+                store.counterpartSucceeded(key, job.jobId(), evaluationId);
+                c = store.counterpartByKey(key).orElseThrow();
+            }
+            for (EvalStore.Evaluation twoStage : store.twoStageOf(key)) {
+                compareTwoStage(twoStage, c);
+            }
+        }
+    }
+
+    private void compareTwoStage(EvalStore.Evaluation twoStage, EvalStore.Counterpart counterpart) throws SQLException {
+        EvalStore.Evaluation sftOnly = store.evaluation(counterpart.evaluationId()).orElse(null);
+        if (sftOnly == null || sftOnly.metrics() == null) {
+            return;
+        }
+        Map<String, Object> block = PostPretraining.compare(twoStage.postPretraining(), sftOnly.jobId(), sftOnly.id(),
+                twoStage.metrics(), store.causalOutcomes(twoStage.id()), sftOnly.metrics(),
+                store.causalOutcomes(sftOnly.id()));
+        store.setPostPretraining(twoStage.id(), block);
+        LOG.infof("job %s: two-stage adapter compared with SFT-only job %s: delta %s, 95%% intervals %s", twoStage.jobId(),
+                sftOnly.jobId(), block.get("delta"), block.get("delta_ci95"));
     }
 
     /** Every succeeded adapter evaluation of the key gets its comparison (after the baseline's own evaluation). */

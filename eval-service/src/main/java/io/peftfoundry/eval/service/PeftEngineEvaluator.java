@@ -25,6 +25,7 @@ import io.peftfoundry.support.messaging.Transients;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +54,22 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
             return a.status() >= 500 || a.status() == 408 || a.status() == 429;
         }
         return Transients.isTransient(e);
+    }
+
+    /** The stages of the adapter's {@code lineage.json} (written by peft-engine's causal jobs), or none. */
+    private List<Map<String, Object>> lineage(Path adapterDir) {
+        Path file = adapterDir.resolve(CausalTrainingJob.LINEAGE);
+        if (!Files.isRegularFile(file)) {
+            return List.of();
+        }
+        try {
+            JsonNode stages = json.readTree(file.toFile()).path("stages");
+            return stages.isArray() ? json.convertValue(stages, new TypeReference<List<Map<String, Object>>>() {})
+                    : List.of();
+        } catch (IOException e) {
+            LOG.warnf("%s is not readable JSON (%s): the adapter's lineage is ignored", file, e.getMessage());
+            return List.of();
+        }
     }
 
     @Override
@@ -102,18 +119,26 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
         long started = System.nanoTime();
         if (causal) {
             try {
-                ObjectNode r = CausalEvaluation.run(modelDir, adapterDir, validation, job.task(), job.maxSeqLength(),
+                CausalEvaluation.Scored scored = CausalEvaluation.score(modelDir, adapterDir, validation, job.task(),
+                        job.maxSeqLength(), CausalTrainingJob.EXACT_MATCH_LIMIT);
+                ObjectNode r = scored.metrics();
+                // the trivial reference of a causal adapter: the base model alone (no adapter) on the same data
+                ObjectNode base = CausalEvaluation.run(modelDir, null, validation, job.task(), job.maxSeqLength(),
                         CausalTrainingJob.EXACT_MATCH_LIMIT);
-                // the reference a causal adapter has to beat: the base model alone on the same data
-                ObjectNode base = CausalEvaluation.run(modelDir, null, validation, job.task(), job.maxSeqLength(), 0);
                 ObjectNode ref = r.putObject("reference");
-                ref.put("base_perplexity", base.path("perplexity").asDouble());
-                ref.put("base_loss", base.path("loss").asDouble());
+                ref.put("base_model", job.model());
+                for (String m : List.of("loss", "perplexity", "token_accuracy", "exact_match")) {
+                    if (base.path(m).isNumber()) {
+                        ref.put("base_" + m, base.path(m).asDouble());
+                    }
+                }
                 Map<String, Object> metrics = json.convertValue(r, new TypeReference<Map<String, Object>>() {});
-                LOG.infof("job %s: adapter %s scored perplexity %.4f, token accuracy %.4f on %s (%s) in %.1f s", job.jobId(),
-                        adapterId, r.path("perplexity").asDouble(), r.path("token_accuracy").asDouble(), job.validationFile(),
+                LOG.infof("job %s: adapter %s scored perplexity %.4f (base model %.4f), token accuracy %.4f on %s (%s)"
+                                + " in %.1f s", job.jobId(), adapterId, r.path("perplexity").asDouble(),
+                        base.path("perplexity").asDouble(), r.path("token_accuracy").asDouble(), job.validationFile(),
                         job.task(), (System.nanoTime() - started) / 1e9);
-                return new Outcome(metrics, adapterMeta.path("bytes").asLong(0), null);
+                return new Outcome(metrics, adapterMeta.path("bytes").asLong(0), null, new CausalOutcomes(scored.nll(),
+                        scored.targets(), scored.tokenCorrect(), scored.exactMatch()), lineage(adapterDir));
             } catch (IOException | RuntimeException e) {
                 throw new EvaluationFailure("evaluating adapter " + adapterId + " failed: " + e.getMessage(), e);
             }

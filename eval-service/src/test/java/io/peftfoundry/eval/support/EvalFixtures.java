@@ -118,7 +118,7 @@ public final class EvalFixtures {
     }
 
     /** {@code POST /v1/models} (multipart: the zipped HF directory and a name) as tenant acme. */
-    private static String registerModel(Path dir, String name) throws Exception {
+    public static String registerModel(Path dir, String name) throws Exception {
         Path zip = ArtifactClient.zipDirectory(dir);
         String boundary = "----evaltest" + UUID.randomUUID();
         byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n" + name + "\r\n--"
