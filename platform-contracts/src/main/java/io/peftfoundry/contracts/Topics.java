@@ -15,6 +15,8 @@ public final class Topics {
     public static final String EVAL_RESULTS = "foundry.eval.results";
     /** {@code TenantQuota}: job-api (admin) → trainer-worker; key: tenant id. */
     public static final String TENANT_QUOTAS = "foundry.tenants.quotas";
+    /** {@code WorkerCapabilities}: trainer-worker → job-api; key: worker id (device, memory, model families). */
+    public static final String WORKERS = "foundry.workers";
 
     /** Suffix of the dead-letter topic that receives what a consumer of the main topic could not process. */
     public static final String DLQ_SUFFIX = ".dlq";
@@ -36,14 +38,15 @@ public final class Topics {
         return topic + DLQ_SUFFIX;
     }
 
-    /** The five main topics. */
+    /** The six main topics. */
     public static List<String> main() {
-        return List.of(JOBS_REQUESTED, JOBS_CONTROL, JOBS_EVENTS, EVAL_RESULTS, TENANT_QUOTAS);
+        return List.of(JOBS_REQUESTED, JOBS_CONTROL, JOBS_EVENTS, EVAL_RESULTS, TENANT_QUOTAS, WORKERS);
     }
 
-    /** The five main topics followed by their dead-letter topics. */
+    /** The six main topics followed by their dead-letter topics. */
     public static List<String> all() {
-        return List.of(JOBS_REQUESTED, JOBS_CONTROL, JOBS_EVENTS, EVAL_RESULTS, TENANT_QUOTAS,
-                dlq(JOBS_REQUESTED), dlq(JOBS_CONTROL), dlq(JOBS_EVENTS), dlq(EVAL_RESULTS), dlq(TENANT_QUOTAS));
+        return List.of(JOBS_REQUESTED, JOBS_CONTROL, JOBS_EVENTS, EVAL_RESULTS, TENANT_QUOTAS, WORKERS,
+                dlq(JOBS_REQUESTED), dlq(JOBS_CONTROL), dlq(JOBS_EVENTS), dlq(EVAL_RESULTS), dlq(TENANT_QUOTAS),
+                dlq(WORKERS));
     }
 }

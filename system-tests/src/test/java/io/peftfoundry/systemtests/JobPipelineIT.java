@@ -176,9 +176,17 @@ class JobPipelineIT {
         modelId = registerModel(backboneDir, "tiny-bert-" + UUID.randomUUID().toString().substring(0, 8));
     }
 
+    /** Memory the tests' workers offer to a job (placement compares it with each job's estimate). */
+    static final String WORKER_MEMORY = "1536M";
+
     private static ServiceProcess newWorker(String name, Map<String, String> common) {
+        return newWorker(name, common, WORKER_MEMORY);
+    }
+
+    private static ServiceProcess newWorker(String name, Map<String, String> common, String memory) {
         Map<String, String> env = new LinkedHashMap<>(common);
         env.put("FOUNDRY_WORKER_ID", name);
+        env.put("FOUNDRY_WORKER_MEMORY", memory);
         env.put("FOUNDRY_ARTIFACT_STORE_URL", artifactStore.baseUrl());
         env.put("FOUNDRY_DATA_DIR", work.resolve(name).toString());
         env.put("FOUNDRY_DEVICE", "cpu");
@@ -677,6 +685,75 @@ class JobPipelineIT {
         for (String id : longJobs) {
             events.awaitEnd(id, JOB_TIMEOUT);
         }
+    }
+
+    /**
+     * Capacity-aware placement with real workers: a worker offering 512 MiB and one offering 1.5 GiB (busy with a long
+     * job). A job estimated at about 1.1 GiB (batch 2,048 × 64 tokens on the tiny backbone) is submitted first, then two
+     * small ones (about 0.2 GiB): the small worker runs both small jobs one after the other while the large job, ahead
+     * of them in the queue, stays queued; when the long job is cancelled the large worker takes it. A job that no
+     * worker can hold (batch 4,096: about 2 GiB) is refused at submit naming hyperparameters.batch_size.
+     */
+    @Test
+    @Order(11)
+    void aJobOnlyALargeWorkerCanHoldWaitsForOneAndOneNoWorkerCanHoldIsRefused() throws Exception {
+        setWorkers(1);
+        String large = workers.keySet().stream().filter(w -> workers.get(w).alive()).findFirst().orElseThrow();
+        String longJob = submit(stepsSpec(2000));
+        String small = "worker-small-" + UUID.randomUUID().toString().substring(0, 4);
+        ServiceProcess smallWorker = newWorker(small, commonEnv, "512M");
+        workers.put(small, smallWorker);
+        boolean longCancelled = false;
+        try {
+            events.awaitStatus(longJob, "running", JOB_TIMEOUT);
+            smallWorker.start();
+            smallWorker.awaitReady(Duration.ofMinutes(8));
+
+            HttpResponse<String> refused = api.createJob(wideSpec(4096), UUID.randomUUID().toString());
+            assertEquals(400, refused.statusCode(), refused.body());
+            JsonNode error = JSON.readTree(refused.body()).path("errors").get(0);
+            assertEquals("hyperparameters.batch_size", error.path("field").asText(), refused.body());
+            assertTrue(error.path("message").asText().contains("offers 1.5 GiB"), refused.body());
+
+            String wide = submit(wideSpec(2048));
+            long estimate = api.job(wide).path("memory_estimate").path("peak_bytes").asLong();
+            assertTrue(estimate > (512L << 20) && estimate <= (1536L << 20), "the wide job needs the large worker: "
+                    + api.job(wide));
+            for (int i = 0; i < 2; i++) {
+                String next = submit(stepsSpec(1));
+                assertTrue(api.job(next).path("memory_estimate").path("peak_bytes").asLong() <= (512L << 20));
+                JobEvent running = events.awaitStatus(next, "running", JOB_TIMEOUT);
+                assertEquals(small, running.data().get("worker"), events.summary(next));
+                assertEquals("succeeded", events.awaitEnd(next, JOB_TIMEOUT).status().wire(), events.summary(next));
+                assertEquals("queued", api.job(wide).path("status").asText(),
+                        "the small worker skipped the wide job ahead of its small one" + events.summary(wide));
+            }
+            api.control(longJob, "cancel");
+            longCancelled = true;
+            JobEvent running = events.awaitStatus(wide, "running", JOB_TIMEOUT);
+            assertEquals(large, running.data().get("worker"), events.summary(wide));
+            JobEvent end = events.awaitEnd(wide, JOB_TIMEOUT);
+            assertEquals("succeeded", end.status().wire(), events.summary(wide));
+            System.out.printf("[placement] wide job: estimate %d bytes, run added %d bytes (peak %s, start %s)%n",
+                    estimate, longOf(end, "peak_rss_bytes") - longOf(end, "start_rss_bytes"),
+                    end.data().get("peak_rss_bytes"), end.data().get("start_rss_bytes"));
+        } finally {
+            if (!longCancelled) {
+                api.control(longJob, "cancel");
+            }
+            smallWorker.stop();
+        }
+        events.awaitEnd(longJob, JOB_TIMEOUT);
+    }
+
+    /** One optimizer step of LoRA at {@code batch} × 64 tokens (the tiny backbone's longest sequence). */
+    private static String wideSpec(int batch) {
+        return ("""
+                {"model": "%s", "task": "classification", "training_file": "%s",
+                 "method": {"type": "lora"},
+                 "hyperparameters": {"epochs": 1, "max_steps": 1, "batch_size": %d, "max_seq_length": 64,
+                                     "learning_rate": 0.01, "eval_every_steps": 0, "checkpoint_every_steps": 0},
+                 "seed": 7}""").formatted(modelId, trainingFileId, batch);
     }
 
     /** Exactly {@code n} live workers: stops the newest extra ones, or starts more (for the scheduling benchmark). */

@@ -109,8 +109,10 @@ public class ModelService {
         annotations.set("parameters_by_dtype", new ObjectMapper().valueToTree(result.parametersByDtype()));
         annotations.put("shards", result.shards());
         annotations.put("chat_template", result.chatTemplate());
+        // the sizes job-api's memory estimate reads (GPT-2's config.json names them n_embd, n_layer, n_head, n_inner)
         for (String key : List.of("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "vocab_size",
-                "max_position_embeddings", "torch_dtype")) {
+                "max_position_embeddings", "torch_dtype", "intermediate_size", "n_embd", "n_layer", "n_head", "n_inner",
+                "n_positions")) {
             if (result.config().has(key)) {
                 annotations.set(key, result.config().get(key));
             }

@@ -24,6 +24,7 @@ public final class KafkaTopics {
         topics.put("foundry.jobs.events", 4);
         topics.put("foundry.eval.results", 1);
         topics.put("foundry.tenants.quotas", 1);
+        topics.put("foundry.workers", 1); // worker capabilities (device, memory, families), key: worker id
         Map<String, Integer> all = new LinkedHashMap<>(topics);
         topics.keySet().forEach(t -> all.put(t + DLQ_SUFFIX, 1));
         TOPICS = Collections.unmodifiableMap(all);

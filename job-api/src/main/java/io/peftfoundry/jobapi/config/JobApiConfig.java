@@ -20,6 +20,17 @@ public interface JobApiConfig {
 
     Sse sse();
 
+    Scheduling scheduling();
+
+    interface Scheduling {
+        /**
+         * Workers heard from within this long count at submit: a job none of them can hold (memory, model family) is
+         * refused. Workers re-advertise every 30 s by default.
+         */
+        @WithDefault("5m")
+        Duration workerSeenWithin();
+    }
+
     interface Sse {
         /** Live event streams one tenant may hold open at once; one more is refused with 429. */
         @WithDefault("16")

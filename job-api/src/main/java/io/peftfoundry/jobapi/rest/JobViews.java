@@ -68,6 +68,10 @@ public class JobViews {
         m.putNull("estimated_start");
         m.put("attempt", j.attempt());
         m.put("checkpoint", j.checkpointId());
+        // capacity-aware placement: the estimated peak memory a worker must offer (platform-contracts MemoryEstimate)
+        JsonNode resources = j.resourcesJson() == null ? null : tree(j.resourcesJson());
+        m.set("memory_estimate", resources == null || resources.path("memory_estimate").isMissingNode()
+                ? mapper.nullNode() : resources.get("memory_estimate"));
         return m;
     }
 

@@ -13,6 +13,8 @@ import io.peftfoundry.contracts.event.ControlAction;
 import io.peftfoundry.contracts.event.JobControl;
 import io.peftfoundry.contracts.event.JobRequested;
 import io.peftfoundry.contracts.event.JobStatus;
+import io.peftfoundry.contracts.resources.JobResources;
+import io.peftfoundry.contracts.resources.ModelShape;
 import io.peftfoundry.contracts.spec.AutoHyperparameters;
 import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.contracts.spec.JobSpecs;
@@ -59,6 +61,7 @@ public class JobService {
     private final ArtifactStoreClient artifacts;
     private final OutboxRelay relay;
     private final MeterRegistry registry;
+    private final WorkerFleet fleet;
     private final Map<String, Counter> createdCounters = new ConcurrentHashMap<>();
     private final Map<JobStatus, Counter> transitionCounters = new ConcurrentHashMap<>();
 
@@ -71,7 +74,8 @@ public class JobService {
     }
 
     public JobService(DataSource dataSource, ObjectMapper mapper, ArtifactStoreClient artifacts, OutboxRelay relay,
-                      MeterRegistry registry) {
+                      MeterRegistry registry, WorkerFleet fleet) {
+        this.fleet = fleet;
         this.dataSource = dataSource;
         this.mapper = mapper;
         this.canonical = mapper.copy().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
@@ -122,13 +126,21 @@ public class JobService {
             throw ProblemException.invalidSpec(errors);
         }
         JobSpec spec = AutoHyperparameters.resolve(parsed, trainingExamples(parsed, bearerKey));
+        Placement.Needs needs = placementNeeds(spec, bearerKey);
+        List<FieldError> refusals = Placement.refusals(spec, needs, fleet.live());
+        if (!refusals.isEmpty()) {
+            LOG.infof("job refused for tenant %s: no trainer worker can hold it: %s", caller.tenant(),
+                    refusals.get(0).message());
+            throw ProblemException.invalidSpec(refusals);
+        }
 
         String specJson = JobSpecs.toJson(spec);
-        String requested = json(new JobRequested(jobId, caller.tenant(), 1, spec, null));
+        String resourcesJson = json(resourcesColumn(needs));
+        String requested = json(new JobRequested(jobId, caller.tenant(), 1, spec, null, needs.resources()));
         JobRow job;
         try {
             job = Db.inTransaction(dataSource, c -> {
-                Instant createdAt = insertQueuedJob(c, jobId, caller.tenant(), spec, specJson);
+                Instant createdAt = insertQueuedJob(c, jobId, caller.tenant(), spec, specJson, resourcesJson);
                 if (idempotencyKey != null) {
                     try (PreparedStatement ps = c.prepareStatement(INSERT_IDEMPOTENCY_KEY)) {
                         ps.setString(1, caller.tenant());
@@ -140,7 +152,7 @@ public class JobService {
                 }
                 Outbox.add(c, Topics.JOBS_REQUESTED, jobId, requested);
                 return new JobRow(jobId, caller.tenant(), JobStatus.QUEUED.wire(), specJson, 1, null, null, null,
-                        null, null, 0, createdAt, null, null, null);
+                        null, null, 0, createdAt, null, null, null, resourcesJson);
             });
         } catch (SQLException e) {
             if (idempotencyKey != null && UNIQUE_VIOLATION.equals(e.getSQLState())) {
@@ -159,14 +171,14 @@ public class JobService {
     }
 
     private static final String INSERT_QUEUED_JOB = "INSERT INTO jobs (id, tenant_id, status, spec, model, task, "
-            + "method_type, training_file, validation_file, created_at) "
-            + "VALUES (?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?, clock_timestamp()) RETURNING created_at";
+            + "method_type, training_file, validation_file, resources, created_at) "
+            + "VALUES (?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?, ?::jsonb, clock_timestamp()) RETURNING created_at";
     private static final String INSERT_IDEMPOTENCY_KEY = "INSERT INTO idempotency_keys "
             + "(tenant_id, idempotency_key, request_hash, job_id) VALUES (?, ?, ?, ?)";
 
     /** Inserts the validated job as {@code queued}; returns its {@code created_at}. */
-    private static Instant insertQueuedJob(Connection c, String jobId, String tenant, JobSpec spec, String specJson)
-            throws SQLException {
+    private static Instant insertQueuedJob(Connection c, String jobId, String tenant, JobSpec spec, String specJson,
+                                           String resourcesJson) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(INSERT_QUEUED_JOB)) {
             ps.setString(1, jobId);
             ps.setString(2, tenant);
@@ -176,6 +188,7 @@ public class JobService {
             ps.setString(6, spec.method().type().wire());
             ps.setString(7, spec.trainingFile());
             ps.setString(8, spec.validationFile());
+            ps.setString(9, resourcesJson);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getTimestamp(1).toInstant();
@@ -204,6 +217,43 @@ public class JobService {
                 }
                 return load(c, rs.getString(2), false);
             }
+        }
+    }
+
+    /**
+     * The model's family and the job's estimated peak memory, from artifact-store's model object (the client's cache:
+     * it was looked up a moment ago). An estimate needs the model's sizes; without them only the family counts.
+     */
+    private Placement.Needs placementNeeds(JobSpec spec, String bearerKey) {
+        Optional<JsonNode> model;
+        try {
+            model = artifacts.model(spec.model(), bearerKey);
+        } catch (IOException e) {
+            model = Optional.empty();
+        }
+        String family = model.map(m -> m.path("family").asText(m.path("model_type").asText(null))).orElse(null);
+        return Placement.needs(spec, family, model.flatMap(ModelShape::fromModelView));
+    }
+
+    /** {@code jobs.resources}: {@code {"family", "memory_estimate": {...}}}. */
+    private Map<String, Object> resourcesColumn(Placement.Needs needs) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("family", needs.family());
+        m.put("memory_estimate", needs.estimate());
+        return m;
+    }
+
+    /** {@code JobRequested.resources} from {@code jobs.resources} (null for jobs from before it existed). */
+    private JobResources resourcesOf(JobRow j) {
+        if (j.resourcesJson() == null) {
+            return null;
+        }
+        try {
+            JsonNode r = mapper.readTree(j.resourcesJson());
+            JsonNode peak = r.path("memory_estimate").path("peak_bytes");
+            return new JobResources(r.path("family").asText(null), peak.isNumber() ? peak.asLong() : null);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("jobs.resources of " + j.id() + " does not parse", e);
         }
     }
 
@@ -429,7 +479,7 @@ public class JobService {
             JobSpec spec = JobSpecs.parse(j.specJson());
             String checkpoint = latestCheckpoint(c, jobId).orElse(j.checkpointId());
             Outbox.add(c, Topics.JOBS_REQUESTED, jobId,
-                    json(new JobRequested(jobId, j.tenant(), attempt, spec, checkpoint)));
+                    json(new JobRequested(jobId, j.tenant(), attempt, spec, checkpoint, resourcesOf(j))));
             try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET status = 'queued', attempt = ?, "
                     + "checkpoint_id = ?, estimated_finish = NULL, updated_at = now() WHERE id = ?")) {
                 ps.setInt(1, attempt);

@@ -40,6 +40,14 @@ public final class Fixtures {
 
     /** Registers a tiny BERT-layout model for the key's tenant; returns its name. */
     public static String registerTinyModel(String key) throws IOException {
+        return registerModel(key, "{\"model_type\":\"bert\",\"hidden_size\":2,\"num_hidden_layers\":1,\"vocab_size\":2}");
+    }
+
+    /**
+     * Registers a model whose config.json is {@code configJson} (artifact-store records its sizes as they are; the
+     * weights are one 2×2 tensor, so {@code parameters} is 4); returns its name.
+     */
+    public static String registerModel(String key, String configJson) throws IOException {
         String name = "tiny-bert-" + UUID.randomUUID().toString().substring(0, 8);
         // header: one F32 tensor of shape [2,2] = 16 bytes of data
         byte[] header = "{\"embeddings.word_embeddings.weight\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}"
@@ -48,8 +56,7 @@ public final class Fixtures {
         weights.putLong(header.length).put(header);
         ByteArrayOutputStream zip = new ByteArrayOutputStream();
         try (ZipOutputStream out = new ZipOutputStream(zip)) {
-            entry(out, "config.json", "{\"model_type\":\"bert\",\"hidden_size\":2,\"num_hidden_layers\":1,\"vocab_size\":2}"
-                    .getBytes(StandardCharsets.UTF_8));
+            entry(out, "config.json", configJson.getBytes(StandardCharsets.UTF_8));
             entry(out, "model.safetensors", weights.array());
             entry(out, "tokenizer.json", "{\"version\":\"1.0\",\"model\":{\"type\":\"WordPiece\"}}"
                     .getBytes(StandardCharsets.UTF_8));

@@ -83,7 +83,8 @@ class EventsJsonTest {
         assertEquals("foundry.jobs.events", Topics.JOBS_EVENTS);
         assertEquals("foundry.eval.results", Topics.EVAL_RESULTS);
         assertEquals("foundry.jobs.events.dlq", Topics.dlq(Topics.JOBS_EVENTS));
-        assertEquals(10, Topics.all().size());
+        assertEquals("foundry.workers", Topics.WORKERS);
+        assertEquals(12, Topics.all().size());
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /** The worker's settings ({@code foundry.worker.*} in application.properties, each from a FOUNDRY_* variable). */
@@ -46,6 +47,21 @@ public interface WorkerConfig {
     /** {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N} (peft-engine {@code Devices}): the device of every job. */
     @WithDefault("auto")
     String device();
+
+    /**
+     * Memory this worker offers to one job ({@code 6G}, {@code 512M}, bytes, or {@code auto}): it claims only jobs whose
+     * estimated peak memory fits. {@code auto}: on a GPU the device's memory; on the CPU the machine's memory (or the
+     * container's cgroup limit, if lower) less what this process holds when it advertises.
+     */
+    @WithDefault("auto")
+    String memory();
+
+    /** Model families ({@code model_type}) this worker loads; default every family peft-engine trains. */
+    Optional<List<String>> families();
+
+    /** How often the worker re-sends its capabilities on {@code foundry.workers} (job-api forgets silent workers). */
+    @WithDefault("30s")
+    Duration advertiseEvery();
 
     /** A metrics event at least every this many steps ... */
     @WithDefault("10")

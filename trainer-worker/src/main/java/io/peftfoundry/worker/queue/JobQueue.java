@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftfoundry.contracts.ContractsJson;
 import io.peftfoundry.contracts.event.JobRequested;
+import io.peftfoundry.contracts.resources.JobResources;
 import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.contracts.spec.Priority;
 import io.peftfoundry.worker.lease.LeaseRepository;
@@ -41,6 +42,14 @@ public class JobQueue {
         UNCHANGED,
         /** The job already has a terminal outcome: never queued again. */
         ALREADY_FINISHED
+    }
+
+    /**
+     * What the claiming worker can hold: jobs whose estimated memory exceeds {@code memoryBytes} or whose model family
+     * is not in {@code families} are skipped (left for a worker that can hold them). {@link #ANY} skips nothing.
+     */
+    public record Capacity(long memoryBytes, List<String> families) {
+        public static final Capacity ANY = new Capacity(Long.MAX_VALUE, null);
     }
 
     /** A claimed job: its newest request and who held its lease before (null when nobody did). */
@@ -112,11 +121,13 @@ public class JobQueue {
                 }
             }
             try (PreparedStatement ps = c.prepareStatement("""
-                    INSERT INTO job_queue AS q (job_id, tenant, priority, request, request_attempt, state)
-                    VALUES (?, ?, ?, ?, ?, 'queued')
+                    INSERT INTO job_queue AS q (job_id, tenant, priority, request, request_attempt, state, memory_bytes,
+                                                family)
+                    VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)
                     ON CONFLICT (job_id) DO UPDATE
                        SET request = EXCLUDED.request, request_attempt = EXCLUDED.request_attempt,
-                           priority = EXCLUDED.priority, state = 'queued', enqueued_at = now()
+                           priority = EXCLUDED.priority, state = 'queued', enqueued_at = now(),
+                           memory_bytes = EXCLUDED.memory_bytes, family = EXCLUDED.family
                      WHERE q.request_attempt < EXCLUDED.request_attempt AND q.state <> 'done'
                     RETURNING (xmax = 0)""")) {
                 ps.setString(1, request.jobId());
@@ -124,6 +135,9 @@ public class JobQueue {
                 ps.setInt(3, priority.rank());
                 ps.setString(4, json);
                 ps.setInt(5, request.attempt());
+                JobResources resources = request.resources();
+                ps.setObject(6, resources == null ? null : resources.memoryBytes(), java.sql.Types.BIGINT);
+                ps.setString(7, resources == null ? null : resources.family());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
                         return Enqueued.UNCHANGED;
@@ -139,13 +153,21 @@ public class JobQueue {
      * when nothing is claimable (queue empty, every queued job leased, or every tenant with work at its quota).
      */
     public Optional<Claim> claim(String workerId, Duration ttl) throws SQLException {
+        return claim(workerId, ttl, Capacity.ANY);
+    }
+
+    /**
+     * As {@link #claim(String, Duration)}, skipping the jobs a worker of {@code capacity} cannot hold: the best job it
+     * can hold is claimed, the others stay queued for a larger worker (or one that loads their family).
+     */
+    public Optional<Claim> claim(String workerId, Duration ttl, Capacity capacity) throws SQLException {
         Set<String> tenantsAtQuota = new HashSet<>();
         // a tenant found at its quota under its lock is left out and the next candidate tried
         for (int round = 0; round < 8; round++) {
             try (Connection c = dataSource.getConnection()) {
                 c.setAutoCommit(false);
                 try {
-                    Optional<Claim> claim = claimIn(c, workerId, ttl, tenantsAtQuota);
+                    Optional<Claim> claim = claimIn(c, workerId, ttl, capacity, tenantsAtQuota);
                     c.commit();
                     if (claim != null) {
                         return claim;
@@ -162,17 +184,24 @@ public class JobQueue {
     }
 
     /** The claim in an open transaction; null when the candidate's tenant turned out to be at its quota (try again). */
-    private Optional<Claim> claimIn(Connection c, String workerId, Duration ttl, Set<String> tenantsAtQuota)
-            throws SQLException {
-        String exclude = tenantsAtQuota.isEmpty() ? "" : " WHERE k.tenant <> ALL (?)";
+    private Optional<Claim> claimIn(Connection c, String workerId, Duration ttl, Capacity capacity,
+                                    Set<String> tenantsAtQuota) throws SQLException {
+        String exclude = " WHERE (q.memory_bytes IS NULL OR q.memory_bytes <= ?)"
+                + (capacity.families() == null ? "" : " AND (q.family IS NULL OR q.family = ANY (?))")
+                + (tenantsAtQuota.isEmpty() ? "" : " AND k.tenant <> ALL (?)");
         String jobId;
         String tenant;
         String json;
         try (PreparedStatement ps = c.prepareStatement(RANKED + """
                 SELECT q.job_id, q.tenant, q.request FROM job_queue q JOIN ranked k ON k.job_id = q.job_id"""
                 + exclude + ORDER + " LIMIT 1 FOR UPDATE OF q SKIP LOCKED")) {
+            int i = 1;
+            ps.setLong(i++, capacity.memoryBytes());
+            if (capacity.families() != null) {
+                ps.setArray(i++, c.createArrayOf("text", capacity.families().toArray()));
+            }
             if (!tenantsAtQuota.isEmpty()) {
-                ps.setArray(1, c.createArrayOf("text", tenantsAtQuota.toArray()));
+                ps.setArray(i, c.createArrayOf("text", tenantsAtQuota.toArray()));
             }
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {

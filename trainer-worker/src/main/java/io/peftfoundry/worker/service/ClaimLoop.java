@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * This worker's one job thread: claim the best queued job ({@link JobQueue#claim}), run it, claim the next one at once.
- * With nothing to claim it waits until {@link #wake} (a request was queued through this worker's consumer) or
+ * Jobs this worker cannot hold ({@link WorkerCapacity}: estimated memory, model family) are skipped, left for a worker
+ * that can. With nothing to claim it waits until {@link #wake} (a request was queued through this worker's consumer) or
  * {@code claim-poll-every} passes (a request queued through another worker's consumer, a lease that expired, a tenant
  * back under its quota).
  */
@@ -27,11 +28,13 @@ public class ClaimLoop {
     private final JobQueue queue;
     private final JobProcessor processor;
     private final WorkerConfig config;
+    private final WorkerCapacity capacity;
     private final Semaphore wake = new Semaphore(0);
     private final AtomicBoolean running = new AtomicBoolean();
     private Thread thread;
 
-    public ClaimLoop(JobQueue queue, JobProcessor processor, WorkerConfig config) {
+    public ClaimLoop(JobQueue queue, JobProcessor processor, WorkerConfig config, WorkerCapacity capacity) {
+        this.capacity = capacity;
         this.queue = queue;
         this.processor = processor;
         this.config = config;
@@ -71,7 +74,8 @@ public class ClaimLoop {
     private void loop() {
         while (running.get()) {
             try {
-                Optional<JobQueue.Claim> claim = queue.claim(processor.workerId(), config.leaseTtl());
+                Optional<JobQueue.Claim> claim = queue.claim(processor.workerId(), config.leaseTtl(),
+                        capacity.capacity());
                 if (claim.isPresent()) {
                     LOG.infof("job %s: claimed by %s (tenant %s, priority %s)", claim.get().request().jobId(),
                             processor.workerId(), claim.get().request().tenant(),

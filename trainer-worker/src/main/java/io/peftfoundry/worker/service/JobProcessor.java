@@ -316,6 +316,10 @@ public class JobProcessor {
             if (outcome.peakRssBytes() > 0) {
                 data.put("peak_rss_bytes", outcome.peakRssBytes());
             }
+            if (outcome.startRssBytes() > 0) {
+                // the RSS when the run began: peak_rss_bytes - start_rss_bytes is what this job added
+                data.put("start_rss_bytes", outcome.startRssBytes());
+            }
             data.put("stop_reason", outcome.result().stopReason());
             if (!outcome.result().losses().isEmpty()) {
                 data.put("final_loss", outcome.result().losses().get(outcome.result().losses().size() - 1));

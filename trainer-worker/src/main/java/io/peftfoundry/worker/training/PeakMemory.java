@@ -25,6 +25,20 @@ public final class PeakMemory {
         }
     }
 
+    /** The current resident set size (VmRSS) in bytes; -1 where /proc is unavailable. */
+    public static long currentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
     /** Peak RSS since the last reset, in bytes; -1 where /proc is unavailable. */
     public static long peakBytes() {
         return ResourceUsage.peakRssBytes();

@@ -27,9 +27,12 @@ import java.util.Map;
  */
 public final class TrainingRun {
 
-    /** What a run produced: the loop's result, sizes, the final metrics as event data (null without validation data). */
+    /**
+     * What a run produced: the loop's result, sizes, the final metrics as event data (null without validation data),
+     * the process's peak RSS during the run and its RSS when the run started (peak − start = what the run added).
+     */
     public record Outcome(TrainingResult result, long trainableParameters, long totalParameters, boolean stoppedByRequest,
-                          Map<String, Object> evalData, long peakRssBytes) {}
+                          Map<String, Object> evalData, long peakRssBytes, long startRssBytes) {}
 
     private static final ObjectMapper JSON = ContractsJson.newMapper();
 
@@ -45,6 +48,7 @@ public final class TrainingRun {
     public Outcome run(Path modelDir, Path trainingFile, Path validationFile, Path initAdapterDir, Path resumeDir,
                        Path adapterDir, TrainingListener listener) throws IOException {
         PeakMemory.reset();
+        long startRss = PeakMemory.currentBytes();
         TrainingJob job = TrainingJob.prepare(spec, modelDir, trainingFile, validationFile, initAdapterDir, Pooling.MEAN);
         // the job writes <out>/adapter and <out>/checkpoints (each checkpoint is reported through the listener)
         Path out = Files.createTempDirectory(adapterDir.getParent(), "run-");
@@ -55,7 +59,7 @@ public final class TrainingRun {
         JsonNode m = o.metrics();
         Map<String, Object> eval = m.hasNonNull("eval") ? JSON.convertValue(m.get("eval"), Map.class) : null;
         return new Outcome(o.training(), m.path("trainable_parameters").asLong(), m.path("total_parameters").asLong(),
-                o.stoppedByRequest(), eval, PeakMemory.peakBytes());
+                o.stoppedByRequest(), eval, PeakMemory.peakBytes(), startRss);
     }
 
     /** A causal evaluation as event data (loss, perplexity, token_accuracy, target_tokens). */

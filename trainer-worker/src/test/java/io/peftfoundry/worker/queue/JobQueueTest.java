@@ -233,6 +233,40 @@ class JobQueueTest {
         assertTrue(c.request().jobId().equals(r.jobId()));
     }
 
+    /**
+     * Capacity-aware placement: a worker offering 1 GiB skips the queued job estimated at 3 GiB (ahead of it in the
+     * order) and claims the next one it can hold; a 4 GiB worker then claims the large one. A worker that loads only
+     * gpt2 claims none of the bert jobs, and a request without resources (from before) is claimable by anyone.
+     */
+    @Test
+    void aWorkerSkipsJobsItCannotHoldAndALargerOneTakesThem() throws Exception {
+        long gib = 1L << 30;
+        JobRequested large = withResources(request("tenant-a", "normal"), "bert", 3 * gib);
+        JobRequested small = withResources(request("tenant-a", "normal"), "bert", gib / 2);
+        JobRequested unknown = request("tenant-a", "normal");
+        queue.enqueue(large);
+        queue.enqueue(small);
+        queue.enqueue(unknown);
+        assertEquals(List.of(large.jobId(), small.jobId(), unknown.jobId()), queue.claimOrder());
+
+        JobQueue.Capacity gpt2Only = new JobQueue.Capacity(8 * gib, List.of("gpt2"));
+        assertEquals(unknown.jobId(), queue.claim("gpt2-worker", LONG, gpt2Only).orElseThrow().request().jobId(),
+                "the gpt2-only worker skips both bert jobs and takes the one without resources");
+        JobQueue.Capacity oneGib = new JobQueue.Capacity(gib, List.of("bert", "gpt2"));
+        assertEquals(small.jobId(), queue.claim("small-worker", LONG, oneGib).orElseThrow().request().jobId(),
+                "the 1 GiB worker skips the 3 GiB job ahead of it");
+        assertTrue(queue.claim("small-worker-2", LONG, oneGib).isEmpty(), "only the 3 GiB job is left");
+        JobQueue.Capacity fourGib = new JobQueue.Capacity(4 * gib, List.of("bert"));
+        JobQueue.Claim big = queue.claim("large-worker", LONG, fourGib).orElseThrow();
+        assertEquals(large.jobId(), big.request().jobId());
+        assertEquals(3 * gib, big.request().resources().memoryBytes(), "the resources travel with the request");
+    }
+
+    private static JobRequested withResources(JobRequested r, String family, long memoryBytes) {
+        return new JobRequested(r.jobId(), r.tenant(), r.attempt(), r.spec(), r.resumeFrom(),
+                new io.peftfoundry.contracts.resources.JobResources(family, memoryBytes));
+    }
+
     private JobQueue.Claim claim(String worker) throws Exception {
         return queue.claim(worker, LONG).orElseThrow(() -> new AssertionError("nothing claimable for " + worker));
     }

@@ -1,0 +1,127 @@
+package io.peftfoundry.contracts.resources;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.peftfoundry.contracts.spec.Hyperparameters;
+import io.peftfoundry.contracts.spec.JobSpec;
+import io.peftfoundry.contracts.spec.MethodSpec;
+import io.peftfoundry.contracts.spec.MethodType;
+import io.peftfoundry.contracts.spec.Task;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A job's estimated peak training memory, in bytes, by part. peft-engine trains in float32 (bf16 checkpoints are
+ * widened when loaded), so every value is 4 bytes. With P parameters, T of them trainable, micro-batch B
+ * ({@code batch_size}), sequence length S ({@code max_seq_length}, plus the virtual tokens of prompt tuning), and the
+ * backbone's L layers, hidden size H, feed-forward width I, A heads and vocabulary V:
+ * <pre>
+ *   weights     = 4·P
+ *   gradients   = 4·T
+ *   optimizer   = 8·T                                  AdamW's first and second moments
+ *   activations = 4·B·S·L·(12·H + 2·I + 3·A·S)         what autograd keeps per layer for the backward pass
+ *               + 4·B·S·V·3   (causal tasks only)       logits, their log-softmax and its gradient
+ *   workspace   = 160 MiB                               tokenizer, dataset, batch building, allocator slack
+ *   peak        = the sum
+ * </pre>
+ * Per token and layer, autograd keeps about 12·H values (the layer input, Q, K, V, the attention context, the
+ * attention output and its dropout mask, two LayerNorm inputs and outputs, the feed-forward input and output and its
+ * dropout mask), 2·I (the feed-forward's first projection and its GELU output) and 3·A·S (attention scores, softmax
+ * probabilities, their dropout). Sequences are padded to at most {@code max_seq_length}, so S is an upper bound.
+ * T for each method: {@code full} → P; LoRA → L·r·Σ(in+out) over its target modules (attention projections H×H,
+ * GPT-2's fused {@code c_attn} H×3H, feed-forward ones H×I); bottleneck adapters → L·2·H·H/reduction (twice for
+ * Houlsby); prefix → L·2·n·H; prompt → n·H; IA3 → L·(2·H + I). The 160 MiB workspace is an allowance for what
+ * does not scale with the model (tokenizer, dataset, batch building, libtorch's allocator).
+ *
+ * @param trainableParameters T
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record MemoryEstimate(long peakBytes, long weightsBytes, long gradientsBytes, long optimizerBytes,
+                             long activationsBytes, long workspaceBytes, long trainableParameters) {
+
+    /** Bytes per value: the engine trains in float32. */
+    static final long FLOAT = 4;
+    /** The fixed part, see above. */
+    public static final long WORKSPACE_BYTES = 160L << 20;
+
+    /** The estimate of {@code spec} (defaults are filled in) on a backbone of {@code shape}. */
+    public static MemoryEstimate of(ModelShape shape, JobSpec spec) {
+        JobSpec s = spec.withDefaults();
+        Hyperparameters h = s.hyperparameters();
+        long p = shape.parameters();
+        long t = trainable(shape, s.method());
+        long b = h.batchSize();
+        long seq = h.maxSeqLength() + (s.method().type() == MethodType.PROMPT ? s.method().prompt().numVirtualTokens() : 0);
+        long hd = shape.hiddenSize();
+        long perTokenAndLayer = 12 * hd + 2L * shape.intermediateSize() + 3L * shape.heads() * seq;
+        long activations = FLOAT * b * seq * shape.layers() * perTokenAndLayer;
+        boolean causal = s.task() == Task.SFT || s.task() == Task.CONTINUED_PRETRAINING;
+        if (causal) {
+            activations += FLOAT * b * seq * shape.vocabSize() * 3;
+        }
+        long weights = FLOAT * p;
+        long gradients = FLOAT * t;
+        long optimizer = 2 * FLOAT * t;
+        long peak = weights + gradients + optimizer + activations + WORKSPACE_BYTES;
+        return new MemoryEstimate(peak, weights, gradients, optimizer, activations, WORKSPACE_BYTES, t);
+    }
+
+    /** T: the parameters the method trains (the task head is left out: at most H·labels). */
+    static long trainable(ModelShape shape, MethodSpec method) {
+        long hd = shape.hiddenSize();
+        long l = shape.layers();
+        long i = shape.intermediateSize();
+        return switch (method.type()) {
+            case FULL -> shape.parameters();
+            case LORA -> {
+                long perLayer = 0;
+                for (String target : targets(shape.family(), method.lora().targetModules())) {
+                    perLayer += (long) method.lora().r() * inPlusOut(target, hd, i);
+                }
+                yield l * perLayer;
+            }
+            case ADAPTER -> {
+                long bottleneck = Math.max(1, hd / method.adapter().reductionFactor());
+                long one = 2 * hd * bottleneck + hd + bottleneck;
+                yield l * one * (method.adapter().variant().wire().equals("houlsby") ? 2 : 1);
+            }
+            case PREFIX -> l * 2 * method.prefix().numVirtualTokens() * hd;
+            case PROMPT -> method.prompt().numVirtualTokens() * hd;
+            case IA3 -> l * (2 * hd + i);
+        };
+    }
+
+    /** The spec's default targets name BERT's modules; other families mean their own query/value (as the engine does). */
+    private static List<String> targets(String family, List<String> specTargets) {
+        if (specTargets.equals(List.of("query", "value"))) {
+            return switch (family) {
+                case "gpt2" -> List.of("c_attn");
+                case "llama", "mistral", "qwen2" -> List.of("q_proj", "v_proj");
+                default -> specTargets;
+            };
+        }
+        return specTargets;
+    }
+
+    /** in + out features of a target module by its name: feed-forward ones are H×I, GPT-2's c_attn H×3H, others H×H. */
+    private static long inPlusOut(String target, long hd, long i) {
+        String n = target.toLowerCase(Locale.ROOT);
+        if (n.equals("c_attn")) {
+            return hd + 3 * hd;
+        }
+        if (n.contains("intermediate") || n.contains("up_proj") || n.contains("gate_proj") || n.contains("down_proj")
+                || n.contains("c_fc") || n.contains("mlp") || n.equals("output") || n.equals("fc1") || n.equals("fc2")) {
+            return hd + i;
+        }
+        return 2 * hd;
+    }
+
+    /** e.g. {@code 1.4 GiB}. */
+    public static String human(long bytes) {
+        if (bytes >= 1L << 30) {
+            return String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
+        }
+        return String.format(Locale.ROOT, "%.0f MiB", bytes / (double) (1L << 20));
+    }
+}

@@ -1,0 +1,94 @@
+package io.peftfoundry.contracts.resources;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.peftfoundry.contracts.ContractsJson;
+import io.peftfoundry.contracts.spec.JobSpec;
+import io.peftfoundry.contracts.spec.JobSpecs;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The peak-memory formula of {@link MemoryEstimate}, worked by hand on MiniLM-L6's shape and a GPT-2-sized decoder. */
+class MemoryEstimateTest {
+
+    private static final ObjectMapper JSON = ContractsJson.newMapper();
+    /** all-MiniLM-L6-v2: 22,713,216 parameters, H 384, 6 layers, 12 heads, I 1536, V 30522. */
+    private static final ModelShape MINILM = new ModelShape("bert", 22_713_216, 384, 6, 12, 1536, 30522);
+
+    private static JobSpec spec(String method, int batch, int seq, String task) {
+        return JobSpecs.parse("""
+                {"model": "m", "training_file": "f", "task": "%s", "method": %s,
+                 "hyperparameters": {"batch_size": %d, "max_seq_length": %d}}""".formatted(task, method, batch, seq));
+    }
+
+    @Test
+    void loraOnMiniLmByHand() {
+        MemoryEstimate e = MemoryEstimate.of(MINILM, spec("{\"type\": \"lora\"}", 16, 128, "classification"));
+        // T = L · r · (in+out) over query and value = 6 · 8 · (768 + 768)
+        assertEquals(73_728, e.trainableParameters());
+        assertEquals(4L * 22_713_216, e.weightsBytes());
+        assertEquals(4L * 73_728, e.gradientsBytes());
+        assertEquals(8L * 73_728, e.optimizerBytes());
+        // 4 · B · S · L · (12·H + 2·I + 3·A·S) = 4 · 16 · 128 · 6 · (4608 + 3072 + 4608) = 49,152 · 12,288
+        assertEquals(603_979_776L, e.activationsBytes());
+        assertEquals(MemoryEstimate.WORKSPACE_BYTES, e.workspaceBytes());
+        assertEquals(e.weightsBytes() + e.gradientsBytes() + e.optimizerBytes() + e.activationsBytes()
+                + e.workspaceBytes(), e.peakBytes());
+    }
+
+    @Test
+    void fullFineTuneTrainsEveryParameterAndActivationsScaleWithTheBatch() {
+        MemoryEstimate full = MemoryEstimate.of(MINILM, spec("{\"type\": \"full\"}", 16, 128, "classification"));
+        assertEquals(22_713_216, full.trainableParameters());
+        assertEquals(12L * 22_713_216, full.gradientsBytes() + full.optimizerBytes());
+        MemoryEstimate twice = MemoryEstimate.of(MINILM, spec("{\"type\": \"full\"}", 32, 128, "classification"));
+        assertEquals(2 * full.activationsBytes(), twice.activationsBytes());
+    }
+
+    @Test
+    void causalTasksAddTheLogitsOverTheVocabulary() {
+        // GPT-2 small's sizes; its fused c_attn is H x 3H: T = 12 · 8 · (768 + 2304)
+        ModelShape gpt2 = new ModelShape("gpt2", 124_439_808, 768, 12, 12, 3072, 50257);
+        MemoryEstimate e = MemoryEstimate.of(gpt2, spec("{\"type\": \"lora\"}", 4, 64, "sft"));
+        assertEquals(12L * 8 * (768 + 2304), e.trainableParameters());
+        long layers = 4L * 4 * 64 * 12 * (12 * 768 + 2 * 3072 + 3 * 12 * 64);
+        long logits = 4L * 4 * 64 * 50257 * 3;
+        assertEquals(layers + logits, e.activationsBytes());
+    }
+
+    @Test
+    void theShapeIsReadFromArtifactStoresModelObject() throws Exception {
+        JsonNode bert = JSON.readTree("""
+                {"id": "model-1", "family": "bert", "parameters": 22713216,
+                 "annotations": {"hidden_size": 384, "num_hidden_layers": 6, "num_attention_heads": 12,
+                                 "intermediate_size": 1536, "vocab_size": 30522}}""");
+        assertEquals(MINILM, ModelShape.fromModelView(bert).orElseThrow());
+        // GPT-2's config.json names its sizes n_embd, n_layer, n_head; no n_inner means 4·H
+        JsonNode gpt2 = JSON.readTree("""
+                {"family": "gpt2", "parameters": 1000,
+                 "annotations": {"n_embd": 64, "n_layer": 2, "n_head": 4, "vocab_size": 100}}""");
+        assertEquals(new ModelShape("gpt2", 1000, 64, 2, 4, 256, 100), ModelShape.fromModelView(gpt2).orElseThrow());
+        assertFalse(ModelShape.fromModelView(JSON.readTree("{\"family\": \"bert\", \"parameters\": 5}")).isPresent(),
+                "without the sizes there is no estimate");
+    }
+
+    @Test
+    void aWorkerHoldsAJobWhenItLoadsTheFamilyAndOffersTheMemory() throws Exception {
+        WorkerCapabilities w = new WorkerCapabilities("w1", "cpu", 1L << 30, List.of("bert"), "up", Instant.EPOCH);
+        assertTrue(w.canHold(new JobResources("bert", 1L << 30)));
+        assertFalse(w.canHold(new JobResources("bert", (1L << 30) + 1)));
+        assertFalse(w.canHold(new JobResources("gpt2", 1L)));
+        assertTrue(w.canHold(null));
+        assertTrue(w.canHold(new JobResources("bert", null)));
+        JsonNode wire = JSON.valueToTree(w);
+        assertEquals(1L << 30, wire.path("memory_bytes").asLong());
+        assertEquals("bert", wire.path("families").get(0).asText());
+        assertEquals(w, JSON.treeToValue(wire, WorkerCapabilities.class));
+    }
+}
