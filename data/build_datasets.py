@@ -587,6 +587,17 @@ def check_licence_id(folder, errors):
         excerpt = r["prompt"][len(prefix):len(r["prompt"]) - len(suffix)]
         if r["prompt"] in train_prompts or any(excerpt in t for t in cpt):
             errors.append(f"{paths['sft-heldout']}:{number}: held-out excerpt occurs on the training side")
+    # The decoder's pretraining corpus (when built: data/decoder/) should hold next to none of the domain's text.
+    pretrain = os.path.join(os.path.dirname(folder), "decoder", "pretrain-train.jsonl")
+    if os.path.exists(pretrain):
+        seen = set()
+        for _, r in read_jsonl(pretrain):
+            seen |= _ngrams(r["text"].split())
+        grams = [_ngrams(r["prompt"][len(prefix):len(r["prompt"]) - len(suffix)].split())
+                 for _, r in read_jsonl(paths["sft-heldout"])]
+        shared = sum(len(g & seen) for g in grams)
+        log(f"  {folder}: held-out excerpts' word 8-grams in the decoder's pretraining corpus: {shared} of "
+            f"{sum(len(g) for g in grams)}; excerpts with any: {sum(1 for g in grams if g & seen)} of {len(grams)}")
 
 
 BUILDERS = {

@@ -186,12 +186,16 @@ def settings(r):
     return out
 
 
+PARALLEL_TEXT = {"seeds": "one process per method and seed, all side by side",
+                 "1": "LoRA and full as two processes side by side", "True": "LoRA and full as two processes side by side"}
+
+
 def run_line(r):
     i = r.info
     if not i:
         return "Run time: not recorded."
     return (f"Run: started {i['started']}, {i['seconds'] / 60:.1f} min wall for everything above "
-            f"({'LoRA and full as two processes side by side' if i.get('parallel') else 'one method after the other'}, "
+            f"({PARALLEL_TEXT.get(str(i.get('parallel')), 'one run after the other')}, "
             f"{i.get('threads')} PyTorch thread each); 1/5/15-min load average {i['load_start']} at the start, "
             f"{i['load_end']} at the end (2 cores shared with other work).")
 
