@@ -85,30 +85,36 @@ def paired(a, b):
     return [b[s] - a[s] for s in sorted(set(a) & set(b))]
 
 
+def judge(diffs, better_is_higher):
+    """held (better on every seed) / held on average only / did not hold, for per-seed differences (b) - other."""
+    sign = 1 if better_is_higher else -1
+    m, _ = mean_sd(diffs)
+    wins = sum(1 for x in diffs if sign * x > 0)
+    if sign * m > 0 and wins == len(diffs):
+        return "**held**", wins
+    if sign * m > 0:
+        return "**held on average only**", wins
+    return "**did not hold**", wins
+
+
 def verdict_sentence(label, other, em_a, em_b, ppl_a, ppl_b):
-    """One plain sentence: does (b) beat `other` on exact match, by how much, on how many seeds."""
+    """One plain sentence: does (b) beat `other` on exact match and on perplexity, by how much, on how many seeds."""
     d = paired(em_a, em_b)
     dp = paired(ppl_a, ppl_b)
-    if not d:
+    if not d or not dp:
         return f"- {label}, CPT → SFT vs {other}: not run."
     m, sd = mean_sd(d)
-    wins = sum(1 for x in d if x > 0)
-    ties = sum(1 for x in d if x == 0)
     pm, psd = mean_sd(dp)
-    if m > 0 and wins == len(d):
-        held = "**held**"
-    elif m > 0:
-        held = "**held on average only**"
+    base_ppl, _ = mean_sd([ppl_a[s] for s in sorted(set(ppl_a) & set(ppl_b))])
+    if not any(em_a.values()) and not any(em_b.values()):
+        em_held, wins = "**undecided** (neither got a single held-out excerpt right)", 0
     else:
-        held = "**did not hold**"
-    text = (f"- {label}, CPT → SFT vs {other}: {held} — exact match {m * 100:+.1f} ± {sd * 100:.1f} points "
-            f"(mean ± sd of the {len(d)} per-seed differences; higher on {wins} of {len(d)} seeds"
-            + (f", equal on {ties}" if ties else "") + ")")
-    if pm is not None:
-        better = "lower" if pm < 0 else "higher"
-        text += (f"; held-out perplexity {pm:+.2f} ± {psd:.2f} ({better} on "
-                 f"{sum(1 for x in dp if (x < 0) == (pm < 0) and x != 0)} of {len(dp)} seeds)")
-    return text + "."
+        em_held, wins = judge(d, True)
+    p_held, p_wins = judge(dp, False)
+    return (f"- {label}, CPT → SFT vs {other}: on exact match {em_held}, {m * 100:+.1f} ± {sd * 100:.1f} points "
+            f"(better on {wins} of {len(d)} seeds); on held-out perplexity {p_held}, {pm:+.2f} ± {psd:.2f} "
+            f"({pm / base_ppl * 100:+.0f} % of {base_ppl:.2f}; better on {p_wins} of {len(dp)} seeds). "
+            f"(mean ± sd of the per-seed differences)")
 
 
 def results_table(r):
@@ -143,6 +149,16 @@ def results_table(r):
             lines.append(f"| {mlabel} | {alabel} | {steps_text} | {fmt(em_m, em_sd, 1, 100)} | {fmt(p_m, p_sd, 2)} "
                          f"| {fmt(a_m, a_sd, 1, 100)} | {per_seed} | {time_text} |")
     return lines
+
+
+def chance_line(r):
+    n = len(r.licences)
+    if not n:
+        return ""
+    return (f"Reference points: a uniform guess among the {n} identifiers gets {100 / n:.1f} % exact match; the pretrained "
+            f"decoder itself (first row) gets the identifier's tokens at the perplexity shown. An exact match near "
+            f"{100 / n:.1f} % means the model names a licence but not yet the right one; the perplexity of the "
+            f"identifier is then the finer measure of how far training got.")
 
 
 def cpt_table(r):
@@ -198,6 +214,16 @@ def run_line(r):
             f"({PARALLEL_TEXT.get(str(i.get('parallel')), 'one run after the other')}, "
             f"{i.get('threads')} PyTorch thread each); 1/5/15-min load average {i['load_start']} at the start, "
             f"{i['load_end']} at the end (2 cores shared with other work).")
+
+
+def command(r):
+    """The command line that reproduces the run, with its sizes."""
+    sft = r.steps("sft", "lora") or r.steps("sft", "full")
+    cpt = r.steps("cpt", "lora") or r.steps("cpt", "full")
+    par = r.info.get("parallel", "seeds")
+    par = "seeds" if par is True else par
+    return (f"SFT_STEPS={sft} CPT_STEPS={cpt} SEEDS=\"{' '.join(map(str, r.seeds))}\" THREADS={r.info.get('threads', 1)} "
+            f"PARALLEL={par} demo/decoder/run")
 
 
 def work_rel(work):
@@ -257,7 +283,8 @@ def main():
              "Perplexities use this decoder's own 4,096-token byte-level BPE: not comparable with other tokenizers.", "",
              "## Does continued pretraining before SFT beat SFT alone on a domain task?", ""]
     lines += experiment_intro(r, "../../data/licence-id") + [""]
-    lines += ["**Verdict** (exact match on the held-out excerpts; differences paired by seed):", ""] + verdict + [""]
+    lines += ["**Verdict** (differences paired by seed; \"held\" = CPT → SFT better on every seed):", ""] + verdict + [""]
+    lines += [chance_line(r), ""]
     lines += table + [""]
     lines += ["What CPT itself did to held-out licence text (the held-out fifths, packed 128-token blocks):", ""]
     lines += cpt_table(r) + [""]
@@ -268,7 +295,8 @@ def main():
         lines += ["The (b) LoRA adapter's `lineage.json` lists both stages:", "", "```json",
                   json.dumps([{k: st.get(k) for k in ("stage", "task", "method", "init_adapter", "steps", "seed")}
                               for st in lineage.get("stages", [])]), "```", ""]
-    lines += [run_line(r), f"Machine: {platform.machine()}, {os.cpu_count()} CPUs; code at commit {commit()}.", ""]
+    lines += [f"Command: `{command(r)}` (the defaults). {run_line(r)}",
+              f"Machine: {platform.machine()}, {os.cpu_count()} CPUs; code at commit {commit()}.", ""]
 
     lines += ["## The pretrained decoder", ""]
     if pre:
@@ -295,7 +323,7 @@ def main():
     if a.bench_out:
         versions = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
         b = ["## Two-stage recipe: continued pretraining → SFT against SFT alone (demo decoder, SPDX licences)", "",
-             f"Measured by `demo/decoder/run recipe` (also `bench/two-stage/run`); {run_line(r)} "
+             f"Measured by `{command(r)}` (`bench/two-stage/run` runs the same from scratch). {run_line(r)} "
              f"Machine: {platform.machine()}, {os.cpu_count()} CPUs; {versions[0] if versions else 'java ?'}; "
              f"DJL 0.36.0 on libtorch 2.7.1; code at commit {commit()}. Full write-up, settings and the data split: "
              "[demo/decoder/REPORT.md](../../demo/decoder/REPORT.md).", ""]
@@ -303,7 +331,8 @@ def main():
             b += ["**Quick mode** (`BENCH_QUICK=1`): fewer seeds and steps than the committed run; not the measurement "
                   "REPORT.md reports.", ""]
         b += experiment_intro(r, "../../data/licence-id") + [""]
-        b += ["**Verdict** (exact match on the held-out excerpts; differences paired by seed):", ""] + verdict + [""]
+        b += ["**Verdict** (differences paired by seed; \"held\" = CPT → SFT better on every seed):", ""] + verdict + [""]
+        b += [chance_line(r), ""]
         b += table + [""]
         os.makedirs(os.path.dirname(os.path.abspath(a.bench_out)), exist_ok=True)
         with open(a.bench_out, "w", encoding="utf-8") as f:
