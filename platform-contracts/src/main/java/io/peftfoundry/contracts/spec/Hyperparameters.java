@@ -30,6 +30,8 @@ import java.util.List;
  * <tr><td>max_grad_norm</td><td>1.0</td><td>0–1000; 0 = no gradient clipping</td></tr>
  * <tr><td>early_stopping_patience</td><td>null (off)</td><td>null or 1–1000 evaluations without improvement of
  *     the validation loss; needs a validation_file</td></tr>
+ * <tr><td>precision</td><td>fp32</td><td>fp32, fp16 (frozen linear/embedding weights held and multiplied in
+ *     float16, see {@link Precision}; not with method full)</td></tr>
  * </table>
  * A step is one optimizer update, i.e. {@code batch_size × gradient_accumulation_steps} examples.
  *
@@ -43,7 +45,7 @@ public record Hyperparameters(Integer epochs, Integer batchSize, Double learning
                               Double warmupRatio, Double weightDecay, Integer gradientAccumulationSteps,
                               Integer maxSteps, Integer evalEverySteps, Integer checkpointEverySteps,
                               Scheduler scheduler, Double maxGradNorm, Integer earlyStoppingPatience,
-                              List<String> auto) {
+                              Precision precision, List<String> auto) {
 
     /** The fields that accept {@code "auto"}, in the order {@code auto} lists them. */
     public static final List<String> AUTO_FIELDS = List.of("epochs", "batch_size", "learning_rate");
@@ -58,10 +60,11 @@ public record Hyperparameters(Integer epochs, Integer batchSize, Double learning
     public static final int DEFAULT_CHECKPOINT_EVERY_STEPS = 200;
     public static final Scheduler DEFAULT_SCHEDULER = Scheduler.LINEAR;
     public static final double DEFAULT_MAX_GRAD_NORM = 1.0;
+    public static final Precision DEFAULT_PRECISION = Precision.FP32;
 
     /** Nothing set: every field takes its default in {@link #withDefaults(MethodType)}. */
     public static Hyperparameters empty() {
-        return new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /**
@@ -110,6 +113,7 @@ public record Hyperparameters(Integer epochs, Integer batchSize, Double learning
                 scheduler != null ? scheduler : DEFAULT_SCHEDULER,
                 maxGradNorm != null ? maxGradNorm : DEFAULT_MAX_GRAD_NORM,
                 earlyStoppingPatience,
+                precision != null ? precision : DEFAULT_PRECISION,
                 List.copyOf(chosen));
     }
 
@@ -117,7 +121,7 @@ public record Hyperparameters(Integer epochs, Integer batchSize, Double learning
     public Hyperparameters withAutoValues(int epochs, int batchSize, double learningRate) {
         return new Hyperparameters(epochs, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay,
                 gradientAccumulationSteps, maxSteps, evalEverySteps, checkpointEverySteps, scheduler, maxGradNorm,
-                earlyStoppingPatience, auto);
+                earlyStoppingPatience, precision, auto);
     }
 
     /** Whether {@code field} (one of {@link #AUTO_FIELDS}) is chosen automatically. */

@@ -55,6 +55,10 @@ final class SpecValidator {
         }
         if (spec.hyperparameters() != null) {
             hyperparameters(spec.hyperparameters(), spec.validationFile() != null);
+            if (type == MethodType.FULL && spec.hyperparameters().precision() == Precision.FP16) {
+                add("hyperparameters.precision", "\"fp16\" holds the frozen backbone in float16; method.type \"full\" "
+                        + "trains every weight, which must stay float32: use \"fp32\" or a parameter-efficient method");
+            }
         }
     }
 

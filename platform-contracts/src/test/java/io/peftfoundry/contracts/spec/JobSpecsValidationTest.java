@@ -35,6 +35,8 @@ class JobSpecsValidationTest {
             "hyperparameters": {"max_grad_norm": -1}                  | hyperparameters.max_grad_norm               | must be ≥ 0 and ≤ 1000
             "hyperparameters": {"early_stopping_patience": 2}         | hyperparameters.early_stopping_patience     | needs a validation_file
             "hyperparameters": {"scheduler": "step"}                  | hyperparameters.scheduler                   | must be one of linear, cosine, got "step"
+            "hyperparameters": {"precision": "bf16"}                  | hyperparameters.precision                   | must be one of fp32, fp16, got "bf16"
+            "method": {"type": "full"}, "hyperparameters": {"precision": "fp16"} | hyperparameters.precision       | method.type "full" trains every weight, which must stay float32
             "hyperparameters": {"epochs": "three"}                    | hyperparameters.epochs                      | must be a whole number, got "three"
             "hyperparameters": {"epochs": 2.5}                        | hyperparameters.epochs                      | must be a whole number, got 2.5
             "hyperparameters": {"epochs": 99999999999}                | hyperparameters.epochs                      | is out of range, got 99999999999
@@ -144,7 +146,7 @@ class JobSpecsValidationTest {
     @Test
     void requireValidChecksSpecsBuiltInCode() {
         JobSpec spec = JobSpec.of("m", "f").withHyperparameters(
-                new Hyperparameters(0, null, null, null, null, null, null, null, null, null, null, null, null, null));
+                new Hyperparameters(0, null, null, null, null, null, null, null, null, null, null, null, null, null, null));
         SpecValidationException e = assertThrows(SpecValidationException.class, () -> JobSpecs.requireValid(spec));
         assertEquals(List.of(new FieldError("hyperparameters.epochs", "must be between 1 and 1000, got 0")),
                 e.errors());
