@@ -174,11 +174,20 @@ public final class SafeTensorsFile implements AutoCloseable {
         return new Tensor(e.dtype(), e.shape().clone(), data.array());
     }
 
+    /** The largest finite float16 value: a tensor with any larger magnitude cannot be held as float16. */
+    public static final float FP16_MAX = 65504f;
+
     /**
      * The tensor as an NDArray owned by {@code manager}, streamed from the file {@value #CHUNK_BYTES} bytes at a
-     * time through one direct buffer. Float tensors become {@code floatType}, or keep their stored type when it is
-     * null — except BF16, which is widened to FLOAT32 because DJL 0.36's PyTorch JNI aborts the process on any
-     * BFLOAT16 tensor. Integer tensors become INT64.
+     * time through one direct buffer, each chunk converted on its way in (so no whole-tensor copy in another type is
+     * ever made). Float tensors become {@code floatType}, or keep their stored type when it is null — except BF16,
+     * which becomes FLOAT32 because DJL 0.36's PyTorch JNI aborts the process on any BFLOAT16 tensor. Integer tensors
+     * become INT64.
+     *
+     * <p>{@code floatType} FLOAT16 is a request: a tensor with any magnitude above {@value #FP16_MAX} (or a NaN),
+     * which float16 cannot hold, is read as FLOAT32 instead — check the returned array's type. BF16 → FLOAT16 is
+     * exact for magnitudes in float16's normal range (bf16 has 8 significant bits, fp16 11); smaller ones lose low
+     * bits as fp16 subnormals (below 6.0e-8 they become 0). F32 → FLOAT16 rounds to nearest even.
      */
     public NDArray toNDArray(String name, NDManager manager, DataType floatType) throws IOException {
         return toNDArray(name, manager, floatType, CHUNK_BYTES);
@@ -198,7 +207,8 @@ public final class SafeTensorsFile implements AutoCloseable {
         long count = e.elementCount();
         boolean integer = e.dtype() == DType.I32 || e.dtype() == DType.I64;
         DataType target = integer ? DataType.INT64 : floatType == null ? loaded : floatType;
-        NDArray flat = manager.create(new Shape(count), loaded); // uninitialised (torch.empty): every element is set below
+        boolean rangeChecked = target == DataType.FLOAT16 && loaded != DataType.FLOAT16;
+        NDArray flat = manager.create(new Shape(count), target); // uninitialised (torch.empty): every element is set below
         int stored = e.dtype().bytes;
         long perChunk = Math.max(1, chunkBytes / stored);
         ByteBuffer raw = ByteBuffer.allocateDirect((int) Math.min(perChunk * stored, Math.max(stored, count * stored)))
@@ -221,20 +231,24 @@ public final class SafeTensorsFile implements AutoCloseable {
             } else if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
                 throw new IllegalStateException("big-endian hosts are not supported");
             }
-            try (NDArray view = manager.create(chunk, new Shape(n), loaded)) {
-                flat.set(new NDIndex(first + ":" + (first + n)), view); // copies out of the reused buffer
+            try (NDManager scratch = manager.newSubManager()) {
+                NDArray view = scratch.create(chunk, new Shape(n), loaded);
+                if (rangeChecked) {
+                    float max = view.abs().max().toType(DataType.FLOAT32, false).getFloat();
+                    if (!(max <= FP16_MAX)) { // also true for NaN
+                        flat.close();
+                        return toNDArray(name, manager, DataType.FLOAT32, chunkBytes);
+                    }
+                }
+                NDArray converted = view.getDataType() == target ? view : view.toType(target, false);
+                flat.set(new NDIndex(first + ":" + (first + n)), converted); // copies out of the reused buffer
             }
         }
         NDArray shaped = flat.reshape(new Shape(e.shape()));
         if (shaped != flat) {
             flat.close();
         }
-        if (shaped.getDataType() == target) {
-            return shaped;
-        }
-        NDArray converted = shaped.toType(target, false);
-        shaped.close();
-        return converted;
+        return shaped;
     }
 
     @Override

@@ -337,6 +337,9 @@ public final class CausalTrainingJob implements TrainingJob {
             metrics.put("adapter_bytes", ResourceUsage.directoryBytes(adapterDir));
             metrics.put("final_train_loss", tr.losses().isEmpty() ? Double.NaN : tr.losses().get(tr.losses().size() - 1));
             metrics.put("stop_reason", tr.stopReason());
+            metrics.put("precision", training.precision().wire());
+            metrics.put("skipped_steps", tr.skippedSteps());
+            metrics.put("loss_scale", tr.lossScale());
             metrics.put("seed", training.seed());
             if (result.lastEval() != null) {
                 ObjectNode eval = result.lastEval().toJson();
@@ -368,7 +371,7 @@ public final class CausalTrainingJob implements TrainingJob {
             }
             return CausalModel.create(decoder, method, manager, training.seed());
         }
-        CausalDecoder decoder = DecoderFiles.load(modelDir, manager);
+        CausalDecoder decoder = DecoderFiles.load(modelDir, manager, training.frozenMatrixType());
         if (initAdapter == null) {
             return CausalModel.create(decoder, method, manager, training.seed());
         }

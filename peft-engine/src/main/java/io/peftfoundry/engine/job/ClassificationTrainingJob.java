@@ -150,7 +150,7 @@ public final class ClassificationTrainingJob implements TrainingJob {
         try (NDManager manager = NDManager.newBaseManager(device);
                 TextTokenizer tokenizer = new TextTokenizer(modelDir.resolve("tokenizer.json"), training.maxSeqLength(),
                         BertConfig.read(modelDir.resolve(BertCheckpoint.CONFIG)).padTokenId())) {
-            BertModel backbone = BertCheckpoint.load(modelDir, manager);
+            BertModel backbone = BertCheckpoint.load(modelDir, manager, training.frozenMatrixType());
             ClassificationModel model;
             if (initAdapter != null) {
                 model = AdapterFiles.load(initAdapter, backbone, manager);
@@ -191,6 +191,9 @@ public final class ClassificationTrainingJob implements TrainingJob {
             metrics.put("adapter_bytes", ResourceUsage.directoryBytes(adapterDir));
             metrics.put("final_train_loss", result.losses().isEmpty() ? Double.NaN : result.losses().get(result.losses().size() - 1));
             metrics.put("stop_reason", result.stopReason());
+            metrics.put("precision", training.precision().wire());
+            metrics.put("skipped_steps", result.skippedSteps());
+            metrics.put("loss_scale", result.lossScale());
             metrics.put("seed", training.seed());
             if (result.lastEval() != null) {
                 metrics.set("eval", result.lastEval().toJson());

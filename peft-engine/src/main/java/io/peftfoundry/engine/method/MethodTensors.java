@@ -21,7 +21,7 @@ public final class MethodTensors {
     /** Makes {@code p} trainable and gives it {@code value} in the dtype and on the device of {@code like}. */
     public static void assignNew(Parameter p, NDArray value, NDArray like) {
         p.freeze(false);
-        HfModule.assign(p, value.toType(like.getDataType(), false).toDevice(like.getDevice(), false));
+        HfModule.assign(p, value.toType(HfModule.trainableType(like), false).toDevice(like.getDevice(), false));
     }
 
     /** Uniform(-bound, bound) values, drawn in order from {@code rnd}. */

@@ -59,6 +59,12 @@ public interface CausalDecoder extends Backbone {
 
     /** Loads a Hugging Face layout directory by its config.json's {@code model_type} (gpt2, llama). */
     static CausalDecoder load(Path dir, NDManager manager) throws IOException {
-        return LlamaCheckpoint.isLlama(dir) ? LlamaCheckpoint.load(dir, manager) : Gpt2Checkpoint.load(dir, manager);
+        return load(dir, manager, ai.djl.ndarray.types.DataType.FLOAT32);
+    }
+
+    /** As {@link #load(Path, NDManager)} with linear and embedding weights as {@code matrixType} (FLOAT16: fp16). */
+    static CausalDecoder load(Path dir, NDManager manager, ai.djl.ndarray.types.DataType matrixType) throws IOException {
+        return LlamaCheckpoint.isLlama(dir) ? LlamaCheckpoint.load(dir, manager, matrixType)
+                : Gpt2Checkpoint.load(dir, manager, matrixType);
     }
 }

@@ -42,6 +42,8 @@ public final class HfCheckpoints {
         void write(Path file) throws IOException;
     }
 
+    private static final System.Logger LOG = System.getLogger(HfCheckpoints.class.getName());
+
     private HfCheckpoints() {}
 
     /**
@@ -58,16 +60,26 @@ public final class HfCheckpoints {
         return CheckpointWeights.open(dir);
     }
 
-    /**
-     * Copies the stored tensors into every parameter, frozen, one tensor at a time (streamed from the file into
-     * native memory, float32): each must be there under {@code storedName} of the parameter's name and have the
-     * shape {@code storedShape} gives (null: not checked); {@code layout} turns the stored array into the
-     * parameter's. Each stored array is released as soon as it is copied, so loading peaks at the model plus one
-     * tensor.
-     */
+    /** As {@link #assignFrozen(Map, CheckpointWeights, Function, Function, Layout, NDManager, DataType)} in float32. */
     public static void assignFrozen(Map<String, Parameter> params, CheckpointWeights stored,
             Function<String, String> storedName, Function<String, long[]> storedShape, Layout layout,
             NDManager manager) throws IOException {
+        assignFrozen(params, stored, storedName, storedShape, layout, manager, DataType.FLOAT32);
+    }
+
+    /**
+     * Copies the stored tensors into every parameter, frozen, one tensor at a time (streamed from the file into
+     * native memory): each must be there under {@code storedName} of the parameter's name and have the shape
+     * {@code storedShape} gives (null: not checked); {@code layout} turns the stored array into the parameter's.
+     * Each stored array is released as soon as it is copied, so loading peaks at the model plus one tensor.
+     *
+     * <p>{@code matrixType} is the type of the weight matrices of linear layers and embeddings ({@link #isMatrix}):
+     * FLOAT32, or FLOAT16 to hold them at half size ({@code precision: fp16}; a tensor outside float16's range stays
+     * FLOAT32 and is logged). Norm weights and biases are always FLOAT32.
+     */
+    public static void assignFrozen(Map<String, Parameter> params, CheckpointWeights stored,
+            Function<String, String> storedName, Function<String, long[]> storedShape, Layout layout,
+            NDManager manager, DataType matrixType) throws IOException {
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
             String name = storedName.apply(e.getKey());
             if (!stored.contains(name)) {
@@ -81,8 +93,13 @@ public final class HfCheckpoints {
             }
             Parameter p = e.getValue();
             p.freeze(true);
+            DataType type = isMatrix(p, shape) ? matrixType : DataType.FLOAT32;
             try (NDManager scratch = manager.newSubManager()) {
-                NDArray a = stored.toNDArray(name, scratch, DataType.FLOAT32);
+                NDArray a = stored.toNDArray(name, scratch, type);
+                if (a.getDataType() != type) {
+                    LOG.log(System.Logger.Level.WARNING, "{0}: tensor ''{1}'' has values beyond float16''s range "
+                            + "(|x| > 65504): held as float32", stored.fileOf(name), name);
+                }
                 NDArray laid = layout.apply(e.getKey(), a);
                 if (laid == a && !p.isInitialized()) {
                     // the streamed array already owns its memory (no Java buffer behind it): the parameter takes it
@@ -95,6 +112,11 @@ public final class HfCheckpoints {
                 }
             }
         }
+    }
+
+    /** A weight matrix of a linear layer or an embedding (DJL type WEIGHT, two axes): what fp16 holds at half size. */
+    public static boolean isMatrix(Parameter p, long[] storedShape) {
+        return p.getType() == Parameter.Type.WEIGHT && storedShape.length == 2;
     }
 
     /**

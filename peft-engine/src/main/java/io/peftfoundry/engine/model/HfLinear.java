@@ -2,6 +2,7 @@ package io.peftfoundry.engine.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
@@ -51,6 +52,31 @@ public class HfLinear extends HfModule {
         NDArray x = inputs.head();
         NDArray w = ps.getValue(weight, x.getDevice(), training);
         NDArray b = bias == null ? null : ps.getValue(bias, x.getDevice(), training);
-        return Linear.linear(x, w, b);
+        return new NDList(linear(x, w, b));
+    }
+
+    /**
+     * {@code x W^T + b}. A float16 weight (a frozen backbone held at {@code precision: fp16}) with a wider input is
+     * multiplied in float16 — {@code x} cast down, the product cast back up, the bias (kept float32) added after —
+     * rather than widened: autograd would keep a widened copy of every weight for backward, and the memory saved by
+     * holding the weight in float16 would be spent again.
+     */
+    public static NDArray linear(NDArray x, NDArray w, NDArray b) {
+        DataType out = x.getDataType();
+        if (w.getDataType() != DataType.FLOAT16 || out == DataType.FLOAT16) {
+            return Linear.linear(x, w, b).head();
+        }
+        NDArray y;
+        // intermediates closed once used (autograd holds its own references; see LlamaMlp)
+        // Ops.cast, not toType: DJL's toType cuts the gradient, and LoRA/IA3/adapters below need it
+        try (NDArray xh = Ops.cast(x, DataType.FLOAT16); NDArray yh = Linear.linear(xh, w, null).head()) {
+            y = Ops.cast(yh, out);
+        }
+        if (b == null) {
+            return y;
+        }
+        try (y) {
+            return y.add(b);
+        }
     }
 }

@@ -128,6 +128,15 @@ public abstract class HfModule extends AbstractBlock {
         cur.setRequiresGradient(p.requiresGradient());
     }
 
+    /**
+     * The type a new trainable parameter takes beside {@code like} (a backbone weight): the same, except that a
+     * float16 backbone ({@code precision: fp16}) gets float32 trainable parameters — float16 holds frozen weights only.
+     */
+    public static ai.djl.ndarray.types.DataType trainableType(NDArray like) {
+        var t = like.getDataType();
+        return t == ai.djl.ndarray.types.DataType.FLOAT16 ? ai.djl.ndarray.types.DataType.FLOAT32 : t;
+    }
+
     /** Marks parameters trainable (gradient attached) or frozen. */
     public static void setTrainable(Parameter p, boolean trainable) {
         p.freeze(!trainable);

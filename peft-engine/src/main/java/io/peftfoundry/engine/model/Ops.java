@@ -2,6 +2,8 @@ package io.peftfoundry.engine.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -35,5 +37,20 @@ public final class Ops {
         try (NDArray zero = step.zeros(new Shape(), parameter.getDataType(), parameter.getDevice())) {
             return zero.add(parameter);
         }
+    }
+
+    /**
+     * {@code x} converted to {@code type} with the gradient flowing back through the conversion. DJL's
+     * {@code NDArray.toType} runs under PyTorch's no-grad guard (its JNI {@code torchTo}), so a value cast with it
+     * is cut off from autograd; copying into an array of the new type ({@code copy_} through indexed assignment)
+     * converts and is differentiated — the gradient comes back in {@code x}'s type.
+     */
+    public static NDArray cast(NDArray x, DataType type) {
+        if (x.getDataType() == type) {
+            return x;
+        }
+        NDArray out = x.getManager().create(x.getShape(), type, x.getDevice()); // uninitialised: every element set
+        out.set(new NDIndex("..."), x);
+        return out;
     }
 }

@@ -14,11 +14,13 @@ import java.util.Map;
 /**
  * A resumable training state on disk: {@code trainable.safetensors} (method + head parameters by
  * name), {@code optimizer.safetensors} (AdamW moments, {@code <name>.exp_avg}/{@code .exp_avg_sq})
- * and {@code trainer_state.json} (step, epoch, data position, seed, early-stopping state, tokens).
+ * and {@code trainer_state.json} (step, epoch, data position, seed, early-stopping state, tokens, and the fp16 loss
+ * scaler's state: {@code loss_scale}, {@code loss_scale_good_steps}, {@code skipped_steps}).
  * The random state is not a blob: shuffling and dropout are re-derived from (seed, epoch, step).
  */
 public record Checkpoint(long step, int epoch, int nextBatch, long seed, long totalSteps, double bestEvalLoss,
-        int evalsWithoutImprovement, long tokens, Map<String, Tensor> trainable, Map<String, Tensor> optimizer) {
+        int evalsWithoutImprovement, long tokens, double lossScale, long lossScaleGoodSteps, long skippedSteps,
+        Map<String, Tensor> trainable, Map<String, Tensor> optimizer) {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     public static final String STATE = "trainer_state.json";
@@ -37,6 +39,9 @@ public record Checkpoint(long step, int epoch, int nextBatch, long seed, long to
         n.put("best_eval_loss", bestEvalLoss);
         n.put("evals_without_improvement", evalsWithoutImprovement);
         n.put("tokens", tokens);
+        n.put("loss_scale", lossScale);
+        n.put("loss_scale_good_steps", lossScaleGoodSteps);
+        n.put("skipped_steps", skippedSteps);
         JSON.writeValue(tmp.resolve(STATE).toFile(), n);
         // write-then-rename: a crash mid-write never leaves a half checkpoint under the final name
         if (Files.exists(dir)) {
@@ -59,6 +64,7 @@ public record Checkpoint(long step, int epoch, int nextBatch, long seed, long to
         return new Checkpoint(n.path("step").asLong(), n.path("epoch").asInt(), n.path("next_batch").asInt(),
                 n.path("seed").asLong(), n.path("total_steps").asLong(), n.path("best_eval_loss").asDouble(Double.POSITIVE_INFINITY),
                 n.path("evals_without_improvement").asInt(), n.path("tokens").asLong(),
+                n.path("loss_scale").asDouble(0), n.path("loss_scale_good_steps").asLong(), n.path("skipped_steps").asLong(),
                 SafeTensors.read(dir.resolve("trainable.safetensors")), SafeTensors.read(dir.resolve("optimizer.safetensors")));
     }
 }

@@ -120,8 +120,7 @@ public final class ClassificationTrainer {
             }
         };
         TrainingResult r = loop.run(train, model.trainableParameters(), task, checkpointRoot, resume, listener);
-        return new TrainingResult(r.steps(), r.totalSteps(), r.losses(), lastEval[0], r.trainSeconds(),
-                r.tokensPerSecond(), r.tokens(), r.stopReason());
+        return r.withLastEval(lastEval[0]);
     }
 
 

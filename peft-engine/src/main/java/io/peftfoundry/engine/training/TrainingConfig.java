@@ -1,7 +1,9 @@
 package io.peftfoundry.engine.training;
 
+import ai.djl.ndarray.types.DataType;
 import io.peftfoundry.contracts.spec.Hyperparameters;
 import io.peftfoundry.contracts.spec.JobSpec;
+import io.peftfoundry.contracts.spec.Precision;
 import io.peftfoundry.contracts.spec.Scheduler;
 
 /**
@@ -21,15 +23,31 @@ import io.peftfoundry.contracts.spec.Scheduler;
  * @param maxGradNorm global gradient-norm clip (0 = off)
  * @param earlyStoppingPatience evaluations without a better eval loss before stopping, or null
  * @param seed seeds head/method initialisation, shuffling and dropout
+ * @param precision how the frozen backbone is held: fp32, or fp16 (frozen linear/embedding weights in float16, with
+ *     dynamic loss scaling in the loop; see {@link Precision})
  */
 public record TrainingConfig(int epochs, int batchSize, double learningRate, int maxSeqLength, double warmupRatio,
         double weightDecay, int gradientAccumulationSteps, Integer maxSteps, int evalEverySteps, int checkpointEverySteps,
-        boolean cosine, double maxGradNorm, Integer earlyStoppingPatience, long seed) {
+        boolean cosine, double maxGradNorm, Integer earlyStoppingPatience, long seed, Precision precision) {
 
     public TrainingConfig {
-        if (epochs < 1 || batchSize < 1 || gradientAccumulationSteps < 1 || !(learningRate > 0) || maxSeqLength < 2) {
+        if (epochs < 1 || batchSize < 1 || gradientAccumulationSteps < 1 || !(learningRate > 0) || maxSeqLength < 2
+                || precision == null) {
             throw new IllegalArgumentException("hyperparameters out of range: " + this);
         }
+    }
+
+    /** fp32 settings (the default precision). */
+    public TrainingConfig(int epochs, int batchSize, double learningRate, int maxSeqLength, double warmupRatio,
+            double weightDecay, int gradientAccumulationSteps, Integer maxSteps, int evalEverySteps,
+            int checkpointEverySteps, boolean cosine, double maxGradNorm, Integer earlyStoppingPatience, long seed) {
+        this(epochs, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay, gradientAccumulationSteps, maxSteps,
+                evalEverySteps, checkpointEverySteps, cosine, maxGradNorm, earlyStoppingPatience, seed, Precision.FP32);
+    }
+
+    /** The type of the frozen backbone's linear and embedding weights: FLOAT16 at fp16, else FLOAT32. */
+    public DataType frozenMatrixType() {
+        return precision == Precision.FP16 ? DataType.FLOAT16 : DataType.FLOAT32;
     }
 
     /** The loop settings of a job spec (its hyperparameters, defaults applied, and its seed): the one place they are mapped. */
@@ -38,7 +56,7 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, int
         Hyperparameters h = s.hyperparameters();
         return new TrainingConfig(h.epochs(), h.batchSize(), h.learningRate(), h.maxSeqLength(), h.warmupRatio(),
                 h.weightDecay(), h.gradientAccumulationSteps(), h.maxSteps(), h.evalEverySteps(), h.checkpointEverySteps(),
-                h.scheduler() == Scheduler.COSINE, h.maxGradNorm(), h.earlyStoppingPatience(), s.seed());
+                h.scheduler() == Scheduler.COSINE, h.maxGradNorm(), h.earlyStoppingPatience(), s.seed(), h.precision());
     }
 
     public static TrainingConfig defaults(double learningRate, long seed) {
@@ -48,12 +66,18 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, int
     public TrainingConfig withEpochs(int e) {
         return new TrainingConfig(e, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay,
                 gradientAccumulationSteps, maxSteps, evalEverySteps, checkpointEverySteps, cosine, maxGradNorm,
-                earlyStoppingPatience, seed);
+                earlyStoppingPatience, seed, precision);
     }
 
     public TrainingConfig withMaxSteps(Integer s) {
         return new TrainingConfig(epochs, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay,
                 gradientAccumulationSteps, s, evalEverySteps, checkpointEverySteps, cosine, maxGradNorm,
-                earlyStoppingPatience, seed);
+                earlyStoppingPatience, seed, precision);
+    }
+
+    public TrainingConfig withPrecision(Precision p) {
+        return new TrainingConfig(epochs, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay,
+                gradientAccumulationSteps, maxSteps, evalEverySteps, checkpointEverySteps, cosine, maxGradNorm,
+                earlyStoppingPatience, seed, p);
     }
 }

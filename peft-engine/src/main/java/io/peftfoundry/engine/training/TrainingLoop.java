@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import io.peftfoundry.contracts.spec.Precision;
 import io.peftfoundry.engine.io.Tensor;
 import io.peftfoundry.engine.model.HfModule;
 
@@ -91,6 +92,7 @@ final class TrainingLoop {
         long total = totalSteps(train.size());
         LearningRateSchedule lr = LearningRateSchedule.of(config.learningRate(), total, config.warmupRatio(), config.cosine());
         AdamW adam = new AdamW();
+        LossScaler scaler = new LossScaler(config.precision() == Precision.FP16);
         int microPerEpoch = (train.size() + config.batchSize() - 1) / config.batchSize();
 
         long step = 0;
@@ -110,7 +112,9 @@ final class TrainingLoop {
                 }
                 HfModule.assign(e.getValue(), t.toNDArray(manager, e.getValue().getArray().getDataType()));
             }
-            adam.load(resume.optimizer(), resume.step(), params, manager);
+            // AdamW counted only the updates made: skipped fp16 steps (none at fp32) are not among them
+            adam.load(resume.optimizer(), resume.step() - resume.skippedSteps(), params, manager);
+            scaler.restore(resume.lossScale(), resume.lossScaleGoodSteps(), resume.skippedSteps());
             step = resume.step();
             epoch = resume.epoch();
             nextBatch = resume.nextBatch();
@@ -146,7 +150,8 @@ final class TrainingLoop {
                 Engine.getInstance().setRandomSeed((int) (config.seed() * 7919 + step * 131 + microInStep));
                 Micro micro;
                 try (NDManager sub = manager.newSubManager()) {
-                    micro = task.forwardBackward(items, sub, Math.max(1, stepWeight), step, epoch);
+                    // fp16: the gradient of (loss × S), S the loss scale (1 at fp32), unscaled below
+                    micro = task.forwardBackward(items, sub, Math.max(1, stepWeight) / scaler.scale(), step, epoch);
                 }
                 stepLoss += micro.lossSum();
                 tokens += micro.tokens();
@@ -154,9 +159,14 @@ final class TrainingLoop {
                 microInStep++;
                 nextBatch++;
             }
-            clip(params, step, config.maxGradNorm());
             double rate = lr.at(step);
-            adam.step(params, rate, config.weightDecay(), task::decays);
+            if (scaler.unscaleAndCheck(params, step)) {
+                clip(params, step, config.maxGradNorm());
+                adam.step(params, rate, config.weightDecay(), task::decays);
+            } else if (scaler.scale() <= LossScaler.MIN_SCALE) {
+                throw new NonFiniteLossException("gradients stayed non-finite with the fp16 loss scale down to "
+                        + LossScaler.MIN_SCALE + " at step " + (step + 1) + ": lower the learning rate or use precision fp32");
+            } // else: skipped (an overflow under the loss scale, now halved); the schedule moves on as with an update
             zeroGradients(params);
             step++;
             stepsThisRun++;
@@ -191,7 +201,8 @@ final class TrainingLoop {
                 Path dir = checkpointRoot.resolve("checkpoint-" + step);
                 Map<String, Tensor> trainable = new LinkedHashMap<>();
                 params.forEach((k, p) -> trainable.put(k, Tensor.of(p.getArray())));
-                new Checkpoint(step, epoch, nextBatch, config.seed(), total, bestEval, badEvals, tokens, trainable, adam.state())
+                new Checkpoint(step, epoch, nextBatch, config.seed(), total, bestEval, badEvals, tokens, scaler.scale(),
+                        scaler.goodSteps(), scaler.skippedSteps(), trainable, adam.state())
                         .write(dir);
                 listener.onCheckpoint(step, dir);
                 pruneCheckpoints(checkpointRoot, KEEP_CHECKPOINTS);
@@ -210,7 +221,7 @@ final class TrainingLoop {
         }
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         return new TrainingResult(step, total, losses, null, seconds, tokensThisRun / Math.max(seconds, 1e-9), tokens,
-                stopReason);
+                stopReason, scaler.skippedSteps(), scaler.scale());
     }
 
     /** The message every task throws on a non-finite training loss. */

@@ -56,6 +56,33 @@ class CheckpointWeightsTest {
         }
     }
 
+    /**
+     * FLOAT16 requested, 64 bytes per chunk: bf16 values in fp16's normal range arrive exactly (8 significant bits fit
+     * in 11); a value above 65504 in the last chunk sends the whole tensor back to FLOAT32, exact as well.
+     */
+    @Test
+    void float16RequestConvertsChunkByChunkAndFallsBackToFloat32BeyondItsRange() throws IOException {
+        Random rnd = new Random(6);
+        float[] v = new float[301];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) ((rnd.nextBoolean() ? 1 : -1) * Math.exp(rnd.nextDouble() * 20 - 9)); // 1.2e-4 .. 8.1e4
+            v[i] = Math.min(Math.abs(v[i]), 60000f) * Math.signum(v[i]);
+        }
+        float[] big = v.clone();
+        big[300] = 70000f;
+        Path f = dir.resolve("h.safetensors");
+        SafeTensors.write(f, Map.of("fits", narrow(DType.BF16, v, 301), "big", narrow(DType.BF16, big, 301)));
+        try (SafeTensorsFile file = SafeTensorsFile.open(f); NDManager m = NDManager.newBaseManager()) {
+            float[] expected = narrow(DType.BF16, v, 301).toFloats();
+            NDArray half = file.toNDArray("fits", m, DataType.FLOAT16, 64);
+            assertEquals(DataType.FLOAT16, half.getDataType());
+            assertArrayEquals(expected, half.toType(DataType.FLOAT32, false).toFloatArray());
+            NDArray wide = file.toNDArray("big", m, DataType.FLOAT16, 64);
+            assertEquals(DataType.FLOAT32, wide.getDataType());
+            assertArrayEquals(narrow(DType.BF16, big, 301).toFloats(), wide.toFloatArray());
+        }
+    }
+
     /** A shape whose byte count wraps around 2^64 to the declared span must be refused, not multiplied blindly. */
     @Test
     void shapeWhoseProductOverflowsIsRefused() throws IOException {
@@ -113,6 +140,10 @@ class CheckpointWeightsTest {
      * the values' bits, decoded by the heap reader ({@link Tensor#toFloats}) for the comparison.
      */
     private static Tensor narrow(DType type, float[] v) {
+        return narrow(type, v, 1001);
+    }
+
+    private static Tensor narrow(DType type, float[] v, long n) {
         ByteBuffer b = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
         for (float x : v) {
             int bits = Float.floatToIntBits(x);
@@ -120,7 +151,7 @@ class CheckpointWeightsTest {
                     : (short) ((bits >>> 16 & 0x8000) | ((1 + Math.floorMod(bits >>> 13, 30)) << 10) | (bits & 0x3ff));
             b.putShort(half);
         }
-        return new Tensor(type, new long[] {1001}, b.array());
+        return new Tensor(type, new long[] {n}, b.array());
     }
 
     private Path raw(String header, byte[] data) throws IOException {

@@ -81,7 +81,7 @@ public class LoraInjector implements MethodInjector<LoraConfig> {
 
     private static void assignNew(Parameter p, NDArray value, NDArray like) {
         p.freeze(false);
-        HfModule.assign(p, value.toType(like.getDataType(), false).toDevice(like.getDevice(), false));
+        HfModule.assign(p, value.toType(HfModule.trainableType(like), false).toDevice(like.getDevice(), false));
     }
 
     /** LoRA installed on a backbone. */

@@ -27,12 +27,17 @@ public final class BertCheckpoint {
 
     /** Loads {@code dir}; keys may carry a {@code bert.} prefix (as BertFor* checkpoints do). */
     public static BertModel load(Path dir, NDManager manager) throws IOException {
+        return load(dir, manager, DataType.FLOAT32);
+    }
+
+    /** Loads {@code dir} with linear and embedding weights as {@code matrixType} (FLOAT16: {@code precision: fp16}). */
+    public static BertModel load(Path dir, NDManager manager, DataType matrixType) throws IOException {
         BertConfig config = BertConfig.read(dir.resolve(CONFIG));
         BertModel model = new BertModel(config);
         try (CheckpointWeights weights = HfCheckpoints.requireLayout(dir, "; try `import`")) {
             HfCheckpoints.assignFrozen(model.namedParameters(), weights,
                     name -> weights.contains("bert." + name) && !weights.contains(name) ? "bert." + name : name, name -> expectedShape(config, name),
-                    HfCheckpoints.Layout.SAME, manager);
+                    HfCheckpoints.Layout.SAME, manager, matrixType);
         }
         return model;
     }

@@ -37,13 +37,18 @@ public final class Gpt2Checkpoint {
     }
 
     public static Gpt2LmHeadModel load(Path dir, NDManager manager) throws IOException {
+        return load(dir, manager, DataType.FLOAT32);
+    }
+
+    /** Loads {@code dir} with linear and embedding weights as {@code matrixType} (FLOAT16: {@code precision: fp16}). */
+    public static Gpt2LmHeadModel load(Path dir, NDManager manager, DataType matrixType) throws IOException {
         Gpt2Config config = Gpt2Config.read(dir.resolve(CONFIG));
         Gpt2LmHeadModel model = new Gpt2LmHeadModel(config);
         try (CheckpointWeights weights = HfCheckpoints.requireLayout(dir, "")) {
             // GPT2Model checkpoints store the keys without the "transformer." prefix
             HfCheckpoints.assignFrozen(model.namedParameters(), weights,
                     name -> weights.contains(name) ? name : withoutPrefix(weights, name),
-                    name -> hfShape(config, name), CONV1D, manager);
+                    name -> hfShape(config, name), CONV1D, manager, matrixType);
         }
         return model;
     }

@@ -2,12 +2,12 @@ package io.peftfoundry.engine.model.gpt2;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.CausalDecoder;
 import io.peftfoundry.engine.model.DecoderBlock;
 import io.peftfoundry.engine.model.HfEmbedding;
+import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
 
 /**
@@ -120,7 +120,7 @@ public class Gpt2LmHeadModel extends HfModule implements CausalDecoder {
         NDList out = transformer.forward(ps, inputs, training, params);
         NDArray h = out.get(0);
         NDArray wte = ps.getValue(transformer.wte().weight(), h.getDevice(), training);
-        out.set(0, Linear.linear(h, wte, null).head());
+        out.set(0, HfLinear.linear(h, wte, null));
         return out;
     }
 }

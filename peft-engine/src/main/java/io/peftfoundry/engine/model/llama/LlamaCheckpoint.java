@@ -38,11 +38,16 @@ public final class LlamaCheckpoint {
     }
 
     public static LlamaForCausalLM load(Path dir, NDManager manager) throws IOException {
+        return load(dir, manager, DataType.FLOAT32);
+    }
+
+    /** Loads {@code dir} with linear and embedding weights as {@code matrixType} (FLOAT16: {@code precision: fp16}). */
+    public static LlamaForCausalLM load(Path dir, NDManager manager, DataType matrixType) throws IOException {
         LlamaConfig config = LlamaConfig.read(dir.resolve(CONFIG));
         LlamaForCausalLM model = new LlamaForCausalLM(config);
         try (CheckpointWeights weights = HfCheckpoints.requireLayout(dir, "")) {
             HfCheckpoints.assignFrozen(model.namedParameters(), weights, name -> name, name -> shape(config, name),
-                    HfCheckpoints.Layout.SAME, manager);
+                    HfCheckpoints.Layout.SAME, manager, matrixType);
         }
         return model;
     }

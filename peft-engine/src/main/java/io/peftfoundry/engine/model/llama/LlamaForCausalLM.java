@@ -2,7 +2,6 @@ package io.peftfoundry.engine.model.llama;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.CausalDecoder;
@@ -124,7 +123,7 @@ public class LlamaForCausalLM extends HfModule implements CausalDecoder {
         NDArray h = out.get(0);
         if (config().tieWordEmbeddings()) {
             NDArray w = ps.getValue(model.embedTokens().weight(), h.getDevice(), training);
-            out.set(0, Linear.linear(h, w, null).head());
+            out.set(0, HfLinear.linear(h, w, null));
         } else {
             out.set(0, module("lm_head").forward(ps, new NDList(h), training).head());
         }

@@ -56,6 +56,12 @@ public final class DecoderFiles {
         return CausalDecoder.load(dir, manager);
     }
 
+    /** As {@link #load(Path, NDManager)} with linear and embedding weights as {@code matrixType} (FLOAT16: fp16). */
+    public static CausalDecoder load(Path dir, NDManager manager, ai.djl.ndarray.types.DataType matrixType)
+            throws IOException {
+        return CausalDecoder.load(dir, manager, matrixType);
+    }
+
     /** Random weights (normal(0, 0.02), as transformers initialises), drawn from {@code seed}. */
     public static CausalDecoder random(Info info, NDManager manager, long seed) {
         if (info.config() instanceof LlamaConfig c) {

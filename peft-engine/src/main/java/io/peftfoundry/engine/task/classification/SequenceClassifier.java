@@ -37,7 +37,7 @@ public class SequenceClassifier extends HfModule {
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (rnd.nextGaussian() * 0.02);
         }
-        var dtype = bert.embeddings().wordEmbeddings().weight().getArray().getDataType();
+        var dtype = HfModule.trainableType(bert.embeddings().wordEmbeddings().weight().getArray());
         var device = bert.embeddings().wordEmbeddings().weight().getArray().getDevice();
         HfModule.assign(classifier.weight(), manager.create(w, new Shape(numLabels, h)).toType(dtype, false).toDevice(device, false));
         HfModule.assign(classifier.bias(), manager.zeros(new Shape(numLabels), dtype, device));
