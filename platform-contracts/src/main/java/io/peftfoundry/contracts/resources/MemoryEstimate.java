@@ -6,6 +6,7 @@ import io.peftfoundry.contracts.spec.Hyperparameters;
 import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.contracts.spec.MethodSpec;
 import io.peftfoundry.contracts.spec.MethodType;
+import io.peftfoundry.contracts.spec.Precision;
 import io.peftfoundry.contracts.spec.Task;
 
 import java.util.List;
@@ -13,11 +14,12 @@ import java.util.Locale;
 
 /**
  * A job's estimated peak training memory, in bytes, by part. peft-engine trains in float32 (bf16 checkpoints are
- * widened when loaded), so every value is 4 bytes. With P parameters, T of them trainable, micro-batch B
+ * widened when loaded), so every value is 4 bytes — except the frozen weights at {@code precision: fp16}, held as
+ * float16 (2 bytes; the few norm weights and biases that stay float32 are left out). With P parameters, T of them trainable, micro-batch B
  * ({@code batch_size}), sequence length S ({@code max_seq_length}, plus the virtual tokens of prompt tuning), and the
  * backbone's L layers, hidden size H, feed-forward width I, A heads and vocabulary V:
  * <pre>
- *   weights     = 4·P
+ *   weights     = 4·P   (2·P at precision fp16)
  *   gradients   = 4·T
  *   optimizer   = 8·T                                  AdamW's first and second moments
  *   activations = 4·B·S·L·(12·H + 2·I + 3·A·S)         what autograd keeps per layer for the backward pass
@@ -42,6 +44,8 @@ public record MemoryEstimate(long peakBytes, long weightsBytes, long gradientsBy
 
     /** Bytes per value: the engine trains in float32. */
     static final long FLOAT = 4;
+    /** Bytes per frozen weight at {@code precision: fp16}. */
+    static final long HALF = 2;
     /** The fixed part, see above. */
     public static final long WORKSPACE_BYTES = 160L << 20;
 
@@ -60,7 +64,7 @@ public record MemoryEstimate(long peakBytes, long weightsBytes, long gradientsBy
         if (causal) {
             activations += FLOAT * b * seq * shape.vocabSize() * 3;
         }
-        long weights = FLOAT * p;
+        long weights = (h.precision() == Precision.FP16 ? HALF : FLOAT) * p;
         long gradients = FLOAT * t;
         long optimizer = 2 * FLOAT * t;
         long peak = weights + gradients + optimizer + activations + WORKSPACE_BYTES;

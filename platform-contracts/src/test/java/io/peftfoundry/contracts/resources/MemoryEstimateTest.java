@@ -43,6 +43,16 @@ class MemoryEstimateTest {
     }
 
     @Test
+    void fp16HoldsTheWeightsAtTwoBytesAndLeavesTheRestAsAtFp32() {
+        MemoryEstimate fp32 = MemoryEstimate.of(MINILM, spec("{\"type\": \"lora\"}", 16, 128, "classification"));
+        MemoryEstimate fp16 = MemoryEstimate.of(MINILM, JobSpecs.parse("""
+                {"model": "m", "training_file": "f", "task": "classification", "method": {"type": "lora"},
+                 "hyperparameters": {"batch_size": 16, "max_seq_length": 128, "precision": "fp16"}}"""));
+        assertEquals(2L * 22_713_216, fp16.weightsBytes());
+        assertEquals(fp32.peakBytes() - 2L * 22_713_216, fp16.peakBytes());
+    }
+
+    @Test
     void fullFineTuneTrainsEveryParameterAndActivationsScaleWithTheBatch() {
         MemoryEstimate full = MemoryEstimate.of(MINILM, spec("{\"type\": \"full\"}", 16, 128, "classification"));
         assertEquals(22_713_216, full.trainableParameters());
