@@ -47,6 +47,9 @@ public class ArtifactClient {
     private final URI baseUrl;
     private final String apiKey;
     private final HttpClient http;
+    /** Items asked for per page when following a whole list (the lists' maximum). */
+    private static final int LIST_PAGE = 100;
+
     private final ObjectMapper mapper = new ObjectMapper();
     private final int maxAttempts;
     private final Duration initialBackoff;
@@ -126,9 +129,9 @@ public class ArtifactClient {
         }
     }
 
-    /** {@code GET /v1/adapters}: the caller's adapters. */
+    /** {@code GET /v1/adapters}: all the caller's adapters (every page), as {@code {"object": "list", "data": [...]}}. */
     public JsonNode listAdapters() throws IOException {
-        return getJson("/v1/adapters");
+        return listAll("/v1/adapters");
     }
 
     public JsonNode getAdapter(String id) throws IOException {
@@ -216,8 +219,26 @@ public class ArtifactClient {
                 : getJson("/v1/models/" + enc(idOrName) + "?tenant=" + enc(tenant));
     }
 
+    /** {@code GET /v1/models}: all the models the caller sees (every page), as {@code {"object": "list", "data": [...]}}. */
     public JsonNode listModels() throws IOException {
-        return getJson("/v1/models");
+        return listAll("/v1/models");
+    }
+
+    /** Follows a cursor-paged list ({@code limit}, {@code after=last_id} while {@code has_more}) to its end. */
+    private JsonNode listAll(String path) throws IOException {
+        ObjectNode all = mapper.createObjectNode();
+        all.put("object", "list");
+        var data = all.putArray("data");
+        String after = null;
+        while (true) {
+            JsonNode page = getJson(path + "?limit=" + LIST_PAGE + (after == null ? "" : "&after=" + enc(after)));
+            page.path("data").forEach(data::add);
+            String last = page.path("last_id").asText(null);
+            if (!page.path("has_more").asBoolean(false) || last == null || last.equals(after)) {
+                return all;
+            }
+            after = last;
+        }
     }
 
     /** Downloads a backbone (HF layout zip, cached by digest) and unpacks it into {@code targetDir}. */

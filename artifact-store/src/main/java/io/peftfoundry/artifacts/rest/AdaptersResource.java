@@ -7,6 +7,7 @@ import io.peftfoundry.artifacts.config.ArtifactsConfig;
 import io.peftfoundry.artifacts.service.AdapterService;
 import io.peftfoundry.artifacts.service.Artifact;
 import io.peftfoundry.artifacts.service.ArtifactStorage;
+import io.peftfoundry.support.paging.PageRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -55,8 +56,8 @@ public class AdaptersResource {
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
-    public Map<String, Object> list() {
-        return Views.list(adapters.list(caller.get()).stream().map(Views::adapter).toList());
+    public Map<String, Object> list(@QueryParam("limit") Integer limit, @QueryParam("after") String after) {
+        return Views.list(adapters.list(caller.get(), PageRequest.of(limit, after)), Views::adapter);
     }
 
     @GET

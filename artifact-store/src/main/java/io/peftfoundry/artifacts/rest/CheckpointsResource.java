@@ -6,6 +6,8 @@ import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.artifacts.service.Artifact;
 import io.peftfoundry.artifacts.service.ArtifactStorage;
 import io.peftfoundry.artifacts.service.CheckpointService;
+import io.peftfoundry.support.paging.Page;
+import io.peftfoundry.support.paging.PageRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -59,8 +61,12 @@ public class CheckpointsResource {
     /** A job's checkpoints, newest (highest attempt, then step) first. */
     @GET
     @Produces(MediaType.APPLICATION_JSON)
-    public Map<String, Object> list(@QueryParam("job_id") String jobId, @QueryParam("tenant") String tenant) {
-        return Views.list(checkpoints.list(caller.get(), jobId, tenant).stream().map(Views::checkpoint).toList());
+    public Map<String, Object> list(@QueryParam("job_id") String jobId, @QueryParam("tenant") String tenant,
+                                    @QueryParam("limit") Integer limit, @QueryParam("after") String after) {
+        PageRequest page = PageRequest.of(limit, after);
+        // one job's checkpoints are few (one per checkpoint_every_steps): paged in memory
+        return Views.list(Page.slice(checkpoints.list(caller.get(), jobId, tenant), page, Artifact::id, "checkpoint"),
+                Views::checkpoint);
     }
 
     @GET

@@ -7,6 +7,7 @@ import io.peftfoundry.artifacts.config.ArtifactsConfig;
 import io.peftfoundry.artifacts.service.Artifact;
 import io.peftfoundry.artifacts.service.ArtifactStorage;
 import io.peftfoundry.artifacts.service.ModelService;
+import io.peftfoundry.support.paging.PageRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -71,8 +72,8 @@ public class ModelsResource {
 
     @GET
     @Produces(MediaType.APPLICATION_JSON)
-    public Map<String, Object> list() {
-        return Views.list(models.list(caller.get()).stream().map(Views::model).toList());
+    public Map<String, Object> list(@QueryParam("limit") Integer limit, @QueryParam("after") String after) {
+        return Views.list(models.list(caller.get(), PageRequest.of(limit, after)), Views::model);
     }
 
     @GET

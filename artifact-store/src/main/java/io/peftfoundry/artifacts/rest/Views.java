@@ -1,10 +1,12 @@
 package io.peftfoundry.artifacts.rest;
 
 import io.peftfoundry.artifacts.service.Artifact;
+import io.peftfoundry.support.paging.Page;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /** JSON shapes of the public API (OpenAI-like objects and lists). */
 public final class Views {
@@ -12,11 +14,9 @@ public final class Views {
     private Views() {
     }
 
-    public static Map<String, Object> list(List<Map<String, Object>> data) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("object", "list");
-        m.put("data", data);
-        return m;
+    /** The shared list object ({@link Page#body}): {@code object, data, has_more, first_id, last_id}. */
+    public static Map<String, Object> list(Page<Artifact> page, Function<Artifact, Map<String, Object>> view) {
+        return page.body(view, Artifact::id);
     }
 
     private static Map<String, Object> common(Artifact a, String object) {

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.support.auth.Caller;
+import io.peftfoundry.support.paging.Page;
+import io.peftfoundry.support.paging.PageRequest;
 import io.peftfoundry.contracts.FieldError;
 import io.peftfoundry.support.problem.ProblemException;
 import io.peftfoundry.artifacts.storage.Digests;
@@ -129,8 +131,8 @@ public class AdapterService {
         return (ObjectNode) node;
     }
 
-    public List<Artifact> list(Caller caller) {
-        return manifests.list(Artifact.ADAPTER, caller);
+    public Page<Artifact> list(Caller caller, PageRequest page) {
+        return manifests.list(Artifact.ADAPTER, caller, page);
     }
 
     public Artifact get(Caller caller, String id) {

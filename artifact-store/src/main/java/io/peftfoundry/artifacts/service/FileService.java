@@ -2,6 +2,8 @@ package io.peftfoundry.artifacts.service;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftfoundry.support.auth.Caller;
+import io.peftfoundry.support.paging.Page;
+import io.peftfoundry.support.paging.PageRequest;
 import io.peftfoundry.artifacts.config.ArtifactsConfig;
 import io.peftfoundry.contracts.FieldError;
 import io.peftfoundry.support.problem.ProblemException;
@@ -91,8 +93,8 @@ public class FileService {
         return n;
     }
 
-    public List<Artifact> list(Caller caller) {
-        return manifests.list(Artifact.DATASET, caller);
+    public Page<Artifact> list(Caller caller, PageRequest page) {
+        return manifests.list(Artifact.DATASET, caller, page);
     }
 
     public Artifact get(Caller caller, String id) {

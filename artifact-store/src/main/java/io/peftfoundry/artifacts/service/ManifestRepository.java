@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.support.auth.Caller;
+import io.peftfoundry.support.paging.Page;
+import io.peftfoundry.support.paging.PageRequest;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import javax.sql.DataSource;
@@ -103,12 +105,29 @@ public class ManifestRepository {
         return rows.stream().filter(a -> visible(a, caller)).findFirst();
     }
 
-    public List<Artifact> list(String kind, Caller caller) {
-        if (caller.platform()) {
-            return query("select " + COLUMNS + " from artifacts where kind = ? order by created_at desc, id", kind);
+    /**
+     * One page of the artifacts of a kind the caller sees, newest first ({@code created_at desc, id desc}); the cursor
+     * is a keyset condition on that order, so a page costs the same however deep. {@code after} must be an artifact of
+     * this kind the caller sees (400 naming {@code after} otherwise).
+     */
+    public Page<Artifact> list(String kind, Caller caller, PageRequest page) {
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder("select " + COLUMNS + " from artifacts where kind = ?");
+        params.add(kind);
+        if (!caller.platform()) {
+            sql.append(" and (tenant = ? or tenant = ?)");
+            params.add(caller.tenant());
+            params.add(BUILTIN_TENANT);
         }
-        return query("select " + COLUMNS + " from artifacts where kind = ? and (tenant = ? or tenant = ?) "
-                + "order by created_at desc, id", kind, caller.tenant(), BUILTIN_TENANT);
+        if (page.after() != null) {
+            Artifact after = find(kind, page.after(), caller).orElseThrow(() -> page.unknownAfter(kind));
+            sql.append(" and (created_at, id) < (?, ?)");
+            params.add(after.createdAt());
+            params.add(after.id());
+        }
+        sql.append(" order by created_at desc, id desc limit ?");
+        params.add(page.fetchSize());
+        return Page.of(query(sql.toString(), params.toArray()), page);
     }
 
     public Optional<Artifact> findModelByName(String tenant, String name) {

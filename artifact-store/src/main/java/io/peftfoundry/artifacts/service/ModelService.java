@@ -3,6 +3,8 @@ package io.peftfoundry.artifacts.service;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.support.auth.Caller;
+import io.peftfoundry.support.paging.Page;
+import io.peftfoundry.support.paging.PageRequest;
 import io.peftfoundry.contracts.FieldError;
 import io.peftfoundry.support.problem.ProblemException;
 import io.peftfoundry.artifacts.storage.Digests;
@@ -124,8 +126,8 @@ public class ModelService {
         return storage.store(a, zip);
     }
 
-    public List<Artifact> list(Caller caller) {
-        return manifests.list(Artifact.MODEL, caller);
+    public Page<Artifact> list(Caller caller, PageRequest page) {
+        return manifests.list(Artifact.MODEL, caller, page);
     }
 
     /** By id, else by name (the caller's own model first, then a built-in). */

@@ -80,6 +80,60 @@ class FilesResourceTest {
         assertArrayEquals(content, downloaded);
     }
 
+    /**
+     * The OpenAI cursor paging every list endpoint shares: walking tenant B's files two at a time by {@code last_id}
+     * gives exactly the one-page answer (limit 100), newest first, with {@code has_more} false only on the last page.
+     */
+    @Test
+    void filesPageByLastIdLikeTheOpenAiClientsFollowThem() {
+        for (int i = 0; i < 5; i++) {
+            upload(KEY_B, classification(4 + i).getBytes(StandardCharsets.UTF_8), "fine-tune", null).then().statusCode(201);
+        }
+        List<String> all = given().header("Authorization", "Bearer " + KEY_B).get("/v1/files?limit=100").then()
+                .statusCode(200).body("has_more", equalTo(false)).extract().path("data.id");
+        org.junit.jupiter.api.Assumptions.assumeTrue(all.size() < 100, "tenant B has more than one page of 100 already");
+        List<String> walked = new ArrayList<>();
+        String after = null;
+        int pages = 0;
+        while (true) {
+            var page = given().header("Authorization", "Bearer " + KEY_B)
+                    .get("/v1/files?limit=2" + (after == null ? "" : "&after=" + after)).then().statusCode(200)
+                    .body("object", equalTo("list")).extract().jsonPath();
+            List<String> ids = page.getList("data.id");
+            pages++;
+            walked.addAll(ids);
+            assertEquals(ids.get(0), page.getString("first_id"));
+            assertEquals(ids.get(ids.size() - 1), page.getString("last_id"));
+            if (!page.getBoolean("has_more")) {
+                break;
+            }
+            after = page.getString("last_id");
+        }
+        assertEquals(all, walked);
+        assertEquals((all.size() + 1) / 2, pages);
+        List<Number> created = given().header("Authorization", "Bearer " + KEY_B).get("/v1/files?limit=100").then()
+                .extract().path("data.created_at");
+        for (int i = 1; i < created.size(); i++) {
+            org.junit.jupiter.api.Assertions.assertTrue(created.get(i - 1).longValue() >= created.get(i).longValue(), "newest first");
+        }
+    }
+
+    @Test
+    void aBadLimitOrAfterIsA400NamingTheParameter() {
+        given().header("Authorization", "Bearer " + KEY_B).get("/v1/files?limit=0").then().statusCode(400)
+                .body("errors[0].field", equalTo("limit")).body("error.param", equalTo("limit"))
+                .body("error.type", equalTo("invalid_request_error"));
+        given().header("Authorization", "Bearer " + KEY_B).get("/v1/files?limit=101").then().statusCode(400)
+                .body("error.param", equalTo("limit"));
+        given().header("Authorization", "Bearer " + KEY_B).get("/v1/files?after=file-nosuch").then().statusCode(400)
+                .body("error.param", equalTo("after")).body("detail", containsString("file-nosuch"));
+        // another tenant's file is no cursor either (it is not in this tenant's list)
+        String theirs = upload(KEY_A, classification(3).getBytes(StandardCharsets.UTF_8), "fine-tune", null).then()
+                .statusCode(201).extract().path("id");
+        given().header("Authorization", "Bearer " + KEY_B).get("/v1/files?after=" + theirs).then().statusCode(400)
+                .body("error.param", equalTo("after"));
+    }
+
     @Test
     void identicalUploadsShareOneBlob() throws Exception {
         byte[] content = classification(10).getBytes(StandardCharsets.UTF_8);
