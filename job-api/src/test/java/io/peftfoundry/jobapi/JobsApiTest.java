@@ -240,6 +240,15 @@ class JobsApiTest {
                 .body("first_id", equalTo(c)).body("last_id", equalTo(b));
         given().header("Authorization", "Bearer " + TestTenants.KEY_A).get("/v1/fine_tuning/jobs?limit=1&after=" + b)
                 .then().statusCode(200).body("data.id", equalTo(List.of(a)));
+        // a bad limit or cursor is a 400 naming the parameter, in RFC 9457 and OpenAI's error shape
+        given().header("Authorization", "Bearer " + TestTenants.KEY_A).get("/v1/fine_tuning/jobs?limit=101").then()
+                .statusCode(400).body("errors[0].field", equalTo("limit")).body("error.param", equalTo("limit"));
+        given().header("Authorization", "Bearer " + TestTenants.KEY_B).get("/v1/fine_tuning/jobs?after=" + b).then()
+                .statusCode(400).body("error.param", equalTo("after"));
+        given().header("Authorization", "Bearer " + TestTenants.KEY_A).get("/v1/fine_tuning/jobs/" + a + "/events?after=x")
+                .then().statusCode(400).body("error.param", equalTo("after"));
+        given().header("Authorization", "Bearer " + TestTenants.KEY_A).get("/v1/fine_tuning/jobs/" + a + "/checkpoints?limit=0")
+                .then().statusCode(400).body("error.param", equalTo("limit"));
     }
 
     @Test
@@ -322,7 +331,8 @@ class JobsApiTest {
                 .body("estimated_finish", equalTo((int) metrics10.at().plusSeconds(30).getEpochSecond()));
         // the checkpoint arrived late but is listed
         given().header("Authorization", "Bearer " + TestTenants.KEY_A).get("/v1/fine_tuning/jobs/" + id + "/checkpoints")
-                .then().statusCode(200).body("data.id", equalTo(List.of("ckpt-x5"))).body("data[0].step", equalTo(5));
+                .then().statusCode(200).body("data.id", equalTo(List.of("ckpt-x5"))).body("data[0].step", equalTo(5))
+                .body("has_more", equalTo(false)).body("first_id", equalTo("ckpt-x5")).body("last_id", equalTo("ckpt-x5"));
         // paging with after= (event id or seq)
         String firstId = given().header("Authorization", "Bearer " + TestTenants.KEY_A)
                 .get("/v1/fine_tuning/jobs/" + id + "/events?limit=1").then().body("has_more", equalTo(true))
@@ -338,7 +348,10 @@ class JobsApiTest {
         // the succeeded event's total (2 × the 1280 tokens reported at step 10 of 20) replaces the last metrics value
         await().atMost(BOUND).untilAsserted(() -> getJob(TestTenants.KEY_A, id).body("status", equalTo("succeeded"))
                 .body("adapter", equalTo("adapter-abc")).body("finished_at", notNullValue())
-                .body("trained_tokens", equalTo(2560)));
+                .body("trained_tokens", equalTo(2560))
+                // OpenAI's name for the result: the adapter id (what /v1/chat/completions takes as `model`)
+                .body("fine_tuned_model", equalTo("adapter-abc")).body("result_files", equalTo(List.of()))
+                .body("organization_id", equalTo(TestTenants.TENANT_A)));
         await().atMost(BOUND).untilAsserted(() -> given().header("Authorization", "Bearer " + TestTenants.KEY_A)
                 .get("/v1/fine_tuning/jobs/" + id + "/events?limit=100").then().body("data.size()", equalTo(7)));
         getJob(TestTenants.KEY_A, id).body("status", equalTo("succeeded"));

@@ -10,6 +10,8 @@ import io.peftfoundry.contracts.event.TenantQuota;
 import io.peftfoundry.jobapi.service.TenantQuotas;
 import io.peftfoundry.support.auth.CallerCache;
 import io.peftfoundry.support.auth.CurrentCaller;
+import io.peftfoundry.support.paging.Page;
+import io.peftfoundry.support.paging.PageRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -17,6 +19,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -87,21 +90,40 @@ public class AdminResource {
         }
     }
 
+    /** The tenants, newest first ({@code limit} 1–100, default 20; {@code after} a tenant id; keyset on created_at, id). */
     @GET
-    public Map<String, Object> list() throws SQLException {
+    public Map<String, Object> list(@QueryParam("limit") Integer limit, @QueryParam("after") String after)
+            throws SQLException {
         current.requireAdmin();
+        PageRequest page = PageRequest.of(limit, after);
         List<Map<String, Object>> data = new ArrayList<>();
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT id, name, created_at FROM tenants ORDER BY created_at, id");
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                data.add(tenant(rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant().getEpochSecond()));
+        try (Connection c = dataSource.getConnection()) {
+            if (page.after() != null) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM tenants WHERE id = ?")) {
+                    ps.setString(1, page.after());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            throw page.unknownAfter("tenant");
+                        }
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, name, created_at FROM tenants"
+                    + (page.after() == null ? "" : " WHERE (created_at, id) < (SELECT created_at, id FROM tenants WHERE id = ?)")
+                    + " ORDER BY created_at DESC, id DESC LIMIT ?")) {
+                int i = 1;
+                if (page.after() != null) {
+                    ps.setString(i++, page.after());
+                }
+                ps.setInt(i, page.fetchSize());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        data.add(tenant(rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant().getEpochSecond()));
+                    }
+                }
             }
         }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("object", "list");
-        m.put("data", data);
-        return m;
+        return Page.of(data, page).body(t -> t, t -> (String) t.get("id"));
     }
 
     /**

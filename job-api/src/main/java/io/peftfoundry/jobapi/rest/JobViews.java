@@ -2,7 +2,6 @@ package io.peftfoundry.jobapi.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.jobapi.service.EventRow;
 import io.peftfoundry.jobapi.service.JobEventService;
@@ -12,10 +11,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
-import java.util.List;
-import java.util.function.Function;
 
-/** JSON shapes of jobs, events, checkpoints and lists (after the OpenAI fine-tuning API; times in unix seconds). */
+/** JSON shapes of jobs, events and checkpoints (lists: service-support's Page) (after the OpenAI fine-tuning API; times in unix seconds). */
 @ApplicationScoped
 public class JobViews {
 
@@ -58,7 +55,13 @@ public class JobViews {
             m.put("trained_tokens", j.trainedTokens());
         }
         m.put("adapter", j.adapterId());
-        m.set("error", j.errorJson() == null ? mapper.nullNode() : tree(j.errorJson()));
+        // OpenAI's names for facts we have: the result is the adapter (usable as `model` in eval-service's
+        // /v1/chat/completions and /v1/completions); the tenant is the organisation
+        m.put("fine_tuned_model", j.adapterId());
+        m.put("organization_id", j.tenant());
+        // no result files are written: a job's metrics are its events and its evaluation (eval-service)
+        m.putArray("result_files");
+        m.set("error", j.errorJson() == null ? mapper.nullNode() : error(tree(j.errorJson())));
         m.set("metadata", spec.path("metadata"));
         m.set("seed", spec.path("seed"));
         // specs stored before priority existed have none: they were queued as normal
@@ -105,16 +108,19 @@ public class JobViews {
         return m;
     }
 
-    /** {@code {object:"list", data, has_more, first_id, last_id}}. */
-    public <T> ObjectNode list(List<T> rows, boolean hasMore, Function<T, ObjectNode> view) {
-        ObjectNode m = mapper.createObjectNode();
-        m.put("object", "list");
-        ArrayNode data = m.putArray("data");
-        rows.forEach(r -> data.add(view.apply(r)));
-        m.put("has_more", hasMore);
-        m.set("first_id", data.isEmpty() ? mapper.nullNode() : data.get(0).get("id"));
-        m.set("last_id", data.isEmpty() ? mapper.nullNode() : data.get(data.size() - 1).get("id"));
-        return m;
+    /** OpenAI's error object: {@code code}, {@code message} and {@code param} always present (as the worker sent them). */
+    private JsonNode error(JsonNode stored) {
+        ObjectNode e = stored.isObject() ? ((ObjectNode) stored).deepCopy() : mapper.createObjectNode().put("message", stored.asText());
+        if (!e.hasNonNull("code")) {
+            e.put("code", "training_failed");
+        }
+        if (!e.hasNonNull("message")) {
+            e.put("message", "the job failed");
+        }
+        if (!e.has("param")) {
+            e.putNull("param");
+        }
+        return e;
     }
 
     private static void putTime(ObjectNode m, String field, Instant t) {

@@ -1,7 +1,10 @@
 package io.peftfoundry.jobapi.rest;
 
+import io.peftfoundry.support.paging.Page;
+import io.peftfoundry.support.paging.PageRequest;
 import io.peftfoundry.support.problem.ProblemException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peftfoundry.contracts.FieldError;
 import io.peftfoundry.contracts.Problem;
 import io.peftfoundry.support.auth.Caller;
 import io.peftfoundry.support.auth.CurrentCaller;
@@ -28,6 +31,7 @@ import org.jboss.logging.Logger;
 
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
 
 /** {@code /v1/fine_tuning/jobs}: shaped after the OpenAI fine-tuning API; errors are problem+json. */
 @Path("/v1/fine_tuning/jobs")
@@ -35,7 +39,6 @@ import java.util.List;
 public class JobsResource {
 
     private static final Logger LOG = Logger.getLogger(JobsResource.class);
-    private static final int MAX_LIMIT = 100;
 
     private final CurrentCaller current;
     private final JobService jobs;
@@ -66,10 +69,11 @@ public class JobsResource {
         return Response.status(created.created() ? 201 : 200).entity(views.job(created.job())).build();
     }
 
+    /** The tenant's jobs, newest first ({@code limit} 1–100, default 20; {@code after} a job id). */
     @GET
-    public ObjectNode list(@QueryParam("after") String after, @QueryParam("limit") Integer limit) throws SQLException {
-        JobService.Page<JobRow> page = jobs.list(current.get(), blankToNull(after), limit(limit, 20));
-        return views.list(page.data(), page.hasMore(), views::job);
+    public Map<String, Object> list(@QueryParam("after") String after, @QueryParam("limit") Integer limit)
+            throws SQLException {
+        return jobs.list(current.get(), PageRequest.of(limit, after)).body(views::job, JobRow::id);
     }
 
     @GET
@@ -104,16 +108,17 @@ public class JobsResource {
         return views.job(jobs.resume(current.get(), id));
     }
 
-    /** Stored events, oldest first, after the event id or seq {@code after}. */
+    /**
+     * Stored events, oldest first (so a page's {@code last_id} is where the live stream continues), after the event id
+     * or seq {@code after}; {@code limit} 1–100, default 20.
+     */
     @GET
     @Path("{id}/events")
-    public ObjectNode events(@PathParam("id") String id, @QueryParam("after") String after,
-                             @QueryParam("limit") Integer limit) throws SQLException {
+    public Map<String, Object> events(@PathParam("id") String id, @QueryParam("after") String after,
+                                      @QueryParam("limit") Integer limit) throws SQLException {
         jobs.get(current.get(), id);
-        int n = limit(limit, 20);
-        List<EventRow> rows = events.events(id, cursor(after), n + 1);
-        boolean more = rows.size() > n;
-        return views.list(more ? rows.subList(0, n) : rows, more, views::event);
+        PageRequest page = PageRequest.of(limit, after);
+        return Page.of(events.events(id, cursor(page.after()), page.fetchSize()), page).body(views::event, EventRow::id);
     }
 
     /**
@@ -139,33 +144,26 @@ public class JobsResource {
         }
     }
 
-    /** The job's checkpoints (from its checkpoint events), newest first. */
+    /**
+     * The job's checkpoints (from its checkpoint events), newest first; {@code limit} 1–100, default 20, {@code after}
+     * a checkpoint id. A job has few (one per {@code checkpoint_every_steps}): paged in memory.
+     */
     @GET
     @Path("{id}/checkpoints")
-    public ObjectNode checkpoints(@PathParam("id") String id) throws SQLException {
+    public Map<String, Object> checkpoints(@PathParam("id") String id, @QueryParam("after") String after,
+                                           @QueryParam("limit") Integer limit) throws SQLException {
         jobs.get(current.get(), id);
-        return views.list(events.checkpoints(id), false, views::checkpoint);
+        PageRequest page = PageRequest.of(limit, after);
+        List<ObjectNode> all = events.checkpoints(id).stream().map(views::checkpoint).toList();
+        return Page.slice(all, page, c -> c.path("id").asText(), "checkpoint").body(c -> c, c -> c.path("id").asText());
     }
 
     private static long cursor(String value) {
         try {
             return JobEventService.seqOf(value);
         } catch (IllegalArgumentException e) {
-            throw ProblemException.badRequest(e.getMessage());
+            FieldError error = new FieldError("after", e.getMessage());
+            throw new ProblemException(400, Problem.TYPE_VALIDATION, "Invalid request", error.toString(), List.of(error));
         }
-    }
-
-    private static int limit(Integer limit, int dflt) {
-        if (limit == null) {
-            return dflt;
-        }
-        if (limit < 1 || limit > MAX_LIMIT) {
-            throw ProblemException.badRequest("limit must be 1–" + MAX_LIMIT + ", got " + limit);
-        }
-        return limit;
-    }
-
-    private static String blankToNull(String s) {
-        return s == null || s.isBlank() ? null : s;
     }
 }

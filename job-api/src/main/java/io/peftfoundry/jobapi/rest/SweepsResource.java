@@ -1,9 +1,9 @@
 package io.peftfoundry.jobapi.rest;
 
-import io.peftfoundry.support.problem.ProblemException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.jobapi.sweep.SweepService;
+import io.peftfoundry.support.paging.PageRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -15,6 +15,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import java.sql.SQLException;
+import java.util.Map;
 
 /** {@code /v1/sweeps}: many jobs from one base spec, ranked, with early stopping (see {@link SweepService}). */
 @Path("/v1/sweeps")
@@ -36,14 +37,11 @@ public class SweepsResource {
         return Response.status(201).entity(sweeps.create(current.get(), current.bearerKey(), body)).build();
     }
 
-    /** The tenant's sweeps, newest first ({@code limit} 1–100, default 20). */
+    /** The tenant's sweeps, newest first ({@code limit} 1–100, default 20; {@code after} a sweep id). */
     @GET
-    public ObjectNode list(@QueryParam("limit") Integer limit) throws SQLException {
-        int n = limit == null ? 20 : limit;
-        if (n < 1 || n > 100) {
-            throw ProblemException.badRequest("limit must be between 1 and 100, got " + n);
-        }
-        return sweeps.list(current.get(), n);
+    public Map<String, Object> list(@QueryParam("limit") Integer limit, @QueryParam("after") String after)
+            throws SQLException {
+        return sweeps.list(current.get(), PageRequest.of(limit, after));
     }
 
     @GET

@@ -20,6 +20,8 @@ import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.contracts.spec.JobSpecs;
 import io.peftfoundry.contracts.spec.SpecValidationException;
 import io.peftfoundry.jobapi.auth.ApiKeys;
+import io.peftfoundry.support.paging.Page;
+import io.peftfoundry.support.paging.PageRequest;
 import io.peftfoundry.support.auth.Caller;
 import io.peftfoundry.jobapi.client.ArtifactStoreClient;
 import io.peftfoundry.support.problem.ProblemException;
@@ -67,10 +69,6 @@ public class JobService {
 
     /** A job and whether this request created it (201) or found it through its Idempotency-Key (200). */
     public record Created(JobRow job, boolean created) {
-    }
-
-    /** One page of a cursor list. */
-    public record Page<T>(List<T> data, boolean hasMore) {
     }
 
     public JobService(DataSource dataSource, ObjectMapper mapper, ArtifactStoreClient artifacts, OutboxRelay relay,
@@ -367,13 +365,15 @@ public class JobService {
         }
     }
 
-    public Page<JobRow> list(Caller caller, String after, int limit) throws SQLException {
+    /** One page of the tenant's jobs, newest first; the cursor is a keyset on (created_at, id). */
+    public Page<JobRow> list(Caller caller, PageRequest page) throws SQLException {
+        String after = page.after();
         String sql = "SELECT " + JobRow.COLUMNS + " FROM jobs WHERE tenant_id = ?"
                 + (after == null ? "" : " AND (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = ? AND tenant_id = ?)")
                 + " ORDER BY created_at DESC, id DESC LIMIT ?";
         try (Connection c = dataSource.getConnection()) {
             if (after != null && load(c, after, false).filter(j -> j.tenant().equals(caller.tenant())).isEmpty()) {
-                throw ProblemException.badRequest("after: no job '" + after + "' to continue from");
+                throw page.unknownAfter("fine-tuning job");
             }
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 int i = 1;
@@ -382,15 +382,14 @@ public class JobService {
                     ps.setString(i++, after);
                     ps.setString(i++, caller.tenant());
                 }
-                ps.setInt(i, limit + 1);
+                ps.setInt(i, page.fetchSize());
                 List<JobRow> rows = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         rows.add(JobRow.read(rs));
                     }
                 }
-                boolean more = rows.size() > limit;
-                return new Page<>(more ? rows.subList(0, limit) : rows, more);
+                return Page.of(rows, page);
             }
         }
     }

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.contracts.FieldError;
 import io.peftfoundry.contracts.event.JobStatus;
 import io.peftfoundry.contracts.spec.SpecValidationException;
+import io.peftfoundry.support.paging.Page;
+import io.peftfoundry.support.paging.PageRequest;
 import io.peftfoundry.support.auth.Caller;
 import io.peftfoundry.support.problem.ProblemException;
 import io.peftfoundry.jobapi.service.JobRow;
@@ -235,27 +237,44 @@ public class SweepService {
         return out;
     }
 
-    /** The tenant's sweeps, newest first, each as {@link #view} shows it. */
-    public ObjectNode list(Caller caller, int limit) throws SQLException {
+    /** One page of the tenant's sweeps, newest first (keyset on created_at, id), each as {@link #view} shows it. */
+    public Map<String, Object> list(Caller caller, PageRequest page) throws SQLException {
         List<String> ids = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "SELECT id FROM sweeps WHERE tenant_id = ? ORDER BY created_at DESC, id DESC LIMIT ?")) {
-            ps.setString(1, caller.tenant());
-            ps.setInt(2, limit + 1);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    ids.add(rs.getString(1));
+        String after = page.after();
+        try (Connection c = dataSource.getConnection()) {
+            if (after != null) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM sweeps WHERE id = ? AND tenant_id = ?")) {
+                    ps.setString(1, after);
+                    ps.setString(2, caller.tenant());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            throw page.unknownAfter("sweep");
+                        }
+                    }
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM sweeps WHERE tenant_id = ?"
+                    + (after == null ? "" : " AND (created_at, id) < (SELECT created_at, id FROM sweeps WHERE id = ?)")
+                    + " ORDER BY created_at DESC, id DESC LIMIT ?")) {
+                int i = 1;
+                ps.setString(i++, caller.tenant());
+                if (after != null) {
+                    ps.setString(i++, after);
+                }
+                ps.setInt(i, page.fetchSize());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
+                    }
                 }
             }
         }
-        ObjectNode out = mapper.createObjectNode();
-        out.put("object", "list");
-        ArrayNode data = out.putArray("data");
-        for (String id : ids.subList(0, Math.min(limit, ids.size()))) {
-            data.add(view(caller, id));
+        List<ObjectNode> views = new ArrayList<>();
+        Page<String> idPage = Page.of(ids, page);
+        for (String id : idPage.data()) {
+            views.add(view(caller, id));
         }
-        out.put("has_more", ids.size() > limit);
-        return out;
+        return new Page<>(views, idPage.hasMore()).body(v -> v, v -> v.path("id").asText());
     }
 
     /**
