@@ -10,11 +10,14 @@ import io.peftfoundry.engine.task.causal.GenerationConfig;
 import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.eval.config.EvalConfig;
 import io.peftfoundry.eval.serving.DecoderServing;
+import io.peftfoundry.support.paging.Page;
+import io.peftfoundry.support.paging.PageRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
@@ -114,7 +117,10 @@ public class OpenAiResource {
     @GET
     @Path("models")
     @Produces(MediaType.APPLICATION_JSON)
-    public Map<String, Object> models() throws IOException {
+    public Map<String, Object> models(@QueryParam("limit") Integer limit, @QueryParam("after") String after)
+            throws IOException {
+        // the OpenAI clients read models.list() as one page, so this list's default limit is the maximum (100)
+        PageRequest page = PageRequest.of(limit, after, PageRequest.MAX_LIMIT);
         ArtifactClient asCaller = asCaller();
         List<Map<String, Object>> data = new ArrayList<>();
         Set<String> decoders = new HashSet<>();
@@ -156,10 +162,8 @@ public class OpenAiResource {
         } catch (ArtifactStoreException e) {
             throw new OpenAiException(502, "api_error", null, null, "artifact-store answered HTTP " + e.status());
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("object", "list");
-        out.put("data", data);
-        return out;
+        // base models, then adapters, as assembled: paged in memory (both lists come whole from artifact-store)
+        return Page.slice(data, page, o -> (String) o.get("id"), "model").body(o -> o, o -> (String) o.get("id"));
     }
 
     // ---- request handling ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ import io.peftfoundry.support.auth.CurrentCaller;
 import io.peftfoundry.eval.service.Comparisons;
 import io.peftfoundry.eval.service.EvalStore;
 import io.peftfoundry.eval.service.EvalStore.Evaluation;
+import io.peftfoundry.support.paging.PageRequest;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -32,18 +33,16 @@ public class EvaluationsResource {
         this.caller = caller;
     }
 
-    /** {@code GET /v1/evaluations?job_id=} → {@code {object: "list", data: [evaluation…]}}, newest first without job_id. */
+    /**
+     * {@code GET /v1/evaluations?job_id=&limit=&after=} → the shared list object: a job's evaluations oldest first, or
+     * without job_id the tenant's newest first ({@code limit} 1–100, default 20; {@code after} an evaluation id).
+     */
     @GET
     @Path("evaluations")
-    public Map<String, Object> list(@QueryParam("job_id") String jobId, @QueryParam("limit") Integer limit)
-            throws SQLException {
-        List<Evaluation> rows = jobId == null || jobId.isBlank()
-                ? store.evaluationsOfTenant(caller.tenant(), limit == null ? 100 : limit)
-                : store.evaluationsOfJob(caller.tenant(), jobId);
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("object", "list");
-        out.put("data", rows.stream().map(EvaluationsResource::view).toList());
-        return out;
+    public Map<String, Object> list(@QueryParam("job_id") String jobId, @QueryParam("limit") Integer limit,
+                                    @QueryParam("after") String after) throws SQLException {
+        return store.evaluations(caller.tenant(), jobId == null || jobId.isBlank() ? null : jobId,
+                PageRequest.of(limit, after)).body(EvaluationsResource::view, Evaluation::id);
     }
 
     @GET

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.peftfoundry.support.paging.Page;
+import io.peftfoundry.support.paging.PageRequest;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import javax.sql.DataSource;
@@ -341,14 +343,35 @@ public class EvalStore {
         return l.stream().findFirst();
     }
 
+    /**
+     * One page of the tenant's evaluations: of one job oldest first, or (jobId null) all newest first; the cursor is
+     * a keyset on (created_at, id). {@code after} must be an evaluation of that list (400 naming it otherwise).
+     */
+    public Page<Evaluation> evaluations(String tenant, String jobId, PageRequest page) throws SQLException {
+        boolean ofJob = jobId != null;
+        if (page.after() != null && evaluation(page.after())
+                .filter(e -> e.tenant().equals(tenant) && (!ofJob || jobId.equals(e.jobId()))).isEmpty()) {
+            throw page.unknownAfter("evaluation");
+        }
+        List<String> args = new ArrayList<>(List.of(tenant));
+        StringBuilder sql = new StringBuilder("SELECT " + EVAL_COLUMNS + " FROM evaluations WHERE tenant_id = ?");
+        if (ofJob) {
+            sql.append(" AND job_id = ?");
+            args.add(jobId);
+        }
+        if (page.after() != null) {
+            sql.append(" AND (created_at, id) ").append(ofJob ? ">" : "<")
+                    .append(" (SELECT created_at, id FROM evaluations WHERE id = ?)");
+            args.add(page.after());
+        }
+        sql.append(ofJob ? " ORDER BY created_at, id" : " ORDER BY created_at DESC, id DESC")
+                .append(" LIMIT ").append(page.fetchSize());
+        return Page.of(queryEvaluations(sql.toString(), args.toArray(String[]::new)), page);
+    }
+
     public List<Evaluation> evaluationsOfJob(String tenant, String jobId) throws SQLException {
         return queryEvaluations("SELECT " + EVAL_COLUMNS + " FROM evaluations WHERE tenant_id = ? AND job_id = ?"
                 + " ORDER BY created_at, id", tenant, jobId);
-    }
-
-    public List<Evaluation> evaluationsOfTenant(String tenant, int limit) throws SQLException {
-        return queryEvaluations("SELECT " + EVAL_COLUMNS + " FROM evaluations WHERE tenant_id = ?"
-                + " ORDER BY created_at DESC, id LIMIT " + Math.max(1, Math.min(limit, 500)), tenant);
     }
 
     /** Succeeded evaluations of a baseline key that are no baseline themselves: they wait for the comparison. */
