@@ -90,6 +90,22 @@ export async function getJson<T = any>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+/**
+ * Every item of a cursor-paged list (the services answer at most 100 items a page: `{data, has_more, last_id}`), asked
+ * 100 at a time with `after=last_id` while `has_more`, as the OpenAI clients do.
+ */
+export async function listAll<T = any>(path: string): Promise<{ object: 'list'; data: T[] }> {
+  const data: T[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const sep = path.includes('?') ? '&' : '?';
+    const page: any = await getJson(`${path}${sep}limit=100${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+    data.push(...(page.data ?? []));
+    if (!page.has_more || !page.last_id || page.last_id === after) return { object: 'list', data };
+    after = page.last_id;
+  }
+}
+
 export async function postJson<T = any>(path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   const res = await request(path, {
     method: 'POST',

@@ -1,5 +1,5 @@
 import type { Page } from '../main';
-import { ApiError, FILES, LEADERBOARD, MODELS, getJson } from '../api';
+import { ApiError, FILES, LEADERBOARD, MODELS, getJson, listAll } from '../api';
 import { Chart, PALETTE } from '../charts';
 import { errorBox, h, num, page, percent, replace, table } from '../ui';
 
@@ -113,7 +113,7 @@ export function dashboardPage(): Page {
 
   void (async () => {
     try {
-      const [models, files] = await Promise.all([getJson(MODELS), getJson(FILES)]);
+      const [models, files] = await Promise.all([listAll(MODELS), listAll(FILES)]);
       for (const m of models.data ?? []) {
         const p = m.annotations?.parameters ?? m.parameters;
         if (typeof p === 'number') modelParameters.set(m.name ?? m.id, p);

@@ -1,5 +1,5 @@
 import type { Page } from '../main';
-import { ApiError, FILES, getJson, postForm } from '../api';
+import { ApiError, FILES, postForm, listAll } from '../api';
 import { age, bytes, errorBox, h, num, page, problemLine, replace, table, toast } from '../ui';
 
 /**
@@ -61,7 +61,7 @@ export function datasetsPage(): Page {
   const body = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
   async function load(): Promise<void> {
     try {
-      const list = await getJson(FILES);
+      const list = await listAll(FILES);
       const files: any[] = list.data ?? [];
       if (files.length === 0) {
         replace(body, h('p', { class: 'empty' }, 'No datasets yet: upload one above.'));

@@ -1,5 +1,5 @@
 import type { Page } from '../main';
-import { MODELS, getJson } from '../api';
+import { MODELS, listAll } from '../api';
 import { bytes, errorBox, h, num, page, replace, table, age } from '../ui';
 
 /** 1,235,814,400 → "1.24 B"; 124,439,808 → "124 M" (what model cards say). */
@@ -23,7 +23,7 @@ export function modelsPage(): Page {
   const body = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
   void (async () => {
     try {
-      const list = await getJson(MODELS);
+      const list = await listAll(MODELS);
       const models: any[] = list.data ?? [];
       if (models.length === 0) {
         replace(body, h('p', { class: 'empty' }, 'No models registered yet (the built-in encoders are imported at the first start of artifact-store).'));

@@ -1,5 +1,5 @@
 import type { Page } from '../main';
-import { ADAPTERS, ApiError, FILES, JOBS, JOB_SPEC_SCHEMA, MODELS, getJson, postJson } from '../api';
+import { ADAPTERS, ApiError, FILES, JOBS, JOB_SPEC_SCHEMA, MODELS, getJson, postJson, listAll } from '../api';
 import { modelSummary } from './models';
 import { errorBox, h, page, problemLine, randomId, replace, toast } from '../ui';
 import { uploadForm } from './datasets';
@@ -129,7 +129,7 @@ function buildForm(schema: any): HTMLElement {
 
   async function loadModels(): Promise<void> {
     try {
-      const list = await getJson(MODELS);
+      const list = await listAll(MODELS);
       const models: any[] = list.data ?? [];
       models.forEach((m) => modelsByName.set(m.name ?? m.id, m));
       replace(model, models.length === 0 ? h('option', { value: '' }, 'no models registered') : models.map((m) => {
@@ -144,7 +144,7 @@ function buildForm(schema: any): HTMLElement {
   }
   async function loadFiles(select?: string): Promise<void> {
     try {
-      const list = await getJson(FILES);
+      const list = await listAll(FILES);
       const files: any[] = list.data ?? [];
       files.forEach((f) => filesById.set(f.id, f));
       const options = (empty: string) => [h('option', { value: '' }, empty),
@@ -161,7 +161,7 @@ function buildForm(schema: any): HTMLElement {
   }
   async function loadAdapters(): Promise<void> {
     try {
-      const list = await getJson(ADAPTERS);
+      const list = await listAll(ADAPTERS);
       const adapters: any[] = list.data ?? [];
       replace(initAdapter, [h('option', { value: '' }, 'none'), ...adapters.map((a) => {
         const l = a.lineage ?? {};
