@@ -19,8 +19,10 @@ import org.jboss.logging.Logger;
 
 import java.net.URI;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Forwards the browser's calls to the platform services, so the console's pages need neither CORS nor the services'
@@ -30,6 +32,11 @@ import java.util.Set;
  * line. Method, query, body and end-to-end headers ({@code Authorization}, {@code Idempotency-Key},
  * {@code Last-Event-ID} …) pass unchanged; bodies stream both ways, so uploads, adapter downloads and
  * server-sent events are never held in memory. A service that does not answer gives a 502 problem+json naming it.
+ *
+ * <p>The same proxy is the platform's public API gateway: {@code /v1/…} on the console's port goes to the service
+ * {@link GatewayRoutes} names, unchanged (path, query, body, {@code Authorization}), so other teams and the official
+ * OpenAI clients use one base URL, {@code http://HOST:8080/v1}. The services' error answers pass through (problem+json
+ * carrying OpenAI's {@code error} object); the gateway's own 404 and 502 have the same shape.
  */
 @ApplicationScoped
 public class ServiceProxy {
@@ -65,6 +72,7 @@ public class ServiceProxy {
 
     private final HttpClient client;
     private final List<Upstream> upstreams;
+    private final Map<String, Upstream> byService;
     private final long connectTimeoutMs;
     private final long idleTimeoutMs;
 
@@ -79,6 +87,7 @@ public class ServiceProxy {
                 Upstream.of("/api/jobs", "job-api", config.jobApiUrl()),
                 Upstream.of("/api/artifacts", "artifact-store", config.artifactStoreUrl()),
                 Upstream.of("/api/evals", "eval-service", config.evalServiceUrl()));
+        this.byService = upstreams.stream().collect(Collectors.toMap(Upstream::service, u -> u));
     }
 
     void routes(@Observes Router router) {
@@ -86,10 +95,11 @@ public class ServiceProxy {
             router.route(upstream.prefix() + "/*").handler(ctx -> forward(ctx, upstream));
             LOG.infof("proxy %s/* -> %s (%s)", upstream.prefix(), upstream.baseUrl(), upstream.service());
         }
+        router.route("/v1/*").handler(this::gateway);
+        LOG.infof("gateway /v1/* -> job-api, artifact-store, eval-service (GatewayRoutes)");
     }
 
     private void forward(RoutingContext ctx, Upstream upstream) {
-        HttpServerRequest in = ctx.request();
         // the parsed path with dot segments removed and unreserved characters decoded, never the raw request line
         // (whose absolute form may name another host); host and port come from configuration only
         String path = ctx.normalizedPath();
@@ -98,6 +108,30 @@ public class ServiceProxy {
             notProxied(ctx, upstream, path);
             return;
         }
+        forward(ctx, upstream, rest);
+    }
+
+    /** {@code /v1/…}: the public API gateway; the path goes unchanged to the service {@link GatewayRoutes} names. */
+    private void gateway(RoutingContext ctx) {
+        String path = ctx.normalizedPath();
+        Upstream upstream = allowed(path)
+                ? GatewayRoutes.serviceFor(ctx.request().method().name(), path).map(byService::get).orElse(null)
+                : null;
+        if (upstream == null) {
+            JsonObject problem = problem(404, "about:blank", "Not found", "no API at " + ctx.request().method() + " "
+                    + path + "; the gateway serves /v1/files, /v1/fine_tuning/jobs, /v1/sweeps, /v1/models, "
+                    + "/v1/chat/completions, /v1/completions, /v1/evaluations, /v1/comparisons (see README)", "not_found")
+                    .put("instance", path);
+            ctx.response().setStatusCode(404)
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
+                    .end(problem.encode());
+            return;
+        }
+        forward(ctx, upstream, path);
+    }
+
+    private void forward(RoutingContext ctx, Upstream upstream, String rest) {
+        HttpServerRequest in = ctx.request();
         in.pause();
         String query = in.query();
         String uri = upstream.basePath() + rest + (query == null || query.isEmpty() ? "" : "?" + query);
@@ -166,24 +200,31 @@ public class ServiceProxy {
             return;
         }
         String detail = upstream.service() + " at " + upstream.baseUrl() + " did not answer: " + err.getMessage();
-        JsonObject problem = new JsonObject()
-                .put("type", "/problems/service-unavailable")
-                .put("title", "Bad gateway")
-                .put("status", 502)
-                .put("detail", detail)
+        JsonObject problem = problem(502, "/problems/service-unavailable", "Bad gateway", detail, "service-unavailable")
                 .put("service", upstream.service());
         res.setStatusCode(502)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
                 .end(problem.encode());
     }
 
+    /**
+     * An RFC 9457 problem with OpenAI's {@code error} object beside it, the shape every service answers errors in
+     * ({@code contracts.Problem}), so the OpenAI clients read the gateway's own errors too.
+     */
+    static JsonObject problem(int status, String type, String title, String detail, String code) {
+        return new JsonObject()
+                .put("type", type)
+                .put("title", title)
+                .put("status", status)
+                .put("detail", detail)
+                .put("error", new JsonObject().put("message", detail)
+                        .put("type", status >= 500 ? "server_error" : "invalid_request_error")
+                        .putNull("param").put("code", code));
+    }
+
     private static void notProxied(RoutingContext ctx, Upstream upstream, String path) {
-        JsonObject problem = new JsonObject()
-                .put("type", "about:blank")
-                .put("title", "Not found")
-                .put("status", 404)
-                .put("detail", "the console forwards " + upstream.prefix() + "/v1/… to " + upstream.service()
-                        + " and nothing else; " + path + " is not forwarded")
+        JsonObject problem = problem(404, "about:blank", "Not found", "the console forwards " + upstream.prefix()
+                + "/v1/… to " + upstream.service() + " and nothing else; " + path + " is not forwarded", "not_found")
                 .put("instance", path);
         ctx.response().setStatusCode(404)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
