@@ -1,5 +1,5 @@
 import type { Page } from '../main';
-import { ADAPTERS, ApiError, EVALUATIONS, JOBS, download, getJson } from '../api';
+import { ADAPTERS, ApiError, EVALUATIONS, JOBS, download, getJson, listAll } from '../api';
 import { age, bytes, errorBox, h, num, page, replace, statusBadge, table } from '../ui';
 
 /** How far up the init_adapter chain the page follows (a chain is a few stages long; a cycle cannot loop forever). */
@@ -14,7 +14,7 @@ export function adaptersPage(): Page {
   const body = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
   void (async () => {
     try {
-      const list = await getJson(ADAPTERS);
+      const list = await listAll(ADAPTERS);
       const adapters: any[] = (list.data ?? []).slice().sort((a: any, b: any) => (b.created_at ?? 0) - (a.created_at ?? 0));
       if (adapters.length === 0) {
         replace(body, h('p', { class: 'empty' }, 'No adapters yet: a job stores its adapter when it succeeds.'));

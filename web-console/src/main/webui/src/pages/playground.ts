@@ -1,5 +1,5 @@
 import type { Page } from '../main';
-import { ApiError, CHAT_COMPLETIONS, COMPLETIONS, MODELS, SERVED_MODELS, getJson, streamOpenAi } from '../api';
+import { ApiError, CHAT_COMPLETIONS, COMPLETIONS, MODELS, SERVED_MODELS, getJson, listAll, streamOpenAi } from '../api';
 import { errorBox, h, page, replace } from '../ui';
 
 /** At most this many adapters beside the base model (the "up to three"). */
@@ -290,7 +290,7 @@ export function playgroundPage(): Page {
       return;
     }
     try {
-      const store = await getJson(MODELS);
+      const store = await listAll(MODELS);
       for (const m of store.data ?? []) {
         const has = Boolean(m.chat_template ?? m.annotations?.chat_template);
         chatTemplate.set(m.id, has);
