@@ -90,11 +90,17 @@ class GatewayTest {
     /** The gateway's own errors carry OpenAI's error object beside the problem, like the services' errors. */
     @Test
     void unknownApisAndInternalPathsAre404InOpenAisShape() {
-        for (String path : List.of("/v1/nothing", "/v1/q/metrics", "/v1/../q/metrics", "/v1/%71/metrics")) {
+        for (String path : List.of("/v1/nothing", "/v1/q/metrics", "/v1/%71/metrics", "/v1/files/../q/metrics")) {
             given().header("Authorization", "Bearer k").urlEncodingEnabled(false).get(path).then().statusCode(404)
-                    .contentType("application/problem+json").header("X-Upstream", nullValue())
+                    .header("X-Upstream", nullValue());
+        }
+        for (String path : List.of("/v1/nothing", "/v1/q/metrics", "/v1/%71/metrics")) {
+            given().header("Authorization", "Bearer k").urlEncodingEnabled(false).get(path).then().statusCode(404)
+                    .contentType("application/problem+json")
                     .body("error.type", equalTo("invalid_request_error")).body("error.code", equalTo("not_found"));
         }
+        // dot segments are resolved before routing: /v1/../q/metrics is the console's own /q/metrics, never a service's
+        given().urlEncodingEnabled(false).get("/v1/../q/metrics").then().header("X-Upstream", nullValue());
     }
 
     @Test
