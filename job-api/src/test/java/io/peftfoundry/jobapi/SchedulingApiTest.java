@@ -119,6 +119,60 @@ class SchedulingApiTest {
                 .put("/v1/admin/tenants/" + TestTenants.TENANT_A + "/quota").then().statusCode(403);
     }
 
+    /**
+     * A job held by its tenant's quota is not next: with quota 1 and two queued jobs, the tenant's second job stands
+     * after another tenant's second job (without the quota, fair share would put it before), marked held_by_quota.
+     */
+    @Test
+    void aJobHeldByItsTenantsQuotaStandsAfterEveryClaimableJob() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String capped = "sched-capped-" + run;
+        String other = "sched-other-" + run;
+        String keyCapped = tenant(capped);
+        String keyOther = tenant(other);
+        as(TestTenants.ADMIN_KEY).body("{\"max_running_jobs\": 1}").put("/v1/admin/tenants/" + capped + "/quota")
+                .then().statusCode(200);
+        Instant t0 = Instant.now().minusSeconds(60);
+        String c1 = queuedJob(capped, "normal", t0);
+        String c2 = queuedJob(capped, "normal", t0.plusSeconds(1));
+        String o1 = queuedJob(other, "normal", t0.plusSeconds(2));
+        String o2 = queuedJob(other, "normal", t0.plusSeconds(3));
+
+        int pc1 = position(keyCapped, c1);
+        int pc2 = position(keyCapped, c2);
+        int po1 = position(keyOther, o1);
+        int po2 = position(keyOther, o2);
+        assertTrue(pc1 < po1 && po1 < po2, "claimable jobs keep their fair-share order: " + pc1 + ", " + po1 + ", " + po2);
+        assertTrue(po2 < pc2, "the held job (" + pc2 + ") after the other tenant's second job (" + po2 + ")");
+        as(keyCapped).get("/v1/fine_tuning/jobs/" + c1).then().statusCode(200).body("held_by_quota", equalTo(false));
+        as(keyCapped).get("/v1/fine_tuning/jobs/" + c2).then().statusCode(200).body("held_by_quota", equalTo(true));
+
+        // the quota lifted: fair share again puts the capped tenant's second job before the other's second
+        as(TestTenants.ADMIN_KEY).body("{\"max_running_jobs\": null}").put("/v1/admin/tenants/" + capped + "/quota")
+                .then().statusCode(200);
+        assertTrue(position(keyCapped, c2) < position(keyOther, o2));
+    }
+
+    @Test
+    void aQuotaIsReadableByAdminsAndByTheTenantItselfOnly() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String own = "sched-own-" + run;
+        String keyOwn = tenant(own);
+        String keyStranger = tenant("sched-stranger-" + run);
+        as(keyOwn).get("/v1/admin/tenants/" + own + "/quota").then().statusCode(200)
+                .body("object", equalTo("tenant.quota")).body("max_running_jobs", nullValue())
+                .body("running_jobs", equalTo(0)).body("queued_jobs", equalTo(0));
+        queuedJob(own, "normal", Instant.now());
+        as(TestTenants.ADMIN_KEY).body("{\"max_running_jobs\": 3}").put("/v1/admin/tenants/" + own + "/quota")
+                .then().statusCode(200);
+        as(TestTenants.ADMIN_KEY).get("/v1/admin/tenants/" + own + "/quota").then().statusCode(200)
+                .body("max_running_jobs", equalTo(3)).body("queued_jobs", equalTo(1));
+        as(keyOwn).get("/v1/admin/tenants/" + own + "/quota").then().statusCode(200)
+                .body("max_running_jobs", equalTo(3));
+        as(keyStranger).get("/v1/admin/tenants/" + own + "/quota").then().statusCode(404);
+        as(TestTenants.ADMIN_KEY).get("/v1/admin/tenants/no-such-" + run + "/quota").then().statusCode(404);
+    }
+
     private int position(String key, String jobId) {
         return as(key).get("/v1/fine_tuning/jobs/" + jobId).then().statusCode(200)
                 .body("status", equalTo("queued")).extract().path("queue_position");

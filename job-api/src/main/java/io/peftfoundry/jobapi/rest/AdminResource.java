@@ -169,6 +169,28 @@ public class AdminResource {
     }
 
     /**
+     * The tenant's quota: {@code {"object": "tenant.quota", "tenant", "max_running_jobs" (null = unlimited),
+     * "running_jobs", "queued_jobs", "updated_at"}}. An admin reads any tenant's; a tenant reads its own (another
+     * tenant's → 404, as for every other resource of another tenant).
+     */
+    @GET
+    @Path("{id}/quota")
+    public Map<String, Object> quota(@PathParam("id") String tenant) throws SQLException {
+        if (!current.get().admin() && !tenant.equals(current.get().tenant())) {
+            throw ProblemException.notFound("tenant", tenant);
+        }
+        TenantQuotas.Reading q = quotas.get(tenant);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("object", "tenant.quota");
+        m.put("tenant", tenant);
+        m.put("max_running_jobs", q.maxRunningJobs());
+        m.put("running_jobs", q.runningJobs());
+        m.put("queued_jobs", q.queuedJobs());
+        m.put("updated_at", q.updatedAt() == null ? null : q.updatedAt().getEpochSecond());
+        return m;
+    }
+
+    /**
      * {@code {"max_running_jobs": 2}} → at most two of the tenant's jobs train at once; {@code null} (or {@code {}})
      * → unlimited, the default. Reaches the workers within a second (outbox → {@code foundry.tenants.quotas}).
      */

@@ -83,6 +83,7 @@ public class JobsResource {
         ObjectNode view = views.job(job);
         queuePositions.of(job).ifPresent(e -> {
             view.put("queue_position", e.position());
+            view.put("held_by_quota", e.heldByQuota());
             if (e.estimatedStart() != null) {
                 view.put("estimated_start", e.estimatedStart().getEpochSecond());
             }

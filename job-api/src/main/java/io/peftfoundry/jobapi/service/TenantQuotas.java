@@ -33,6 +33,31 @@ public class TenantQuotas {
         this.mapper = mapper;
     }
 
+    /** A tenant's quota as read back: null {@code maxRunningJobs} = unlimited; the tenant's jobs running and queued now. */
+    public record Reading(String tenant, Integer maxRunningJobs, int runningJobs, int queuedJobs, Instant updatedAt) {
+    }
+
+    /** The quota of an existing tenant; 404 for an unknown one. */
+    public Reading get(String tenant) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("""
+                     SELECT q.max_running_jobs, q.updated_at,
+                            (SELECT count(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'running'),
+                            (SELECT count(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'queued')
+                       FROM tenants t LEFT JOIN tenant_quotas q ON q.tenant_id = t.id WHERE t.id = ?""")) {
+            ps.setString(1, tenant);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw ProblemException.notFound("tenant", tenant);
+                }
+                int max = rs.getInt(1);
+                Integer quota = rs.wasNull() ? null : max;
+                java.sql.Timestamp at = rs.getTimestamp(2);
+                return new Reading(tenant, quota, rs.getInt(3), rs.getInt(4), at == null ? null : at.toInstant());
+            }
+        }
+    }
+
     /** Sets (or with null clears) the quota of an existing tenant; 404 for an unknown tenant. */
     public TenantQuota set(String tenant, Integer maxRunningJobs) throws SQLException {
         if (maxRunningJobs != null && (maxRunningJobs < 0 || maxRunningJobs > MAX)) {
@@ -55,6 +80,21 @@ public class TenantQuotas {
                         if (!rs.next()) {
                             throw ProblemException.notFound("tenant", tenant);
                         }
+                    }
+                }
+                if (maxRunningJobs == null) {
+                    try (PreparedStatement ps = c.prepareStatement("DELETE FROM tenant_quotas WHERE tenant_id = ?")) {
+                        ps.setString(1, tenant);
+                        ps.executeUpdate();
+                    }
+                } else {
+                    try (PreparedStatement ps = c.prepareStatement("""
+                            INSERT INTO tenant_quotas (tenant_id, max_running_jobs) VALUES (?, ?)
+                            ON CONFLICT (tenant_id) DO UPDATE
+                               SET max_running_jobs = EXCLUDED.max_running_jobs, updated_at = now()""")) {
+                        ps.setString(1, tenant);
+                        ps.setInt(2, maxRunningJobs);
+                        ps.executeUpdate();
                     }
                 }
                 Outbox.add(c, Topics.TENANT_QUOTAS, tenant, json);

@@ -35,4 +35,18 @@ class QueuePositionsEstimateTest {
         assertEquals(NOW, QueuePositions.estimateStart(NOW, List.of(), 0, null));
         assertNull(QueuePositions.estimateStart(NOW, List.of(), 2, null));
     }
+
+    @Test
+    void aJobHeldByItsTenantsQuotaWaitsForTheTenantsOwnSlots() {
+        // quota 2, both slots busy until +100 s and +400 s; the tenant's 3rd and 4th jobs (slots 3, 4) are held:
+        // the 3rd takes the slot freed at +100 s, the 4th the one freed at +100 + 50 = +150 s
+        List<Instant> running = List.of(NOW.plusSeconds(400), NOW.plusSeconds(100));
+        Duration typical = Duration.ofSeconds(50);
+        assertEquals(NOW.plusSeconds(100), QueuePositions.tenantStart(NOW, running, 2, 3, typical));
+        assertEquals(NOW.plusSeconds(150), QueuePositions.tenantStart(NOW, running, 2, 4, typical));
+        // quota 3 with 2 running: the tenant's next job takes the free slot now and holds it 50 s, so the one after
+        // gets it at +50 s, before the running jobs free theirs (+100 s, +400 s)
+        assertEquals(NOW, QueuePositions.tenantStart(NOW, running, 3, 3, typical));
+        assertEquals(NOW.plusSeconds(50), QueuePositions.tenantStart(NOW, running, 3, 4, typical));
+    }
 }
