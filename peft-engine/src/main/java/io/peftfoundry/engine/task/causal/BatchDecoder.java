@@ -465,14 +465,19 @@ public final class BatchDecoder implements AutoCloseable {
         return arrays;
     }
 
-    /** The new cache becomes the only one kept: copies into a fresh manager, everything older is freed. */
+    /**
+     * The new cache becomes the only one kept: its arrays are moved (not copied) into a fresh manager, everything older
+     * is freed. Moving is safe because closing a manager only drops its handles: an array of the new cache that is a
+     * view of an older one (drop's slicing) keeps the storage it shares alive (libtorch counts references). Before,
+     * every step duplicated the whole cache here — a second copy of all keys and values per token on top of the one
+     * the attention's concatenation makes.
+     */
     private void replaceCache(NDList next) {
         NDManager fresh = root.newSubManager();
         NDList owned = new NDList(next.size());
         for (NDArray a : next) {
-            NDArray c = a.duplicate();
-            c.attach(fresh);
-            owned.add(c);
+            a.attach(fresh);
+            owned.add(a);
         }
         if (cacheManager != null) {
             cacheManager.close();
