@@ -111,10 +111,10 @@ def verdict_sentence(label, other, em_a, em_b, ppl_a, ppl_b):
     else:
         em_held, wins = judge(d, True)
     p_held, p_wins = judge(dp, False)
-    return (f"- {label}, CPT → SFT vs {other}: on exact match {em_held}, {m * 100:+.1f} ± {sd * 100:.1f} points "
+    return (f"- {label}, CPT → SFT vs {other}: on exact match {em_held}, {round(m * 100, 1) + 0.0:+.1f} ± {sd * 100:.1f} points "
             f"(better on {wins} of {len(d)} seeds); on held-out perplexity {p_held}, {pm:+.2f} ± {psd:.2f} "
-            f"({pm / base_ppl * 100:+.0f} % of {base_ppl:.2f}; better on {p_wins} of {len(dp)} seeds). "
-            f"(mean ± sd of the per-seed differences)")
+            f"({pm / base_ppl * 100:+.0f} % of {base_ppl:.2f}; better on {p_wins} of {len(dp)} seeds) — mean ± sd "
+            f"of the per-seed differences.")
 
 
 def results_table(r):
@@ -172,6 +172,29 @@ def cpt_table(r):
         m, sd = mean_sd(ppl)
         lines.append(f"| {mlabel} after CPT ({r.steps('cpt', method) or '–'} steps) | {fmt(m, sd, 2)} |")
     return lines
+
+
+def overall(r):
+    """One generated sentence: for which methods the claim held on both metrics, per comparison."""
+    fair, extra, ppl_only = [], [], []
+    for method, mlabel in METHODS:
+        em = {arm: r.per_seed(arm, method, "exact_match") for arm, _ in ARMS}
+        ppl = {arm: r.per_seed(arm, method, "perplexity") for arm, _ in ARMS}
+        if not paired(em["sftlong"], em["cptsft"]) or not paired(em["sft"], em["cptsft"]):
+            return "**Overall:** not every arm has run."
+        both = lambda a: (judge(paired(em[a], em["cptsft"]), True)[0] == "**held**"
+                          and judge(paired(ppl[a], ppl["cptsft"]), False)[0] == "**held**")
+        if both("sftlong"):
+            fair.append(mlabel)
+        if both("sft"):
+            extra.append(mlabel)
+        elif judge(paired(ppl["sft"], ppl["cptsft"]), False)[0] == "**held**":
+            ppl_only.append(mlabel)
+    names = lambda xs: " and ".join(xs) if xs else "neither method"
+    return (f"**Overall:** against SFT only with the same total steps (the CPT steps spent on SFT instead: the fair "
+            f"comparison), the claim held on both exact match and perplexity for {names(fair)}. Against SFT only with the "
+            f"same SFT steps (CPT as extra compute) it held on both for {names(extra)}"
+            + (f", on perplexity only for {names(ppl_only)}" if ppl_only else "") + ".")
 
 
 def verdicts(r):
@@ -284,6 +307,7 @@ def main():
              "## Does continued pretraining before SFT beat SFT alone on a domain task?", ""]
     lines += experiment_intro(r, "../../data/licence-id") + [""]
     lines += ["**Verdict** (differences paired by seed; \"held\" = CPT → SFT better on every seed):", ""] + verdict + [""]
+    lines += [overall(r), ""]
     lines += [chance_line(r), ""]
     lines += table + [""]
     lines += ["What CPT itself did to held-out licence text (the held-out fifths, packed 128-token blocks):", ""]
@@ -332,6 +356,7 @@ def main():
                   "REPORT.md reports.", ""]
         b += experiment_intro(r, "../../data/licence-id") + [""]
         b += ["**Verdict** (differences paired by seed; \"held\" = CPT → SFT better on every seed):", ""] + verdict + [""]
+        b += [overall(r), ""]
         b += [chance_line(r), ""]
         b += table + [""]
         os.makedirs(os.path.dirname(os.path.abspath(a.bench_out)), exist_ok=True)
