@@ -2,6 +2,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -10,6 +11,7 @@ import io.peftfoundry.engine.method.PeftMethods;
 import io.peftfoundry.engine.method.lora.LoraConfig;
 import io.peftfoundry.engine.model.CausalDecoder;
 import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.Ops;
 import io.peftfoundry.engine.task.causal.CausalBatch;
 import io.peftfoundry.engine.task.causal.CausalLmLoss;
 import io.peftfoundry.engine.task.causal.TokenSequence;
@@ -31,8 +33,10 @@ import java.util.Random;
  * tensor by tensor), injects LoRA r 16 (alpha 32, no dropout) on q/k/v/o_proj, and runs STEPS optimizer steps
  * (AdamW, lr 1e-4) of causal-LM loss on one row of SEQ token ids drawn from seed 0 below 320 — the same ids the
  * Python side draws (numpy-free: both read ids.txt written by the run script).
- * Usage: {@code EngineLlm MODEL_DIR IDS_FILE STEPS RESULT.json}. Writes load_seconds, step_seconds[], losses[],
- * peak_heap_bytes (the JVM's heap pools' peak usage, load included).
+ * Usage: {@code EngineLlm MODEL_DIR IDS_FILE STEPS RESULT.json [fp32|fp16]}. Writes load_seconds, step_seconds[],
+ * losses[], peak_heap_bytes (the JVM's heap pools' peak usage, load included), precision. fp16 is what a job with
+ * {@code precision: "fp16"} does: frozen linear/embedding weights loaded as float16, the loss scaled by 2^16 before
+ * backward and the LoRA gradients divided by it before AdamW (a step with a non-finite gradient is not applied).
  */
 public final class EngineLlm {
 
@@ -42,9 +46,11 @@ public final class EngineLlm {
                 .mapToLong(Long::parseLong).toArray();
         int steps = Integer.parseInt(args[2]);
         Path result = Path.of(args[3]);
+        boolean half = args.length > 4 && args[4].equals("fp16");
+        double scale = half ? 65536.0 : 1.0;
         try (NDManager m = NDManager.newBaseManager()) {
             long t0 = System.nanoTime();
-            CausalDecoder decoder = CausalDecoder.load(dir, m);
+            CausalDecoder decoder = CausalDecoder.load(dir, m, half ? DataType.FLOAT16 : DataType.FLOAT32);
             double load = (System.nanoTime() - t0) / 1e9;
             long heapAfterLoad = peakHeap();
             System.err.printf(Locale.ROOT, "engine: loaded %s in %.1f s (peak heap %d MiB)%n", dir, load, heapAfterLoad >> 20);
@@ -64,10 +70,23 @@ public final class EngineLlm {
                         NDArray logits = model.forward(new ParameterStore(sub, false), in, true).head();
                         NDArray loss = CausalLmLoss.compute(logits, batch.ids(), batch.targets()).mean();
                         losses.add((double) loss.getFloat());
-                        gc.backward(loss);
+                        gc.backward(half ? Ops.scale(loss, scale) : loss);
                     }
                 }
-                adam.step(params, 1e-4, 0.0, n -> true);
+                boolean finite = true;
+                for (Parameter p : params.values()) {
+                    try (NDArray g = p.getArray().getGradient()) {
+                        if (half) {
+                            g.muli(1.0 / scale);
+                            finite &= g.isInfinite().logicalOr(g.isNaN()).none().getBoolean();
+                        }
+                    }
+                }
+                if (finite) {
+                    adam.step(params, 1e-4, 0.0, n -> true);
+                } else {
+                    System.err.printf(Locale.ROOT, "engine: step %d skipped (non-finite gradient)%n", s + 1);
+                }
                 for (Parameter p : params.values()) {
                     try (NDArray g = p.getArray().getGradient()) {
                         g.muli(0);
@@ -77,7 +96,7 @@ public final class EngineLlm {
                 System.err.printf(Locale.ROOT, "engine: step %d %.1f s loss %.4f%n", s + 1, times.get(s), losses.get(s));
             }
             Files.writeString(result, String.format(Locale.ROOT,
-                    "{\"load_seconds\": %.3f, \"step_seconds\": %s, \"losses\": %s, \"peak_heap_bytes\": %d,"
+                    "{\"precision\": \"" + (half ? "fp16" : "fp32") + "\", \"load_seconds\": %.3f, \"step_seconds\": %s, \"losses\": %s, \"peak_heap_bytes\": %d,"
                             + " \"peak_heap_after_load_bytes\": %d, \"trainable\": %d}%n",
                     load, times, losses, peakHeap(), heapAfterLoad,
                     params.values().stream().mapToLong(p -> p.getArray().size()).sum()));
