@@ -178,6 +178,49 @@ class Fp16PrecisionTest {
         }
     }
 
+    /**
+     * The classification path at fp16: the tiny BERT's matrices held in float16, LoRA on query/value and the head
+     * trained in float32. LoRA's B starts at 0 and moves only if the gradient flows back through the float16
+     * products, so a non-zero B in the saved adapter shows the path is intact; every saved tensor is float32.
+     */
+    @Test
+    void classificationLoraOnAnFp16EncoderMovesLorasBAndSavesFloat32() throws Exception {
+        Path bert = dir.resolve("bert");
+        try (NDManager m = NDManager.newBaseManager()) {
+            io.peftfoundry.engine.model.bert.BertCheckpoint.save(TestModels.tiny(m, 1), bert);
+        }
+        TestModels.writeTokenizer(bert);
+        StringBuilder train = new StringBuilder();
+        for (var e : TestModels.toyTask(48, 1)) {
+            train.append(json.writeValueAsString(Map.of("text", e.text(), "label", e.label()))).append('\n');
+        }
+        Files.writeString(dir.resolve("train.jsonl"), train.toString());
+        ObjectNode s = json.createObjectNode();
+        s.put("model", bert.toString());
+        s.put("training_file", dir.resolve("train.jsonl").toString());
+        s.putObject("method").put("type", "lora");
+        s.putObject("hyperparameters").put("epochs", 2).put("batch_size", 8).put("learning_rate", 0.01)
+                .put("max_seq_length", 32).put("precision", "fp16");
+        s.put("seed", 7);
+        var out = TrainingJob.fromSpecJson(json.writeValueAsString(s), null, null)
+                .run(dir.resolve("cls"), null, TrainingListener.NONE, Device.cpu());
+        assertEquals("fp16", out.metrics().get("precision").asText());
+        Map<String, Tensor> saved = SafeTensors.read(out.adapterDir().resolve("adapter_model.safetensors"));
+        int bs = 0;
+        for (Map.Entry<String, Tensor> e : saved.entrySet()) {
+            assertEquals(DType.F32, e.getValue().dtype(), e.getKey());
+            if (e.getKey().contains("lora_B")) {
+                bs++;
+                float max = 0;
+                for (float x : e.getValue().toFloats()) {
+                    max = Math.max(max, Math.abs(x));
+                }
+                assertTrue(max > 0, e.getKey() + " stayed at its initial zeros");
+            }
+        }
+        assertEquals(2 * 2, bs); // 2 layers × query, value
+    }
+
     private static double tail(List<Double> losses) {
         return losses.subList(losses.size() - 5, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
     }
