@@ -177,13 +177,13 @@ class JobPipelineIT {
     }
 
     /** Memory the tests' workers offer to a job (placement compares it with each job's estimate). */
-    static final String WORKER_MEMORY = "1536M";
+    static final String WORKER_MEMORY = setting("foundry.worker.memory", "1536M");
 
     private static ServiceProcess newWorker(String name, Map<String, String> common) {
         return newWorker(name, common, WORKER_MEMORY);
     }
 
-    private static ServiceProcess newWorker(String name, Map<String, String> common, String memory) {
+    static ServiceProcess newWorker(String name, Map<String, String> common, String memory) {
         Map<String, String> env = new LinkedHashMap<>(common);
         env.put("FOUNDRY_WORKER_ID", name);
         env.put("FOUNDRY_WORKER_MEMORY", memory);
@@ -220,7 +220,7 @@ class JobPipelineIT {
     }
 
     /** {@code POST /v1/models}: the backbone directory as a zip of its Hugging Face layout. */
-    private static String registerModel(Path dir, String name) throws Exception {
+    static String registerModel(Path dir, String name) throws Exception {
         Path zip = ArtifactClient.zipDirectory(dir);
         String boundary = "----system-tests-" + UUID.randomUUID();
         String head = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n" + name + "\r\n"
@@ -770,7 +770,10 @@ class JobPipelineIT {
     static void ensureWorkers(int n) throws Exception {
         List<ServiceProcess> started = new ArrayList<>();
         char next = 'c';
-        while (workers.values().stream().filter(ServiceProcess::alive).count() + started.size() < n) {
+        // a started process counts as alive at once: counting it again in started (as before) stopped at n - 1
+        // workers whenever more than one had to start (the 4-worker benchmark ran on 3)
+        long missing = n - workers.values().stream().filter(ServiceProcess::alive).count();
+        while (started.size() < missing) {
             String name = "worker-" + next++;
             if (workers.containsKey(name) && workers.get(name).alive()) {
                 continue;

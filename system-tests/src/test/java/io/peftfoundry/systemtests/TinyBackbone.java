@@ -30,6 +30,21 @@ final class TinyBackbone {
     }
 
     static Path write(Path dir, List<Path> datasets, long seed) throws IOException {
+        return write(dir, datasets, seed, words -> BertConfig.tiny(SPECIALS.length + words, 32, 2, 2, 64));
+    }
+
+    /**
+     * A random BERT of the given sizes (dropout 0.1 as in BERT, 512 positions) over the datasets' words: real shapes for
+     * measuring memory, without downloading weights.
+     */
+    static Path write(Path dir, List<Path> datasets, long seed, int hidden, int layers, int heads, int intermediate)
+            throws IOException {
+        return write(dir, datasets, seed, words -> new BertConfig(SPECIALS.length + words, hidden, layers, heads,
+                intermediate, "gelu", 0.1f, 0.1f, 512, 2, 1e-12f, 0));
+    }
+
+    private static Path write(Path dir, List<Path> datasets, long seed,
+                              java.util.function.IntFunction<BertConfig> configForWords) throws IOException {
         TreeSet<String> words = new TreeSet<>();
         for (Path file : datasets) {
             for (String line : Files.readAllLines(file)) {
@@ -47,7 +62,7 @@ final class TinyBackbone {
         }
         Files.createDirectories(dir);
         writeTokenizer(dir.resolve("tokenizer.json"), words);
-        BertConfig config = BertConfig.tiny(SPECIALS.length + words.size(), 32, 2, 2, 64);
+        BertConfig config = configForWords.apply(words.size());
         try (NDManager m = NDManager.newBaseManager()) {
             BertCheckpoint.save(BertCheckpoint.random(config, m, seed, DataType.FLOAT32), dir);
         }
