@@ -343,7 +343,7 @@ class JobsApiTest {
 
         Fixtures.publishEvents(mapper, bootstrap, List.of(
                 event(id, A1 + 6, JobEventType.STATUS, JobStatus.SUCCEEDED,
-                        Map.of("adapter_id", "adapter-abc", "trained_tokens", 2560)),
+                        Map.of("adapter_id", "adapter-abc", "trained_tokens", 2560, "step", 20, "total_steps", 20)),
                 event(id, A1 + 7, JobEventType.STATUS, JobStatus.RUNNING, Map.of())));
         // the succeeded event's total (2 × the 1280 tokens reported at step 10 of 20) replaces the last metrics value
         await().atMost(BOUND).untilAsserted(() -> getJob(TestTenants.KEY_A, id).body("status", equalTo("succeeded"))
@@ -351,7 +351,10 @@ class JobsApiTest {
                 .body("trained_tokens", equalTo(2560))
                 // OpenAI's name for the result: the adapter id (what /v1/chat/completions takes as `model`)
                 .body("fine_tuned_model", equalTo("adapter-abc")).body("result_files", equalTo(List.of()))
-                .body("organization_id", equalTo(TestTenants.TENANT_A)));
+                .body("organization_id", equalTo(TestTenants.TENANT_A))
+                // the succeeded event's final step ends the progress (the metrics of steps 11-20 never came)
+                .body("progress.step", equalTo(20)).body("progress.total_steps", equalTo(20))
+                .body("progress.percent", equalTo(100.0f)));
         await().atMost(BOUND).untilAsserted(() -> given().header("Authorization", "Bearer " + TestTenants.KEY_A)
                 .get("/v1/fine_tuning/jobs/" + id + "/events?limit=100").then().body("data.size()", equalTo(7)));
         getJob(TestTenants.KEY_A, id).body("status", equalTo("succeeded"));

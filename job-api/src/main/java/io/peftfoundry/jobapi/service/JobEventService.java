@@ -123,6 +123,25 @@ public class JobEventService {
         };
     }
 
+    /** {@code {step, total_steps, percent[, epoch]}} from a succeeded event that has both numbers; else null. */
+    private String finalProgress(ObjectNode data) {
+        JsonNode step = data.get("step");
+        JsonNode total = data.get("total_steps");
+        if (step == null || !step.isNumber() || total == null || !total.isNumber()) {
+            return null;
+        }
+        ObjectNode p = mapper.createObjectNode();
+        p.set("step", step);
+        p.set("total_steps", total);
+        if (data.hasNonNull("epoch")) {
+            p.set("epoch", data.get("epoch"));
+        }
+        if (total.asDouble() > 0) {
+            p.put("percent", Math.round(1000.0 * step.asDouble() / total.asDouble()) / 10.0);
+        }
+        return p.toString();
+    }
+
     private JobStatus applyToJob(Connection c, JobRow job, JobEvent event, Instant at, ObjectNode data)
             throws SQLException {
         JobStatus newStatus = null;
@@ -147,6 +166,8 @@ public class JobEventService {
                     + "adapter_id = COALESCE(?, adapter_id), error = COALESCE(?::jsonb, error), "
                     + "trained_tokens = COALESCE(?, trained_tokens), "
                     + "estimated_finish = CASE WHEN ? THEN NULL ELSE estimated_finish END, "
+                    + "progress = CASE WHEN ?::jsonb IS NULL THEN progress"
+                    + " ELSE COALESCE(progress, '{}'::jsonb) || ?::jsonb END, "
                     + "last_event_seq = ?, updated_at = now() WHERE id = ?";
             args.add(newStatus.wire());
             args.add(attempt);
@@ -159,6 +180,11 @@ public class JobEventService {
             // the succeeded event carries the run's total
             args.add(data.hasNonNull("trained_tokens") ? Long.valueOf(data.get("trained_tokens").asLong()) : null);
             args.add(newStatus != JobStatus.RUNNING);
+            // the succeeded event carries the final step: progress ends there even when the last metrics events were
+            // lost (metrics are sent without waiting; a Kafka outage longer than the producer's delivery timeout drops them)
+            String finalProgress = newStatus == JobStatus.SUCCEEDED ? finalProgress(data) : null;
+            args.add(finalProgress);
+            args.add(finalProgress);
         } else if (event.type() == JobEventType.METRICS && data.hasNonNull("total_steps")) {
             // training progress; an evaluation's metrics event ({step, eval}) leaves progress as it is
             ObjectNode progress = mapper.createObjectNode();
