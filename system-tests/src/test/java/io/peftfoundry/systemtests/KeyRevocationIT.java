@@ -56,6 +56,8 @@ class KeyRevocationIT {
         new DevStackTestResource().start();
         Path work = ServiceProcess.repoRoot().resolve("system-tests/target/system-tests/revocation");
         Map<String, String> common = ServiceProcess.devstackEnv();
+        // at load 50+ on two cores a new PostgreSQL connection can take longer than the 5 s default at start-up
+        common.put("QUARKUS_DATASOURCE_JDBC_ACQUISITION_TIMEOUT", "60S");
 
         Map<String, String> asEnv = new LinkedHashMap<>(common);
         asEnv.put("FOUNDRY_IMPORT_BUILTIN_MODELS", "false");

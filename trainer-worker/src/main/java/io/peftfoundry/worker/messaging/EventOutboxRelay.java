@@ -26,8 +26,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Publishes {@code worker.event_outbox} (the events that end runs, see {@link io.peftfoundry.worker.queue.RunEndings})
  * to {@link Topics#JOBS_EVENTS}: right after a run ends ({@link #kick}) and every second, until the broker acknowledged
- * each. Rows are locked with {@code SKIP LOCKED} while being sent, so several workers relay without sending a row twice
- * at once; a row sent but not marked (a crash between) goes out again with the same seq, which job-api ignores.
+ * each. Rows are locked with {@code SKIP LOCKED} until the broker has acknowledged or the producer has given up (also
+ * while the broker is away, see {@link #SEND_WAIT_SECONDS}), so several workers relay without sending a row twice;
+ * a row sent but not marked (a crash between) goes out again with the same seq, which job-api ignores.
  */
 @ApplicationScoped
 public class EventOutboxRelay {
@@ -71,6 +72,24 @@ public class EventOutboxRelay {
         }
     }
 
+    /**
+     * How long a send is waited on with its row locked: beyond the producer's {@code delivery.timeout.ms} (120 s by
+     * default), so the send has succeeded or failed by then. Holding the lock that long is the point: while one worker's
+     * producer still holds the event (the broker is away), no other worker's relay may take the row and buffer a second
+     * copy — both would be delivered when the broker is back, two records of one event on the topic.
+     */
+    static final long SEND_WAIT_SECONDS = 150;
+
+    private static void awaitBroker(CompletableFuture<Void> sending, JobEvent event) throws Exception {
+        try {
+            sending.get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException slow) {
+            LOG.warnf("job %s: event seq %d not acknowledged yet (broker away?); waiting up to %d s with its outbox row"
+                    + " locked", event.jobId(), event.seq(), SEND_WAIT_SECONDS);
+            sending.get(SEND_WAIT_SECONDS - 10, TimeUnit.SECONDS);
+        }
+    }
+
     /** Publishes what is pending, oldest first; stops at the first failure (order per job is kept). */
     public int publishPending() throws SQLException {
         int sent = 0;
@@ -94,9 +113,10 @@ public class EventOutboxRelay {
                                 CompletableFuture<Void> sending = inFlight.computeIfAbsent(id,
                                         k -> publisher.publish(event).toCompletableFuture());
                                 try {
-                                    sending.get(10, TimeUnit.SECONDS);
+                                    awaitBroker(sending, event);
                                 } catch (TimeoutException stillSending) {
-                                    LOG.warnf("job %s: event seq %d not acknowledged yet", event.jobId(), event.seq());
+                                    LOG.warnf("job %s: event seq %d not acknowledged after %d s", event.jobId(),
+                                            event.seq(), SEND_WAIT_SECONDS);
                                     break;
                                 } finally {
                                     if (sending.isDone()) {
