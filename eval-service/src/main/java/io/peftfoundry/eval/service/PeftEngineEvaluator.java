@@ -40,6 +40,19 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
 
     private final ArtifactFiles artifacts;
     private final ObjectMapper json = new ObjectMapper();
+    /**
+     * The base model's own score per (model, validation file, task, sequence length) — the causal reference, the same
+     * for every adapter of that model on that file, so computed once. Keyed by the digest-cache paths (content
+     * addressed); at most {@link #BASE_SCORES} entries, least recently used dropped.
+     */
+    private final Map<String, ObjectNode> baseScores = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, ObjectNode> eldest) {
+                    return size() > BASE_SCORES;
+                }
+            });
+    private static final int BASE_SCORES = 64;
 
     public PeftEngineEvaluator(ArtifactFiles artifacts) {
         this.artifacts = artifacts;
@@ -54,6 +67,18 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
             return a.status() >= 500 || a.status() == 408 || a.status() == 429;
         }
         return Transients.isTransient(e);
+    }
+
+    private ObjectNode baseScore(Path modelDir, Path validation, String task, int maxSeqLength) throws IOException {
+        String key = modelDir.toAbsolutePath() + "|" + validation.toAbsolutePath() + "|" + task + "|" + maxSeqLength;
+        ObjectNode known = baseScores.get(key);
+        if (known != null) {
+            return known;
+        }
+        ObjectNode base = CausalEvaluation.run(modelDir, null, validation, task, maxSeqLength,
+                CausalTrainingJob.EXACT_MATCH_LIMIT);
+        baseScores.put(key, base);
+        return base;
     }
 
     /** The stages of the adapter's {@code lineage.json} (written by peft-engine's causal jobs), or none. */
@@ -123,8 +148,7 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
                         job.maxSeqLength(), CausalTrainingJob.EXACT_MATCH_LIMIT);
                 ObjectNode r = scored.metrics();
                 // the trivial reference of a causal adapter: the base model alone (no adapter) on the same data
-                ObjectNode base = CausalEvaluation.run(modelDir, null, validation, job.task(), job.maxSeqLength(),
-                        CausalTrainingJob.EXACT_MATCH_LIMIT);
+                ObjectNode base = baseScore(modelDir, validation, job.task(), job.maxSeqLength());
                 ObjectNode ref = r.putObject("reference");
                 ref.put("base_model", job.model());
                 for (String m : List.of("loss", "perplexity", "token_accuracy", "exact_match")) {
