@@ -41,7 +41,7 @@ const CHAT_TEMPLATE = "{% for m in messages %}{{ m['role'] | capitalize }}: {{ m
 // the two-stage step: the decoder built into artifact-store, and steps per stage (a few: the decoder is 1.3M parameters)
 const DECODER = process.env.E2E_DECODER ?? 'demo-decoder';
 const TWO_STAGE_STEPS = Number(process.env.E2E_TWO_STAGE_STEPS ?? 4);
-const TWO_STAGE_TIMEOUT_MS = 1000 * Number(process.env.E2E_TWO_STAGE_TIMEOUT_S ?? 1500);
+const TWO_STAGE_TIMEOUT_MS = 1000 * Number(process.env.E2E_TWO_STAGE_TIMEOUT_S ?? 2700);
 const CHROMIUM = process.env.CHROMIUM ?? (existsSync('/usr/lib/chromium/chromium') ? '/usr/lib/chromium/chromium' : '/usr/bin/chromium');
 
 function apiKey() {
@@ -309,9 +309,9 @@ function upload(path, fields, name, bytes, type) {
   return api('POST', path, form);
 }
 
-async function trainJob(spec) {
+async function trainJob(spec, timeoutMs = JOB_TIMEOUT_MS) {
   let job = await api('POST', '/api/jobs/v1/fine_tuning/jobs', spec);
-  const deadline = Date.now() + JOB_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   while (!['succeeded', 'failed', 'cancelled'].includes(job.status) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 3000));
     job = await api('GET', `/api/jobs/v1/fine_tuning/jobs/${job.id}`);
@@ -442,8 +442,10 @@ test('a two-stage adapter on the built-in decoder is compared with SFT only, bes
     seed: 7,
   };
   // stage 1: continued pretraining of a LoRA adapter on the domain text; stage 2: SFT continuing that adapter
-  const stage1 = await trainJob({ ...common, task: 'continued_pretraining', training_file: textFile, suffix: 'e2e-cpt' });
-  const stage2 = await trainJob({ ...common, task: 'sft', training_file: sftTrainingFile, validation_file: validation, init_adapter: stage1.adapter, suffix: 'e2e-two-stage' });
+  // on one worker these queue behind the earlier steps' jobs and their automatic baselines/counterparts: the step's
+  // own deadline bounds them, not the per-job one
+  const stage1 = await trainJob({ ...common, task: 'continued_pretraining', training_file: textFile, suffix: 'e2e-cpt' }, deadline - Date.now());
+  const stage2 = await trainJob({ ...common, task: 'sft', training_file: sftTrainingFile, validation_file: validation, init_adapter: stage1.adapter, suffix: 'e2e-two-stage' }, deadline - Date.now());
   twoStageJob = stage2.id;
 
   await page.goto(`${CONSOLE_URL}/#/jobs/${encodeURIComponent(twoStageJob)}/comparison`);
