@@ -52,7 +52,7 @@ class PlatformEndpointsTest {
             }
         }
         assertEquals(Set.of("flyway_schema_history", "tenants", "api_keys", "jobs", "job_events", "outbox",
-                "idempotency_keys", "sweeps", "sweep_children"), tables);
+                "idempotency_keys", "sweeps", "sweep_children", "workers", "tenant_quotas"), tables);
         try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("select current_user, current_schema()")) {
             assertTrue(rs.next());
