@@ -167,7 +167,7 @@ export function sweepPage(id: string): Page {
       h('dt', {}, 'Best child'), h('dd', { id: 'sweep-best' }, s.best
         ? [h('a', { href: `#/jobs/${encodeURIComponent(s.best.job_id)}` }, s.best.job_id), ` ${s.metric} ${num(s.best.metric)} · `,
           h('a', { href: `#/jobs/${encodeURIComponent(s.best.job_id)}/comparison` }, 'comparison'),
-          s.best.adapter ? [' · ', h('a', { href: `#/playground?adapter=${encodeURIComponent(s.best.adapter)}` }, 'try it')] : null]
+          s.best.adapter ? [' · ', h('a', { href: `#/adapters/${encodeURIComponent(s.best.adapter)}` }, 'adapter (lineage, metrics, try it)')] : null]
         : '–')));
     replace(children, table(['Trial', 'Job', 'Parameters', 'Status', s.metric, 'Trainable', 'Seconds', 'Early stop'],
       (s.children ?? []).map((c: any) => [
