@@ -55,7 +55,7 @@ class PlatformEndpointsTest {
                 tables.add(rs.getString(1));
             }
         }
-        assertEquals(Set.of("flyway_schema_history", "evaluations", "baselines", "job_specs"), tables);
+        assertEquals(Set.of("flyway_schema_history", "evaluations", "baselines", "job_specs", "sft_counterparts"), tables);
         try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("select current_user, current_schema()")) {
             assertTrue(rs.next());
