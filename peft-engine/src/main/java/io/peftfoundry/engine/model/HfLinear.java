@@ -3,6 +3,7 @@ package io.peftfoundry.engine.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
@@ -64,7 +65,17 @@ public class HfLinear extends HfModule {
     public static NDArray linear(NDArray x, NDArray w, NDArray b) {
         DataType out = x.getDataType();
         if (w.getDataType() != DataType.FLOAT16 || out == DataType.FLOAT16) {
-            return Linear.linear(x, w, b).head();
+            Shape shape = x.getShape();
+            if (b == null || shape.dimension() <= 2) {
+                return Linear.linear(x, w, b).head();
+            }
+            // DJL's JNI calls the C++ frontend's linear, which fuses the bias (one addmm) only for 2-D input; on
+            // (..., in) it runs matmul then a separate in-place add over the whole output. Flattened to
+            // (rows, in) it is one addmm, as torch.nn.Linear (at::linear) does.
+            try (NDArray x2 = x.reshape(-1, shape.get(shape.dimension() - 1));
+                    NDArray y2 = Linear.linear(x2, w, b).head()) {
+                return y2.reshape(shape.slice(0, shape.dimension() - 1).add(w.getShape().get(0)));
+            }
         }
         NDArray y;
         // intermediates closed once used (autograd holds its own references; see LlamaMlp)
