@@ -225,13 +225,18 @@ class JobPipelineIT {
 
     /** {@code POST /v1/models}: the backbone directory as a zip of its Hugging Face layout. */
     static String registerModel(Path dir, String name) throws Exception {
+        return registerModel(dir, name, tenantKey);
+    }
+
+    /** As {@link #registerModel(Path, String)}, owned by the tenant of {@code key}. */
+    static String registerModel(Path dir, String name, String key) throws Exception {
         Path zip = ArtifactClient.zipDirectory(dir);
         String boundary = "----system-tests-" + UUID.randomUUID();
         String head = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n" + name + "\r\n"
                 + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"model.zip\"\r\n"
                 + "Content-Type: application/zip\r\n\r\n";
         HttpRequest req = HttpRequest.newBuilder(URI.create(artifactStore.baseUrl() + "/v1/models"))
-                .header("Authorization", "Bearer " + tenantKey)
+                .header("Authorization", "Bearer " + key)
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.concat(
                         HttpRequest.BodyPublishers.ofString(head, StandardCharsets.UTF_8),
@@ -256,7 +261,12 @@ class JobPipelineIT {
 
     /** {@code POST /v1/fine_tuning/jobs} → the job's id (201, queued). */
     static String submit(String specJson) throws Exception {
-        HttpResponse<String> r = api.createJob(specJson, UUID.randomUUID().toString());
+        return submit(api, specJson);
+    }
+
+    /** {@code POST /v1/fine_tuning/jobs} with the given tenant's key → the job's id (201, queued). */
+    static String submit(JobApi as, String specJson) throws Exception {
+        HttpResponse<String> r = as.createJob(specJson, UUID.randomUUID().toString());
         assertEquals(201, r.statusCode(), "POST /v1/fine_tuning/jobs: " + r.body());
         JsonNode job = JSON.readTree(r.body());
         assertEquals("queued", job.path("status").asText(), r.body());
@@ -824,6 +834,202 @@ class JobPipelineIT {
         assertEquals(1, adaptersOf(jobId).size(), "exactly one adapter of " + jobId);
     }
 
+    /**
+     * Priority with a real worker (issue 15's proof): one worker busy with a long job, 20 normal-priority jobs of one step
+     * queued behind it, then one high-priority job. Once all 21 requests are in the workers' queue the long job is
+     * cancelled: the next of them the worker starts (its {@code running} event) is the high-priority one, although 20
+     * were submitted before it. Only that job runs; the 20 are cancelled (whichever started after it may finish).
+     */
+    @Test
+    @Order(13)
+    void aHighPriorityJobSubmittedBehindTwentyNormalOnesStartsNext() throws Exception {
+        setWorkers(1);
+        String blocker = submit(stepsSpec(BLOCKER_STEPS));
+        List<String> normal = new ArrayList<>();
+        String high = null;
+        try {
+            events.awaitStatus(blocker, "running", JOB_TIMEOUT);
+            Map<org.apache.kafka.common.TopicPartition, Long> before = requestedEndOffsets();
+            for (int i = 0; i < 20; i++) {
+                normal.add(submit(stepsSpec(1)));
+            }
+            high = submit(stepsSpec(1, "high"));
+            List<String> all = new ArrayList<>(normal);
+            all.add(high);
+            awaitInWorkersQueue(all, before);
+        } finally {
+            cancelUnlessEnded(api, blocker);
+        }
+        assertEquals("cancelled", events.awaitEnd(blocker, JOB_TIMEOUT).status().wire(),
+                "the long job must still hold the worker while the 21 are queued" + events.summary(blocker));
+        try {
+            assertEquals("succeeded", events.awaitEnd(high, JOB_TIMEOUT).status().wire(), events.summary(high));
+        } finally {
+            for (String id : normal) {
+                cancelUnlessEnded(api, id);
+            }
+        }
+        for (String id : normal) {
+            events.awaitEnd(id, JOB_TIMEOUT);
+        }
+        // one worker starts one job at a time: every normal job that ran at all started after the high one
+        Instant highStarted = startedAt(high);
+        List<String> startedBefore = normal.stream().filter(id -> startedAt(id) != null
+                && !startedAt(id).isAfter(highStarted)).toList();
+        assertTrue(startedBefore.isEmpty(), "normal jobs started before the high-priority one (" + highStarted + "): "
+                + startedBefore.stream().map(id -> id + " at " + startedAt(id)).toList());
+    }
+
+    /**
+     * Fair share between tenants with a real worker (issue 15's proof): one worker busy with a long job of a third
+     * tenant; tenant A queues 20 one-step jobs, then tenant B queues 1. Once all 21 are in the workers' queue the long
+     * job is cancelled. In the order the worker starts them, A's first job runs, then B's single job — second, not
+     * 21st — then A's second: the two tenants alternate while both have work. A's remaining jobs are then cancelled.
+     */
+    @Test
+    @Order(14)
+    void twoTenantsWithTwentyAndOneQueuedJobsAlternate() throws Exception {
+        setWorkers(1);
+        JobApi admin = new JobApi(jobApi.baseUrl(), ADMIN_KEY);
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        JobApi tenantA = new JobApi(jobApi.baseUrl(), admin.createTenantKey("sys-fair-a-" + suffix));
+        JobApi tenantB = new JobApi(jobApi.baseUrl(), admin.createTenantKey("sys-fair-b-" + suffix));
+        // each tenant trains on its own upload of the same files and model (a tenant sees only its own artifacts)
+        Path training = ServiceProcess.repoRoot().resolve("data/wordnet-supersense/smoke/train.jsonl");
+        String modelA = registerModel(backboneDir, "tiny-bert-a-" + suffix, tenantA.key);
+        String fileA = new ArtifactClient(artifactStore.baseUrl(), tenantA.key)
+                .uploadFile(training, "fine-tune",
+                        "classification").path("id").asText();
+        String modelB = registerModel(backboneDir, "tiny-bert-b-" + suffix, tenantB.key);
+        String fileB = new ArtifactClient(artifactStore.baseUrl(), tenantB.key)
+                .uploadFile(training, "fine-tune",
+                        "classification").path("id").asText();
+
+        String blocker = submit(stepsSpec(BLOCKER_STEPS));
+        List<String> jobsA = new ArrayList<>();
+        String jobB = null;
+        try {
+            events.awaitStatus(blocker, "running", JOB_TIMEOUT);
+            Map<org.apache.kafka.common.TopicPartition, Long> before = requestedEndOffsets();
+            for (int i = 0; i < 20; i++) {
+                jobsA.add(submit(tenantA, stepsSpec(modelA, fileA, 1, "normal")));
+            }
+            jobB = submit(tenantB, stepsSpec(modelB, fileB, 1, "normal"));
+            List<String> all = new ArrayList<>(jobsA);
+            all.add(jobB);
+            awaitInWorkersQueue(all, before);
+        } finally {
+            cancelUnlessEnded(api, blocker);
+        }
+        assertEquals("cancelled", events.awaitEnd(blocker, JOB_TIMEOUT).status().wire(),
+                "the long job must still hold the worker while the 21 are queued" + events.summary(blocker));
+        try {
+            for (String id : List.of(jobsA.get(0), jobB, jobsA.get(1))) {
+                assertEquals("succeeded", events.awaitEnd(id, JOB_TIMEOUT).status().wire(), events.summary(id));
+            }
+        } finally {
+            for (String id : jobsA) {
+                cancelUnlessEnded(tenantA, id);
+            }
+        }
+        for (String id : jobsA) {
+            events.awaitEnd(id, JOB_TIMEOUT);
+        }
+        String single = jobB;
+        List<String> all = new ArrayList<>(jobsA);
+        all.add(single);
+        List<String> startOrder = all.stream().filter(id -> startedAt(id) != null)
+                .sorted(java.util.Comparator.comparing(JobPipelineIT::startedAt)).toList();
+        List<String> named = startOrder.stream().map(id -> id.equals(single) ? "B" : "A" + (jobsA.indexOf(id) + 1)).toList();
+        assertEquals(List.of("A1", "B", "A2"), named.subList(0, Math.min(3, named.size())),
+                "start order of tenant A's 20 jobs and tenant B's one: " + named);
+    }
+
+    /** Steps of a job that holds the worker until it is cancelled (minutes of training on the tiny backbone). */
+    private static final int BLOCKER_STEPS = 100_000;
+
+    /** When the job's (last) run started: its {@code running} event's time on the worker, or null if it never ran. */
+    private static Instant startedAt(String jobId) {
+        Instant at = null;
+        for (JobEvent e : events.events(jobId)) {
+            if (e.type() == JobEventType.STATUS && e.status() != null && "running".equals(e.status().wire())) {
+                at = e.at();
+            }
+        }
+        return at;
+    }
+
+    /** {@code POST …/cancel}, accepting 409 (the job ended in the meantime). */
+    private static void cancelUnlessEnded(JobApi as, String jobId) throws Exception {
+        HttpResponse<String> r = as.post("/v1/fine_tuning/jobs/" + jobId + "/cancel", null);
+        assertTrue(r.statusCode() == 200 || r.statusCode() == 409, "cancel " + jobId + ": " + r.statusCode() + " "
+                + r.body());
+    }
+
+    /** The end offsets of {@code foundry.jobs.requested} now: requests submitted later are at or beyond them. */
+    private static Map<org.apache.kafka.common.TopicPartition, Long> requestedEndOffsets() {
+        try (KafkaConsumer<String, String> c = plainConsumer()) {
+            List<org.apache.kafka.common.TopicPartition> partitions = c.partitionsFor(Topics.JOBS_REQUESTED,
+                    Duration.ofSeconds(60)).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
+            return c.endOffsets(partitions, Duration.ofSeconds(60));
+        }
+    }
+
+    /**
+     * Waits until every job's request is in the workers' shared queue: found on {@code foundry.jobs.requested} (after
+     * {@code from}, where job-api's outbox relayed it) and the workers' group {@code trainer-workers} has committed past
+     * it — a worker commits a request only once it is in {@code worker.job_queue} (trainer-worker README).
+     */
+    private static void awaitInWorkersQueue(List<String> jobIds, Map<org.apache.kafka.common.TopicPartition, Long> from)
+            throws Exception {
+        Map<String, org.apache.kafka.common.TopicPartition> partitionOf = new LinkedHashMap<>();
+        Map<String, Long> offsetOf = new LinkedHashMap<>();
+        long deadline = System.nanoTime() + JOB_TIMEOUT.toNanos();
+        try (KafkaConsumer<String, String> c = plainConsumer()) {
+            c.assign(from.keySet());
+            from.forEach(c::seek);
+            while (offsetOf.size() < jobIds.size()) {
+                assertTrue(System.nanoTime() < deadline, "requests on " + Topics.JOBS_REQUESTED + ": " + offsetOf.keySet()
+                        + " of " + jobIds);
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) {
+                    if (jobIds.contains(r.key()) && !offsetOf.containsKey(r.key())) {
+                        partitionOf.put(r.key(), new org.apache.kafka.common.TopicPartition(r.topic(), r.partition()));
+                        offsetOf.put(r.key(), r.offset());
+                    }
+                }
+            }
+        }
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            while (true) {
+                Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committed =
+                        admin.listConsumerGroupOffsets(WORKERS_REQUEST_GROUP).partitionsToOffsetAndMetadata()
+                                .get(30, TimeUnit.SECONDS);
+                List<String> pending = jobIds.stream().filter(id -> {
+                    var at = committed.get(partitionOf.get(id));
+                    return at == null || at.offset() <= offsetOf.get(id);
+                }).toList();
+                if (pending.isEmpty()) {
+                    return;
+                }
+                assertTrue(System.nanoTime() < deadline, "requests not yet queued by the workers: " + pending);
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    /** trainer-worker's request consumer group ({@code JobRequestConsumer.GROUP}). */
+    private static final String WORKERS_REQUEST_GROUP = "trainer-workers";
+
+    private static KafkaConsumer<String, String> plainConsumer() {
+        return new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName(),
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName()));
+    }
+
     /** The tenant's adapters whose lineage names {@code jobId} (artifact-store, over HTTP: no Kafka involved). */
     private static List<JsonNode> adaptersOf(String jobId) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
@@ -910,12 +1116,21 @@ class JobPipelineIT {
 
     /** A LoRA job of exactly {@code steps} optimizer steps, no evaluation or checkpoint on the way. */
     static String stepsSpec(int steps) {
+        return stepsSpec(steps, "normal");
+    }
+
+    /** As {@link #stepsSpec(int)}, at {@code priority} ({@code high}, {@code normal}, {@code low}). */
+    static String stepsSpec(int steps, String priority) {
+        return stepsSpec(modelId, trainingFileId, steps, priority);
+    }
+
+    private static String stepsSpec(String model, String trainingFile, int steps, String priority) {
         return ("""
                 {"model": "%s", "task": "classification", "training_file": "%s",
                  "method": {"type": "lora"},
                  "hyperparameters": {"epochs": 1000, "max_steps": %d, "batch_size": 16, "max_seq_length": 32,
                                      "eval_every_steps": 0, "checkpoint_every_steps": 0},
-                 "seed": 7}""").formatted(modelId, trainingFileId, steps);
+                 "seed": 7, "priority": "%s"}""").formatted(model, trainingFile, steps, priority);
     }
 
     private static String sha256(Path file) throws Exception {
