@@ -703,10 +703,10 @@ class JobPipelineIT {
 
     /**
      * Capacity-aware placement with real workers: a worker offering 512 MiB and one offering 1.5 GiB (busy with a long
-     * job). A job estimated at about 1.1 GiB (batch 2,048 × 64 tokens on the tiny backbone) is submitted first, then two
+     * job). A job estimated at about 1.2 GiB (batch 1,024 × 64 tokens on the tiny backbone) is submitted first, then two
      * small ones (about 0.2 GiB): the small worker runs both small jobs one after the other while the large job, ahead
      * of them in the queue, stays queued; when the long job is cancelled the large worker takes it. A job that no
-     * worker can hold (batch 4,096: about 2 GiB) is refused at submit naming hyperparameters.batch_size.
+     * worker can hold (batch 2,048: about 2.3 GiB) is refused at submit naming hyperparameters.batch_size.
      */
     @Test
     @Order(11)
@@ -723,13 +723,13 @@ class JobPipelineIT {
             smallWorker.start();
             smallWorker.awaitReady(Duration.ofMinutes(8));
 
-            HttpResponse<String> refused = api.createJob(wideSpec(4096), UUID.randomUUID().toString());
+            HttpResponse<String> refused = api.createJob(wideSpec(2048), UUID.randomUUID().toString());
             assertEquals(400, refused.statusCode(), refused.body());
             JsonNode error = JSON.readTree(refused.body()).path("errors").get(0);
             assertEquals("hyperparameters.batch_size", error.path("field").asText(), refused.body());
             assertTrue(error.path("message").asText().contains("offers 1.5 GiB"), refused.body());
 
-            String wide = submit(wideSpec(2048));
+            String wide = submit(wideSpec(1024));
             long estimate = api.job(wide).path("memory_estimate").path("peak_bytes").asLong();
             assertTrue(estimate > (512L << 20) && estimate <= (1536L << 20), "the wide job needs the large worker: "
                     + api.job(wide));

@@ -35,8 +35,8 @@ class MemoryEstimateTest {
         assertEquals(4L * 22_713_216, e.weightsBytes());
         assertEquals(4L * 73_728, e.gradientsBytes());
         assertEquals(8L * 73_728, e.optimizerBytes());
-        // 4 · B · S · L · (12·H + 2·I + 3·A·S) = 4 · 16 · 128 · 6 · (4608 + 3072 + 4608) = 49,152 · 12,288
-        assertEquals(603_979_776L, e.activationsBytes());
+        // 4 · B · S · L · (30·H + 5·I + 7·A·S) = 4 · 16 · 128 · 6 · (11,520 + 7,680 + 10,752) = 49,152 · 29,952
+        assertEquals(1_472_200_704L, e.activationsBytes());
         assertEquals(MemoryEstimate.WORKSPACE_BYTES, e.workspaceBytes());
         assertEquals(e.weightsBytes() + e.gradientsBytes() + e.optimizerBytes() + e.activationsBytes()
                 + e.workspaceBytes(), e.peakBytes());
@@ -67,7 +67,7 @@ class MemoryEstimateTest {
         ModelShape gpt2 = new ModelShape("gpt2", 124_439_808, 768, 12, 12, 3072, 50257);
         MemoryEstimate e = MemoryEstimate.of(gpt2, spec("{\"type\": \"lora\"}", 4, 64, "sft"));
         assertEquals(12L * 8 * (768 + 2304), e.trainableParameters());
-        long layers = 4L * 4 * 64 * 12 * (12 * 768 + 2 * 3072 + 3 * 12 * 64);
+        long layers = 4L * 4 * 64 * 12 * (30 * 768 + 5 * 3072 + 7 * 12 * 64);
         long logits = 4L * 4 * 64 * 50257 * 3;
         assertEquals(layers + logits, e.activationsBytes());
     }
