@@ -158,7 +158,7 @@ test('errors: 401, 404 and 400 naming the param', async () => {
     (e) => e instanceof OpenAI.NotFoundError && e.status === 404 && e.message.includes('ftjob-does-not-exist'));
   await assert.rejects(client.files.retrieve('file-does-not-exist'), (e) => e instanceof OpenAI.NotFoundError);
   await assert.rejects(
-    client.fineTuning.jobs.create({ model: MODEL, training_file: files[0], hyperparameters: { n_epochs: 1 } }),
+    client.fineTuning.jobs.create({ model: MODEL, training_file: files[0], hyperparameters: { n_epochs: 0 } }),
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'hyperparameters.n_epochs');
   await assert.rejects(client.files.list({ limit: 1000 }),
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'limit');

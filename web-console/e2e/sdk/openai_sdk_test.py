@@ -164,7 +164,7 @@ class OpenAiPythonSdkAgainstTheGateway(unittest.TestCase):
             self.client.files.retrieve("file-does-not-exist")
         with self.assertRaises(openai.BadRequestError) as e:
             self.client.fine_tuning.jobs.create(model=MODEL, training_file=self.files[0],
-                                                hyperparameters={"n_epochs": 1})
+                                                hyperparameters={"n_epochs": 0})
         self.assertEqual("hyperparameters.n_epochs", e.exception.param)
         with self.assertRaises(openai.BadRequestError) as e:
             self.client.files.list(limit=1000)

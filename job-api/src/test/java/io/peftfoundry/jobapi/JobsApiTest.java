@@ -118,6 +118,48 @@ class JobsApiTest {
         return given().header("Authorization", "Bearer " + key).get("/v1/fine_tuning/jobs/" + id).then();
     }
 
+    /**
+     * OpenAI's request shape (issue 18): {@code method.type: supervised} with its hyperparameters and the older
+     * top-level {@code hyperparameters.n_epochs} become our spec — LoRA, epochs, batch size, learning rate =
+     * multiplier × the method's default — and the task follows the model: classification on an encoder, sft on a
+     * decoder. A value our spec refuses, and OpenAI's dpo method, are 400s naming the field the caller sent.
+     */
+    @Test
+    void openAiSupervisedMethodAndNEpochsMapOntoOurSpecWithTheTaskFollowingTheModel() throws Exception {
+        post(TestTenants.KEY_A, """
+                {"model": "%s", "training_file": "%s", "method": {"type": "supervised", "supervised":
+                  {"hyperparameters": {"n_epochs": 2, "batch_size": 4, "learning_rate_multiplier": 2}}}}"""
+                .formatted(modelA, classificationFileA)).then().statusCode(201)
+                .body("task", equalTo("classification"))
+                .body("method.type", equalTo("lora"))
+                .body("hyperparameters.epochs", equalTo(2))
+                .body("hyperparameters.batch_size", equalTo(4))
+                // 2 × LoRA's default 5e-4
+                .body("hyperparameters.learning_rate", equalTo(1e-3f))
+                .body("hyperparameters.auto", org.hamcrest.Matchers.empty());
+
+        String decoder = Fixtures.registerModel(TestTenants.KEY_A,
+                "{\"model_type\":\"gpt2\",\"n_embd\":2,\"n_layer\":1,\"n_head\":1,\"vocab_size\":2}");
+        post(TestTenants.KEY_A, """
+                {"model": "%s", "training_file": "%s", "method": {"type": "supervised"},
+                 "hyperparameters": {"n_epochs": "auto", "max_steps": 3}}""".formatted(decoder, sftFileA))
+                .then().statusCode(201)
+                .body("task", equalTo("sft"))
+                .body("method.type", equalTo("lora"))
+                .body("hyperparameters.auto", hasItem("epochs"));
+
+        post(TestTenants.KEY_A, """
+                {"model": "%s", "training_file": "%s", "hyperparameters": {"n_epochs": 0}}"""
+                .formatted(modelA, classificationFileA)).then().statusCode(400)
+                .body("error.param", equalTo("hyperparameters.n_epochs"))
+                .body("errors[0].message", containsString("hyperparameters.epochs"));
+        post(TestTenants.KEY_A, """
+                {"model": "%s", "training_file": "%s", "method": {"type": "dpo", "dpo": {}}}"""
+                .formatted(modelA, classificationFileA)).then().statusCode(400)
+                .body("error.param", equalTo("method.type"))
+                .body("errors[0].message", containsString("not supported"));
+    }
+
     @Test
     void createdJobIsQueuedWithDefaultsAndItsRequestIsPublished() throws Exception {
         String id = post(TestTenants.KEY_A, spec(modelA, classificationFileA)).then().statusCode(201)

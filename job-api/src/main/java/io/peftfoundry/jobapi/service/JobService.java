@@ -19,7 +19,9 @@ import io.peftfoundry.contracts.spec.AutoHyperparameters;
 import io.peftfoundry.contracts.spec.JobSpec;
 import io.peftfoundry.contracts.spec.JobSpecs;
 import io.peftfoundry.contracts.spec.SpecValidationException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.jobapi.auth.ApiKeys;
+import io.peftfoundry.jobapi.mapping.OpenAiJobFields;
 import io.peftfoundry.support.paging.Page;
 import io.peftfoundry.support.paging.PageRequest;
 import io.peftfoundry.support.auth.Caller;
@@ -60,6 +62,8 @@ public class JobService {
     private final DataSource dataSource;
     private final ObjectMapper mapper;
     private final ObjectMapper canonical;
+    /** Reads a job body as {@link JobSpecs#parse} does: duplicate keys and trailing tokens are errors. */
+    private final ObjectMapper strict;
     private final ArtifactStoreClient artifacts;
     private final OutboxRelay relay;
     private final MeterRegistry registry;
@@ -77,6 +81,8 @@ public class JobService {
         this.dataSource = dataSource;
         this.mapper = mapper;
         this.canonical = mapper.copy().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+        this.strict = mapper.copy().enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.artifacts = artifacts;
         this.relay = relay;
         this.registry = registry;
@@ -97,12 +103,7 @@ public class JobService {
      * nothing behind and an accepted POST costs one commit.
      */
     public Created create(Caller caller, String bearerKey, String body, String idempotencyKey) throws SQLException {
-        JobSpec parsed;
-        try {
-            parsed = JobSpecs.parse(body == null ? "" : body);
-        } catch (SpecValidationException e) {
-            throw ProblemException.invalidSpec(e.errors());
-        }
+        JobSpec parsed = parseSpec(body == null ? "" : body, bearerKey);
         String requestHash = idempotencyKey == null ? null : canonicalHash(body);
         if (idempotencyKey != null) {
             Optional<JobRow> earlier = findByIdempotencyKey(caller.tenant(), idempotencyKey, requestHash);
@@ -166,6 +167,55 @@ public class JobService {
         LOG.infof("job %s created for tenant %s: %s on %s, training file %s", jobId, caller.tenant(),
                 spec.method().type().wire(), spec.model(), spec.trainingFile());
         return new Created(job, true);
+    }
+
+    /**
+     * The body as our job spec. OpenAI's equivalent fields ({@code method.type: supervised}, {@code n_epochs},
+     * {@code learning_rate_multiplier}, see {@link OpenAiJobFields}) are mapped first; a body without them is parsed
+     * exactly as sent. Errors name the fields the caller sent.
+     */
+    private JobSpec parseSpec(String body, String bearerKey) {
+        JsonNode tree;
+        try {
+            tree = strict.readTree(body);
+        } catch (JsonProcessingException e) {
+            tree = null; // JobSpecs.parse says where the JSON breaks
+        }
+        OpenAiJobFields.Mapped mapped = tree == null ? null : OpenAiJobFields.map(tree);
+        if (mapped == null || !mapped.changed()) {
+            try {
+                return JobSpecs.parse(body);
+            } catch (SpecValidationException e) {
+                throw ProblemException.invalidSpec(e.errors());
+            }
+        }
+        JsonNode spec = mapped.spec();
+        if (mapped.taskFromModel() && spec.path("model").isTextual()) {
+            try {
+                artifacts.model(spec.path("model").asText(), bearerKey).map(m -> m.path("model_type").asText(null))
+                        .ifPresent(type -> ((ObjectNode) spec).put("task",
+                                OpenAiJobFields.taskFromModel(DECODER_TYPES.contains(type))));
+            } catch (IOException e) {
+                // the artifact check below answers 503 for the same reason; the task stays the default meanwhile
+                LOG.warnf("model %s: architecture unknown (%s); task left at its default", spec.path("model").asText(),
+                        e.getMessage());
+            }
+        }
+        List<FieldError> errors = new ArrayList<>(mapped.errors());
+        try {
+            JobSpec parsed = JobSpecs.parse(spec);
+            if (errors.isEmpty()) {
+                return parsed;
+            }
+        } catch (SpecValidationException e) {
+            for (FieldError found : mapped.rename(e.errors())) {
+                // a field the mapping already refused (say method.type dpo) is not reported twice
+                if (mapped.errors().stream().noneMatch(m -> m.field().equals(found.field()))) {
+                    errors.add(found);
+                }
+            }
+        }
+        throw ProblemException.invalidSpec(errors);
     }
 
     private static final String INSERT_QUEUED_JOB = "INSERT INTO jobs (id, tenant_id, status, spec, model, task, "
