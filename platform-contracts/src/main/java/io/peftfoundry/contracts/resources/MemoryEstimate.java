@@ -38,8 +38,9 @@ import java.util.Locale;
  * intermediates). Fitted exactly on the three LoRA runs, the per-token-and-layer count is 17,400 + 6.3·A·S floats
  * (about 2.27× the analytic 12·H + 2·I = 7,680, and 2.1× the 3·A·S) plus a fixed 172 MiB (43 MiB of it weights). The
  * coefficients used are rounded up from that fit: 2.5× the analytic per-token terms (30·H + 5·I) and 7·A·S, so the
- * estimate errs high. <b>Residual error</b> on the five measured runs: +0.3 % to +16.3 % (estimate above measured
- * every time; the full fine-tunes at the two ends), documented with the runs in docs/benchmarks.md. Not measured:
+ * estimate errs high. <b>Residual error</b> over two runs of the five jobs (ten measurements, the second made with
+ * these coefficients): +0.3 % to +20.1 % (estimate above measured every time; the full fine-tunes at the two ends,
+ * a full fine-tune at 32×128 adding no more than LoRA), documented with the runs in docs/benchmarks.md. Not measured:
  * decoders and the causal logits term (kept at its analytic 3 copies), GPUs, and hidden sizes other than 384 — the
  * split of the fit between H and I assumes both scale alike. Sequences are padded to at most
  * {@code max_seq_length}, so S is an upper bound.
