@@ -61,8 +61,16 @@ public class LoraLinear extends HfModule {
             return new NDList(y);
         }
         NDArray xin = training && dropout > 0 ? Dropout.dropout(x, dropout, true).head() : x;
-        NDArray low = loraB.forward(ps, loraA.forward(ps, new NDList(xin), training), training).head();
-        return new NDList(y.add(Ops.scale(low, scaling)));
+        // scaling · B(A(x)) computed as B(scaling · A(x)): the same product, the scale applied to the (..., r) array
+        // instead of the (..., out) one. Intermediates closed once used (autograd keeps what backward needs).
+        try (y; NDArray a = loraA.forward(ps, new NDList(xin), training).head();
+                NDArray scaled = Ops.scale(a, scaling);
+                NDArray low = loraB.forward(ps, new NDList(scaled), training).head()) {
+            if (xin != x) {
+                xin.close();
+            }
+            return new NDList(y.add(low));
+        }
     }
 
     /** The dense update {@code scaling · B·A}, shape (out, in). */

@@ -39,10 +39,12 @@ public class BertLayer extends HfModule {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray h = inputs.get(0);
-        NDArray a = attention.forward(ps, inputs, training).head();
-        NDArray i = intermediate.forward(ps, new NDList(a), training).head();
-        return output.forward(ps, new NDList(i, a), training);
+        // the sublayer outputs are closed once used (autograd keeps what backward needs by its own reference); the
+        // (B, T, intermediate) activation is the largest array of the layer after the attention scores
+        try (NDArray a = attention.forward(ps, inputs, training).head();
+                NDArray i = intermediate.forward(ps, new NDList(a), training).head()) {
+            return output.forward(ps, new NDList(i, a), training);
+        }
     }
 
     /** {@code attention.self} + {@code attention.output}. */
@@ -65,8 +67,9 @@ public class BertLayer extends HfModule {
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-            NDArray ctx = self.forward(ps, inputs, training).head();
-            return out.forward(ps, new NDList(ctx, inputs.get(0)), training);
+            try (NDArray ctx = self.forward(ps, inputs, training).head()) {
+                return out.forward(ps, new NDList(ctx, inputs.get(0)), training);
+            }
         }
     }
 
@@ -78,8 +81,9 @@ public class BertLayer extends HfModule {
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-            NDArray x = module("dense").forward(ps, inputs, training).head();
-            return new NDList(Activation.gelu(x));
+            try (NDArray x = module("dense").forward(ps, inputs, training).head()) {
+                return new NDList(Activation.gelu(x));
+            }
         }
     }
 }

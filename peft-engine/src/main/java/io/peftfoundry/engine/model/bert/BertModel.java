@@ -160,7 +160,9 @@ public class BertModel extends HfModule implements Backbone {
             NDList in = prefixes == null
                     ? new NDList(h, maskAdd)
                     : new NDList(h, maskAdd, prefixes.get(2 * i), prefixes.get(2 * i + 1));
-            h = layers.get(i).forward(ps, in, training).head();
+            NDArray next = layers.get(i).forward(ps, in, training).head();
+            h.close(); // the layer's input: autograd keeps it if backward needs it
+            h = next;
         }
         if (promptLen > 0) {
             h = h.get(":, " + promptLen + ":, :");

@@ -29,7 +29,9 @@ public class BertSelfAttention extends HfModule {
         // (B, T, H) → (B, heads, T, d)
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
-        return x.reshape(b, t, config.numAttentionHeads(), config.headSize()).transpose(0, 2, 1, 3);
+        try (NDArray split = x.reshape(b, t, config.numAttentionHeads(), config.headSize())) {
+            return split.transpose(0, 2, 1, 3);
+        }
     }
 
     @Override
@@ -40,20 +42,37 @@ public class BertSelfAttention extends HfModule {
         NDArray k = module("key").forward(ps, new NDList(h), training).head();
         NDArray v = module("value").forward(ps, new NDList(h), training).head();
         if (inputs.size() > 3 && inputs.get(2) != null) {
-            k = inputs.get(2).concat(k, 1);
-            v = inputs.get(3).concat(v, 1);
+            NDArray kp = inputs.get(2).concat(k, 1);
+            NDArray vp = inputs.get(3).concat(v, 1);
+            k.close();
+            v.close();
+            k = kp;
+            v = vp;
         }
-        NDArray qh = heads(q);
-        NDArray kh = heads(k);
-        NDArray vh = heads(v);
-        NDArray scores = Ops.scale(qh.matMul(kh.transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(config.headSize())).add(maskAdd);
-        NDArray probs = scores.softmax(-1);
+        // Intermediates are closed as soon as they are used: autograd keeps what backward needs by its own reference,
+        // and DJL would otherwise hold every (B, heads, T, K) score array of every layer until the step's manager
+        // closes. The 1/sqrt(d) scale goes on the queries (B, heads, T, d), not on the 4x larger scores.
+        NDArray probs;
+        try (NDArray qh = heads(q); NDArray qs = Ops.scale(qh, 1.0 / Math.sqrt(config.headSize()));
+                NDArray kh = heads(k); NDArray kt = kh.transpose(0, 1, 3, 2); NDArray raw = qs.matMul(kt);
+                NDArray scores = raw.add(maskAdd)) {
+            probs = scores.softmax(-1);
+        }
+        q.close();
+        k.close();
         if (training && config.attentionProbsDropoutProb() > 0) {
-            probs = Dropout.dropout(probs, config.attentionProbsDropoutProb(), true).head();
+            NDArray dropped = Dropout.dropout(probs, config.attentionProbsDropoutProb(), true).head();
+            probs.close();
+            probs = dropped;
         }
-        NDArray ctx = probs.matMul(vh).transpose(0, 2, 1, 3);
         long b = h.getShape().get(0);
         long t = h.getShape().get(1);
-        return new NDList(ctx.reshape(b, t, config.hiddenSize()));
+        NDArray ctx;
+        try (NDArray vh = heads(v); NDArray mixed = probs.matMul(vh); NDArray moved = mixed.transpose(0, 2, 1, 3)) {
+            ctx = moved.reshape(b, t, config.hiddenSize());
+        }
+        probs.close();
+        v.close();
+        return new NDList(ctx);
     }
 }

@@ -45,13 +45,24 @@ public class BertSublayerOutput extends HfModule {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);
         NDArray residual = inputs.get(1);
+        // intermediates closed once used (autograd keeps what backward needs by its own reference)
         NDArray p = module("dense").forward(ps, new NDList(x), training).head();
         if (training && config.hiddenDropoutProb() > 0) {
-            p = Dropout.dropout(p, config.hiddenDropoutProb(), true).head();
+            p = closeReplaced(p, Dropout.dropout(p, config.hiddenDropoutProb(), true).head());
         }
         if (adapter != null) {
-            p = adapter.forward(ps, new NDList(p, residual), training).head();
+            p = closeReplaced(p, adapter.forward(ps, new NDList(p, residual), training).head());
         }
-        return module("LayerNorm").forward(ps, new NDList(p.add(residual)), training);
+        try (NDArray projected = p; NDArray sum = projected.add(residual)) {
+            return module("LayerNorm").forward(ps, new NDList(sum), training);
+        }
+    }
+
+    /** {@code next}, having closed {@code previous} unless it is the same array. */
+    private static NDArray closeReplaced(NDArray previous, NDArray next) {
+        if (next != previous) {
+            previous.close();
+        }
+        return next;
     }
 }
