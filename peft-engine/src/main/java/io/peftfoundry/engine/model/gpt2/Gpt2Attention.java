@@ -30,33 +30,58 @@ public class Gpt2Attention extends HfModule {
     private NDArray heads(NDArray x) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
-        return x.reshape(b, t, config.nHead(), config.headSize()).transpose(0, 2, 1, 3);
+        try (NDArray split = x.reshape(b, t, config.nHead(), config.headSize())) {
+            return split.transpose(0, 2, 1, 3);
+        }
     }
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray h = inputs.get(0);
         NDArray maskAdd = inputs.get(1);
-        NDArray qkv = module("c_attn").forward(ps, new NDList(h), training).head();
-        NDList parts = qkv.split(3, 2);
-        NDArray q = heads(parts.get(0));
-        NDArray k = heads(parts.get(1));
-        NDArray v = heads(parts.get(2));
-        if (inputs.size() > 3 && inputs.get(2) != null) {
-            k = inputs.get(2).concat(k, 2);
-            v = inputs.get(3).concat(v, 2);
+        // Intermediates are closed as soon as they are used: autograd keeps what backward needs by its own reference,
+        // and DJL would otherwise hold every (B, heads, T, P+T) score array of every layer until the step's manager
+        // closes. The 1/sqrt(d) scale goes on the queries (B, heads, T, d), not on the larger scores. k and v are
+        // returned (the new cache).
+        NDArray q;
+        NDArray k;
+        NDArray v;
+        try (NDArray qkv = module("c_attn").forward(ps, new NDList(h), training).head()) {
+            NDList parts = qkv.split(3, 2);
+            q = heads(parts.get(0));
+            k = heads(parts.get(1));
+            v = heads(parts.get(2));
+            parts.close();
         }
-        NDArray scores = Ops.scale(q.matMul(k.transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(config.headSize())).add(maskAdd);
-        NDArray probs = scores.softmax(-1);
+        if (inputs.size() > 3 && inputs.get(2) != null) {
+            NDArray kp = inputs.get(2).concat(k, 2);
+            NDArray vp = inputs.get(3).concat(v, 2);
+            k.close();
+            v.close();
+            k = kp;
+            v = vp;
+        }
+        NDArray probs;
+        try (q; NDArray qs = Ops.scale(q, 1.0 / Math.sqrt(config.headSize())); NDArray kt = k.transpose(0, 1, 3, 2);
+                NDArray raw = qs.matMul(kt); NDArray scores = raw.add(maskAdd)) {
+            probs = scores.softmax(-1);
+        }
         if (training && config.attnPdrop() > 0) {
-            probs = Dropout.dropout(probs, config.attnPdrop(), true).head();
+            NDArray dropped = Dropout.dropout(probs, config.attnPdrop(), true).head();
+            probs.close();
+            probs = dropped;
         }
         long b = h.getShape().get(0);
         long t = h.getShape().get(1);
-        NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, config.nEmbd());
-        NDArray out = module("c_proj").forward(ps, new NDList(ctx), training).head();
+        NDArray out;
+        try (NDArray used = probs; NDArray mixed = used.matMul(v); NDArray moved = mixed.transpose(0, 2, 1, 3);
+                NDArray ctx = moved.reshape(b, t, config.nEmbd())) {
+            out = module("c_proj").forward(ps, new NDList(ctx), training).head();
+        }
         if (training && config.residPdrop() > 0) {
-            out = Dropout.dropout(out, config.residPdrop(), true).head();
+            NDArray dropped = Dropout.dropout(out, config.residPdrop(), true).head();
+            out.close();
+            out = dropped;
         }
         return new NDList(out, k, v);
     }

@@ -37,22 +37,37 @@ public class Gpt2Block extends HfModule implements DecoderBlock {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        // intermediates closed once used (autograd keeps what backward needs by its own reference)
         NDArray h = inputs.get(0);
-        NDArray x = module("ln_1").forward(ps, new NDList(h), training).head();
-        NDList attn = module("attn").forward(ps,
-                new NDList(x, inputs.get(1), inputs.size() > 2 ? inputs.get(2) : null, inputs.size() > 3 ? inputs.get(3) : null),
-                training);
+        NDList attn;
+        try (NDArray x = module("ln_1").forward(ps, new NDList(h), training).head()) {
+            attn = module("attn").forward(ps,
+                    new NDList(x, inputs.get(1), inputs.size() > 2 ? inputs.get(2) : null, inputs.size() > 3 ? inputs.get(3) : null),
+                    training);
+        }
         NDArray a = attn.get(0);
         if (attentionAdapter != null) {
-            a = attentionAdapter.forward(ps, new NDList(a, h), training).head();
+            a = closeReplaced(a, attentionAdapter.forward(ps, new NDList(a, h), training).head());
         }
-        h = h.add(a);
-        x = module("ln_2").forward(ps, new NDList(h), training).head();
-        NDArray f = module("mlp").forward(ps, new NDList(x), training).head();
+        NDArray mid = h.add(a);
+        a.close();
+        NDArray f;
+        try (NDArray x = module("ln_2").forward(ps, new NDList(mid), training).head()) {
+            f = module("mlp").forward(ps, new NDList(x), training).head();
+        }
         if (outputAdapter != null) {
-            f = outputAdapter.forward(ps, new NDList(f, h), training).head();
+            f = closeReplaced(f, outputAdapter.forward(ps, new NDList(f, mid), training).head());
         }
-        h = h.add(f);
-        return new NDList(h, attn.get(1), attn.get(2));
+        try (mid; NDArray ff = f) {
+            return new NDList(mid.add(ff), attn.get(1), attn.get(2));
+        }
+    }
+
+    /** {@code next}, having closed {@code previous} unless it is the same array. */
+    private static NDArray closeReplaced(NDArray previous, NDArray next) {
+        if (next != previous) {
+            previous.close();
+        }
+        return next;
     }
 }

@@ -23,8 +23,12 @@ public class Gpt2Mlp extends HfModule {
 
     /** transformers' {@code gelu_new}: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
     static NDArray geluTanh(NDArray x) {
-        NDArray inner = Ops.scale(x.add(Ops.scale(x.mul(x).mul(x), 0.044715)), Math.sqrt(2.0 / Math.PI));
-        return Ops.scale(x.mul(plusOne(inner.tanh())), 0.5);
+        // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), each temporary closed once used
+        try (NDArray x2 = x.mul(x); NDArray x3 = x2.mul(x); NDArray c = Ops.scale(x3, 0.044715); NDArray s = x.add(c);
+                NDArray inner = Ops.scale(s, Math.sqrt(2.0 / Math.PI)); NDArray th = inner.tanh(); NDArray p = plusOne(th);
+                NDArray xp = x.mul(p)) {
+            return Ops.scale(xp, 0.5);
+        }
     }
 
     /** {@code x + 1} with a PyTorch-created constant (autograd-safe, see {@link Ops}). */
@@ -36,11 +40,17 @@ public class Gpt2Mlp extends HfModule {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray a = module("c_fc").forward(ps, inputs, training).head();
-        a = config.activationFunction().equals("gelu") ? Activation.gelu(a) : geluTanh(a);
-        NDArray out = module("c_proj").forward(ps, new NDList(a), training).head();
+        // intermediates closed once used: autograd keeps what backward needs by its own reference, and DJL would
+        // otherwise hold every (B, T, 4H) array of the activation until the step's manager closes
+        NDArray out;
+        try (NDArray a = module("c_fc").forward(ps, inputs, training).head();
+                NDArray g = config.activationFunction().equals("gelu") ? Activation.gelu(a) : geluTanh(a)) {
+            out = module("c_proj").forward(ps, new NDList(g), training).head();
+        }
         if (training && config.residPdrop() > 0) {
-            out = Dropout.dropout(out, config.residPdrop(), true).head();
+            NDArray dropped = Dropout.dropout(out, config.residPdrop(), true).head();
+            out.close();
+            out = dropped;
         }
         return new NDList(out);
     }

@@ -117,6 +117,7 @@ public class Gpt2Model extends HfModule {
             NDArray pk = cache != null ? cache.get(2 * i) : null;
             NDArray pv = cache != null ? cache.get(2 * i + 1) : null;
             NDList r = blocks.get(i).forward(ps, new NDList(h, maskAdd, pk, pv), training);
+            h.close(); // the block's input: autograd keeps it if backward needs it
             h = r.get(0);
             out.add(r.get(1));
             out.add(r.get(2));
