@@ -101,7 +101,8 @@ L.append("")
 L.append(f"Measured {now:%Y-%m-%d %H:%M UTC} by `{command}`"
          + (" — **quick mode** (fewer steps, one round)" if quick == "1" else "") + ". "
          "Both sides ran in this one run, one process at a time, alternating which side goes first in each round; "
-         "same weights files, same data, 2 PyTorch intra-op threads + 1 inter-op thread, libtorch 2.7.1 on both sides.")
+         f"same weights files, same data, {os.environ.get('BENCH_THREADS', '2')} PyTorch intra-op thread(s) + 1 inter-op thread, "
+         "libtorch 2.7.1 on both sides.")
 L.append("")
 L.append(f"- machine: {os.cpu_count()} cores visible, Linux {platform.release()}, shared with other work: 1-minute "
          f"load average {min(loads):.1f}–{max(loads):.1f} during the run (a load above 2 means the processes waited "
