@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.peftfoundry.contracts.ContractsJson;
 import io.peftfoundry.contracts.Topics;
+import io.peftfoundry.contracts.resources.DurationEstimate;
 import io.peftfoundry.contracts.resources.MemoryEstimate;
 import io.peftfoundry.contracts.resources.ModelShape;
 import io.peftfoundry.contracts.resources.WorkerCapabilities;
@@ -102,6 +103,9 @@ class PlacementApiTest {
         JsonNode resources = JSON.readTree(record.value()).path("resources");
         assertEquals("bert", resources.path("family").asText(), record.value());
         assertEquals(expected, resources.path("memory_bytes").asLong(), record.value());
+        // the training time estimate travels too: 1 epoch of the 8-line file at batch 4 = 2 steps (DurationEstimate)
+        assertEquals(DurationEstimate.seconds(SHAPE, JobSpecs.parse(fits), 8).getAsDouble(),
+                resources.path("estimated_seconds").asDouble(), 1e-9, record.value());
 
         // batch 64: 5.5 GiB of activations; the largest batch that fits 1 GiB, found by trying each
         int largestFitting = 0;

@@ -68,6 +68,29 @@ class SchedulingApiTest {
         as(keyBig).get("/v1/fine_tuning/jobs/" + bigHigh).then().statusCode(200).body("priority", equalTo("high"));
     }
 
+    /**
+     * queue_position follows the workers' longest-first order within a tenant (turn time = creation − estimated
+     * seconds): a 1,000 s job created a minute after a 10 s job of its tenant stands before it; one created 2,000 s
+     * after does not; another tenant's job still takes its turn between them.
+     */
+    @Test
+    void queuePositionPutsATenantsLongerJobsFirstWithinTheirTurn() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String keyA = tenant("sched-long-" + run);
+        String keyB = tenant("sched-turn-" + run);
+        Instant t0 = Instant.now().minusSeconds(7200);
+        String shortJob = queuedJob("sched-long-" + run, "normal", t0, 10.0);
+        String longJob = queuedJob("sched-long-" + run, "normal", t0.plusSeconds(60), 1000.0);
+        String tooLate = queuedJob("sched-long-" + run, "normal", t0.plusSeconds(2000), 1000.0);
+        String other = queuedJob("sched-turn-" + run, "normal", t0.plusSeconds(1), null);
+        int pShort = position(keyA, shortJob);
+        int pLong = position(keyA, longJob);
+        int pLate = position(keyA, tooLate);
+        int pOther = position(keyB, other);
+        assertTrue(pLong < pOther && pOther < pShort && pShort < pLate,
+                "long " + pLong + ", other tenant " + pOther + ", short " + pShort + ", late " + pLate);
+    }
+
     @Test
     void aJobThatIsNotQueuedHasNoQueuePosition() throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
@@ -200,11 +223,18 @@ class SchedulingApiTest {
     }
 
     private String queuedJob(String tenant, String priority, Instant createdAt) throws Exception {
+        return queuedJob(tenant, priority, createdAt, null);
+    }
+
+    /** A queued job whose {@code resources.estimated_seconds} is {@code seconds} (none when null). */
+    private String queuedJob(String tenant, String priority, Instant createdAt, Double seconds) throws Exception {
         String id = "ftjob-" + UUID.randomUUID();
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement("""
-                     INSERT INTO jobs (id, tenant_id, status, spec, model, task, method_type, training_file, created_at)
-                     VALUES (?, ?, 'queued', ?::jsonb, 'm', 'classification', 'lora', 'file-1', ?)""")) {
+                     INSERT INTO jobs (id, tenant_id, status, spec, model, task, method_type, training_file, created_at,
+                                       resources)
+                     VALUES (?, ?, 'queued', ?::jsonb, 'm', 'classification', 'lora', 'file-1', ?, ?::jsonb)""")) {
+            ps.setString(5, seconds == null ? null : "{\"estimated_seconds\": " + seconds + "}");
             ps.setString(1, id);
             ps.setString(2, tenant);
             ps.setString(3, """

@@ -280,14 +280,22 @@ public class JobService {
             model = Optional.empty();
         }
         String family = model.map(m -> m.path("family").asText(m.path("model_type").asText(null))).orElse(null);
-        return Placement.needs(spec, family, model.flatMap(ModelShape::fromModelView));
+        long examples;
+        try {
+            // the file was looked up a moment ago (checkArtifacts): the client's cache answers
+            examples = artifacts.file(spec.trainingFile(), bearerKey).map(f -> f.path("line_count").asLong(0)).orElse(0L);
+        } catch (IOException e) {
+            examples = 0;
+        }
+        return Placement.needs(spec, family, model.flatMap(ModelShape::fromModelView), examples);
     }
 
-    /** {@code jobs.resources}: {@code {"family", "memory_estimate": {...}}}. */
+    /** {@code jobs.resources}: {@code {"family", "memory_estimate": {...}, "estimated_seconds"}}. */
     private Map<String, Object> resourcesColumn(Placement.Needs needs) {
         Map<String, Object> m = new java.util.LinkedHashMap<>();
         m.put("family", needs.family());
         m.put("memory_estimate", needs.estimate());
+        m.put("estimated_seconds", needs.estimatedSeconds());
         return m;
     }
 
@@ -299,7 +307,9 @@ public class JobService {
         try {
             JsonNode r = mapper.readTree(j.resourcesJson());
             JsonNode peak = r.path("memory_estimate").path("peak_bytes");
-            return new JobResources(r.path("family").asText(null), peak.isNumber() ? peak.asLong() : null);
+            JsonNode seconds = r.path("estimated_seconds");
+            return new JobResources(r.path("family").asText(null), peak.isNumber() ? peak.asLong() : null,
+                    seconds.isNumber() ? seconds.asDouble() : null);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("jobs.resources of " + j.id() + " does not parse", e);
         }

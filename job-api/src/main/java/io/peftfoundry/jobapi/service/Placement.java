@@ -1,6 +1,7 @@
 package io.peftfoundry.jobapi.service;
 
 import io.peftfoundry.contracts.FieldError;
+import io.peftfoundry.contracts.resources.DurationEstimate;
 import io.peftfoundry.contracts.resources.JobResources;
 import io.peftfoundry.contracts.resources.MemoryEstimate;
 import io.peftfoundry.contracts.resources.ModelShape;
@@ -20,10 +21,13 @@ import java.util.Optional;
  */
 public final class Placement {
 
-    /** What the job needs ({@code estimate} null when the model's sizes are unknown). */
-    public record Needs(String family, MemoryEstimate estimate) {
+    /**
+     * What the job needs ({@code estimate} null when the model's sizes are unknown) and its estimated training time
+     * ({@link DurationEstimate}; null when the sizes or the number of steps are unknown).
+     */
+    public record Needs(String family, MemoryEstimate estimate, Double estimatedSeconds) {
         public JobResources resources() {
-            return new JobResources(family, estimate == null ? null : estimate.peakBytes());
+            return new JobResources(family, estimate == null ? null : estimate.peakBytes(), estimatedSeconds);
         }
     }
 
@@ -31,8 +35,15 @@ public final class Placement {
     }
 
     public static Needs needs(JobSpec spec, String family, Optional<ModelShape> shape) {
+        return needs(spec, family, shape, 0);
+    }
+
+    /** @param examples the training file's examples (≤ 0: unknown, the duration then needs {@code max_steps}) */
+    public static Needs needs(JobSpec spec, String family, Optional<ModelShape> shape, long examples) {
+        Double seconds = shape.map(s -> DurationEstimate.seconds(s, spec, examples))
+                .filter(java.util.OptionalDouble::isPresent).map(java.util.OptionalDouble::getAsDouble).orElse(null);
         return new Needs(shape.map(ModelShape::family).orElse(family),
-                shape.map(s -> MemoryEstimate.of(s, spec)).orElse(null));
+                shape.map(s -> MemoryEstimate.of(s, spec)).orElse(null), seconds);
     }
 
     /** The reasons no live worker can hold the job; empty when one can (or the fleet is unknown). */

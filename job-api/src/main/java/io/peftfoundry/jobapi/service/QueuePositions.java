@@ -17,11 +17,13 @@ import java.util.PriorityQueue;
 
 /**
  * Where a queued job stands: its place in the order the workers claim in (trainer-worker {@code JobQueue}: priority,
- * then fair share between tenants — rank in the tenant's queue plus the tenant's running jobs — then age), computed
- * from this service's own {@code jobs} table, and an estimated start.
+ * then fair share between tenants — rank in the tenant's queue plus the tenant's running jobs — then turn time),
+ * computed from this service's own {@code jobs} table, and an estimated start. Turn time = creation time − the job's
+ * estimated training seconds ({@code jobs.resources.estimated_seconds}, 0 when unknown): a tenant's jobs of one
+ * priority are taken longest first among those submitted together, as the workers do.
  *
  * <p>Quotas ({@code tenant_quotas}, as an admin set them): of a tenant's queued jobs only the first
- * {@code max_running_jobs − running} (in the tenant's own order: priority, then age) can be claimed now; the others are
+ * {@code max_running_jobs − running} (in the tenant's own order: priority, then turn time) can be claimed now; the others are
  * <em>held</em> by the quota and stand after every job that can be claimed, since none of them starts before one of
  * the tenant's running jobs ends.
  *
@@ -45,13 +47,15 @@ public class QueuePositions {
             ), queued AS (
                 SELECT id, tenant_id, created_at,
                        CASE coalesce(spec->>'priority', 'normal') WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END
-                           AS priority
+                           AS priority,
+                       created_at - coalesce((resources->>'estimated_seconds')::float8, 0) * interval '1 second'
+                           AS turn_at
                   FROM jobs WHERE status = 'queued'
             ), ranked AS (
-                SELECT q.id, q.priority, q.created_at,
-                       row_number() OVER (PARTITION BY q.priority, q.tenant_id ORDER BY q.created_at, q.id)
+                SELECT q.id, q.priority, q.turn_at,
+                       row_number() OVER (PARTITION BY q.priority, q.tenant_id ORDER BY q.turn_at, q.id)
                            + coalesce(r.n, 0) AS fair_rank,
-                       row_number() OVER (PARTITION BY q.tenant_id ORDER BY q.priority, q.created_at, q.id)
+                       row_number() OVER (PARTITION BY q.tenant_id ORDER BY q.priority, q.turn_at, q.id)
                            + coalesce(r.n, 0) AS tenant_slot,
                        t.max_running_jobs AS quota
                   FROM queued q LEFT JOIN running r ON r.tenant_id = q.tenant_id
@@ -59,7 +63,7 @@ public class QueuePositions {
             ), positions AS (
                 SELECT id, tenant_slot, quota, (quota IS NOT NULL AND tenant_slot > quota) AS held,
                        row_number() OVER (ORDER BY (quota IS NOT NULL AND tenant_slot > quota), priority, fair_rank,
-                                                   created_at, id) AS position
+                                                   turn_at, id) AS position
                   FROM ranked
             )
             SELECT position, held, tenant_slot, quota FROM positions WHERE id = ?""";

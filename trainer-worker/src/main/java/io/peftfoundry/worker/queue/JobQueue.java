@@ -62,8 +62,14 @@ public class JobQueue {
      *   <li>priority (high, normal, low);</li>
      *   <li>fair share: a job's rank within its tenant's queue at that priority plus the tenant's running jobs, so a
      *       tenant with 20 queued jobs and one with 1 take turns, and a tenant already running more waits longer;</li>
-     *   <li>then the tenant served least recently, then enqueue time.</li>
+     *   <li>then the tenant served least recently, then the turn time.</li>
      * </ol>
+     * A tenant's own queue at one priority is ranked by <em>turn time</em> = enqueue time − the job's estimated
+     * training seconds ({@code JobRequested.resources.estimated_seconds}, 0 when unknown): longest first among jobs
+     * queued together, so a long job is not left to start last while the other workers run dry; a job is overtaken
+     * only by a later one of its own tenant expected to train longer by more than the time between their submissions,
+     * so no job waits behind an endless stream of longer ones. Fair share between tenants is untouched: the order
+     * picks which of a tenant's jobs runs in the tenant's turn, not whose turn it is.
      * Jobs of a tenant at its quota ({@code tenant_quotas.max_running} live leases) are left out.
      */
     static final String RANKED = """
@@ -77,7 +83,10 @@ public class JobQueue {
                  WHERE claimed_at IS NOT NULL GROUP BY tenant
             ), ranked AS (
                 SELECT q.job_id, q.tenant, q.priority, q.enqueued_at, s.last_claim,
-                       row_number() OVER (PARTITION BY q.priority, q.tenant ORDER BY q.enqueued_at, q.job_id)
+                       q.enqueued_at - coalesce(q.estimated_seconds, 0) * interval '1 second' AS turn_at,
+                       row_number() OVER (PARTITION BY q.priority, q.tenant
+                                          ORDER BY q.enqueued_at - coalesce(q.estimated_seconds, 0) * interval '1 second',
+                                                   q.job_id)
                            + coalesce(r.n, 0) AS fair_rank
                   FROM job_queue q
                   LEFT JOIN running r ON r.tenant = q.tenant
@@ -88,7 +97,7 @@ public class JobQueue {
                    AND (t.max_running IS NULL OR coalesce(r.n, 0) < t.max_running)
             )
             """;
-    static final String ORDER = " ORDER BY k.priority, k.fair_rank, k.last_claim NULLS FIRST, k.enqueued_at, k.job_id";
+    static final String ORDER = " ORDER BY k.priority, k.fair_rank, k.last_claim NULLS FIRST, k.turn_at, k.job_id";
 
     private final DataSource dataSource;
     private final LeaseRepository leases;
@@ -122,12 +131,13 @@ public class JobQueue {
             }
             try (PreparedStatement ps = c.prepareStatement("""
                     INSERT INTO job_queue AS q (job_id, tenant, priority, request, request_attempt, state, memory_bytes,
-                                                family)
-                    VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)
+                                                family, estimated_seconds)
+                    VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)
                     ON CONFLICT (job_id) DO UPDATE
                        SET request = EXCLUDED.request, request_attempt = EXCLUDED.request_attempt,
                            priority = EXCLUDED.priority, state = 'queued', enqueued_at = now(),
-                           memory_bytes = EXCLUDED.memory_bytes, family = EXCLUDED.family
+                           memory_bytes = EXCLUDED.memory_bytes, family = EXCLUDED.family,
+                           estimated_seconds = EXCLUDED.estimated_seconds
                      WHERE q.request_attempt < EXCLUDED.request_attempt AND q.state <> 'done'
                     RETURNING (xmax = 0)""")) {
                 ps.setString(1, request.jobId());
@@ -138,6 +148,7 @@ public class JobQueue {
                 JobResources resources = request.resources();
                 ps.setObject(6, resources == null ? null : resources.memoryBytes(), java.sql.Types.BIGINT);
                 ps.setString(7, resources == null ? null : resources.family());
+                ps.setObject(8, resources == null ? null : resources.estimatedSeconds(), java.sql.Types.DOUBLE);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
                         return Enqueued.UNCHANGED;

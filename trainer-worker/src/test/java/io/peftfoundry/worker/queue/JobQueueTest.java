@@ -262,6 +262,85 @@ class JobQueueTest {
         assertEquals(3 * gib, big.request().resources().memoryBytes(), "the resources travel with the request");
     }
 
+    /**
+     * Longest first within a tenant's turn: one tenant's jobs of one priority queued at the same moment are claimed by
+     * estimated training time, longest first; a job without an estimate counts as 0 s.
+     */
+    @Test
+    void aTenantsJobsQueuedTogetherAreClaimedLongestFirst() throws Exception {
+        Instant t0 = Instant.now().minusSeconds(3600);
+        JobRequested shortJob = withSeconds(request("acme", "normal"), 5.0);
+        JobRequested longJob = withSeconds(request("acme", "normal"), 600.0);
+        JobRequested unknown = request("acme", "normal");
+        JobRequested middle = withSeconds(request("acme", "normal"), 60.0);
+        for (JobRequested r : List.of(shortJob, longJob, unknown, middle)) {
+            queue.enqueue(r);
+            queuedAt(r, t0);
+        }
+        assertEquals(List.of(longJob.jobId(), middle.jobId(), shortJob.jobId(), unknown.jobId()), queue.claimOrder());
+        assertEquals(longJob.jobId(), claim("w1").request().jobId());
+    }
+
+    /**
+     * The bound on overtaking: a job queued 60 s after a 10 s job overtakes it when it is expected to train 100 s (90 s
+     * longer, more than the 60 s between them); one queued 200 s after does not (the difference is under 200 s), so no
+     * job waits behind an endless stream of longer ones.
+     */
+    @Test
+    void aLongerJobOvertakesAnEarlierOneOnlyWhenItIsLongerByMoreThanTheTimeBetweenThem() throws Exception {
+        Instant t0 = Instant.now().minusSeconds(3600);
+        JobRequested early = withSeconds(request("acme", "normal"), 10.0);
+        JobRequested soonAfter = withSeconds(request("acme", "normal"), 100.0);
+        JobRequested muchLater = withSeconds(request("acme", "normal"), 100.0);
+        queue.enqueue(early);
+        queuedAt(early, t0);
+        queue.enqueue(soonAfter);
+        queuedAt(soonAfter, t0.plusSeconds(60));
+        queue.enqueue(muchLater);
+        queuedAt(muchLater, t0.plusSeconds(200));
+        assertEquals(List.of(soonAfter.jobId(), early.jobId(), muchLater.jobId()), queue.claimOrder());
+    }
+
+    /**
+     * Longest first chooses which of a tenant's jobs runs in its turn, not whose turn it is: tenant A queues a 10 s and a
+     * 1,000 s job, tenant B one 10 s job a second later. One worker runs A's long job, then B's (B's turn, although A's
+     * short job is longer-waiting by the turn time), then A's short one.
+     */
+    @Test
+    void longestFirstPicksWithinATenantsTurnAndLeavesTheTurnsBetweenTenantsAlone() throws Exception {
+        Instant t0 = Instant.now().minusSeconds(3600);
+        JobRequested aShort = withSeconds(request("tenant-a", "normal"), 10.0);
+        JobRequested aLong = withSeconds(request("tenant-a", "normal"), 1000.0);
+        JobRequested b = withSeconds(request("tenant-b", "normal"), 10.0);
+        queue.enqueue(aShort);
+        queuedAt(aShort, t0);
+        queue.enqueue(aLong);
+        queuedAt(aLong, t0);
+        queue.enqueue(b);
+        queuedAt(b, t0.plusSeconds(1));
+        List<String> claimed = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            JobQueue.Claim c = claim("w1");
+            claimed.add(c.request().jobId());
+            finish(c, "w1");
+        }
+        assertEquals(List.of(aLong.jobId(), b.jobId(), aShort.jobId()), claimed);
+    }
+
+    private static JobRequested withSeconds(JobRequested r, double seconds) {
+        return new JobRequested(r.jobId(), r.tenant(), r.attempt(), r.spec(), r.resumeFrom(),
+                new io.peftfoundry.contracts.resources.JobResources(null, null, seconds));
+    }
+
+    private void queuedAt(JobRequested r, Instant at) throws Exception {
+        try (Connection c = dataSource.getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement("UPDATE job_queue SET enqueued_at = ? WHERE job_id = ?")) {
+            ps.setTimestamp(1, java.sql.Timestamp.from(at));
+            ps.setString(2, r.jobId());
+            assertEquals(1, ps.executeUpdate());
+        }
+    }
+
     private static JobRequested withResources(JobRequested r, String family, long memoryBytes) {
         return new JobRequested(r.jobId(), r.tenant(), r.attempt(), r.spec(), r.resumeFrom(),
                 new io.peftfoundry.contracts.resources.JobResources(family, memoryBytes));
