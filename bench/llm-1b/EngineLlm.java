@@ -10,6 +10,7 @@ import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.PeftMethods;
 import io.peftfoundry.engine.method.lora.LoraConfig;
 import io.peftfoundry.engine.model.CausalDecoder;
+import io.peftfoundry.engine.model.GradientCheckpointing;
 import io.peftfoundry.engine.model.HfModule;
 import io.peftfoundry.engine.model.Ops;
 import io.peftfoundry.engine.task.causal.CausalBatch;
@@ -33,8 +34,11 @@ import java.util.Random;
  * tensor by tensor), injects LoRA r 16 (alpha 32, no dropout) on q/k/v/o_proj, and runs STEPS optimizer steps
  * (AdamW, lr 1e-4) of causal-LM loss on one row of SEQ token ids drawn from seed 0 below 320 — the same ids the
  * Python side draws (numpy-free: both read ids.txt written by the run script).
- * Usage: {@code EngineLlm MODEL_DIR IDS_FILE STEPS RESULT.json [fp32|fp16]}. Writes load_seconds, step_seconds[],
- * losses[], peak_heap_bytes (the JVM's heap pools' peak usage, load included), precision. fp16 is what a job with
+ * Usage: {@code EngineLlm MODEL_DIR IDS_FILE STEPS RESULT.json [fp32|fp16] [checkpointing]}. Writes load_seconds,
+ * step_seconds[], losses[], peak_heap_bytes (the JVM's heap pools' peak usage, load included), precision,
+ * gradient_checkpointing. {@code checkpointing} is what a job with {@code gradient_checkpointing: true} does: every
+ * decoder layer runs without keeping its activations and is recomputed in backward ({@link GradientCheckpointing}).
+ * fp16 is what a job with
  * {@code precision: "fp16"} does: frozen linear/embedding weights loaded as float16, the loss scaled by 2^16 before
  * backward and the LoRA gradients divided by it before AdamW (a step with a non-finite gradient is not applied).
  */
@@ -47,6 +51,7 @@ public final class EngineLlm {
         int steps = Integer.parseInt(args[2]);
         Path result = Path.of(args[3]);
         boolean half = args.length > 4 && args[4].equals("fp16");
+        boolean checkpointing = args.length > 5 && args[5].equals("checkpointing");
         double scale = half ? 65536.0 : 1.0;
         try (NDManager m = NDManager.newBaseManager()) {
             long t0 = System.nanoTime();
@@ -67,10 +72,18 @@ public final class EngineLlm {
                 try (NDManager sub = m.newSubManager()) {
                     NDList in = new NDList(CausalBatch.create(sub, batch.ids()), CausalBatch.create(sub, batch.mask()));
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray logits = model.forward(new ParameterStore(sub, false), in, true).head();
+                        GradientCheckpointing ck = checkpointing ? new GradientCheckpointing(sub) : null;
+                        ParameterStore ps = new ParameterStore(sub, false);
+                        NDArray logits = (ck != null ? model.forward(ps, in, true, ck.forwardParameters())
+                                : model.forward(ps, in, true)).head();
                         NDArray loss = CausalLmLoss.compute(logits, batch.ids(), batch.targets()).mean();
                         losses.add((double) loss.getFloat());
-                        gc.backward(half ? Ops.scale(loss, scale) : loss);
+                        NDArray target = half ? Ops.scale(loss, scale) : loss;
+                        if (ck != null) {
+                            ck.backward(gc, target);
+                        } else {
+                            gc.backward(target);
+                        }
                     }
                 }
                 boolean finite = true;
@@ -96,7 +109,8 @@ public final class EngineLlm {
                 System.err.printf(Locale.ROOT, "engine: step %d %.1f s loss %.4f%n", s + 1, times.get(s), losses.get(s));
             }
             Files.writeString(result, String.format(Locale.ROOT,
-                    "{\"precision\": \"" + (half ? "fp16" : "fp32") + "\", \"load_seconds\": %.3f, \"step_seconds\": %s, \"losses\": %s, \"peak_heap_bytes\": %d,"
+                    "{\"precision\": \"" + (half ? "fp16" : "fp32") + "\", \"gradient_checkpointing\": " + checkpointing
+                            + ", \"load_seconds\": %.3f, \"step_seconds\": %s, \"losses\": %s, \"peak_heap_bytes\": %d,"
                             + " \"peak_heap_after_load_bytes\": %d, \"trainable\": %d}%n",
                     load, times, losses, peakHeap(), heapAfterLoad,
                     params.values().stream().mapToLong(p -> p.getArray().size()).sum()));

@@ -1,6 +1,8 @@
 """The Hugging Face side of bench/llm-1b: from_pretrained(torch_dtype=bfloat16), PEFT LoRA r 16 (alpha 32, no dropout)
 on q/k/v/o_proj, STEPS AdamW steps (lr 1e-4) of causal-LM loss on the same row of token ids as the engine side.
-Usage: hf_llm.py MODEL_DIR IDS_FILE STEPS THREADS RESULT.json"""
+With a 6th argument "checkpointing", gradient checkpointing is on (transformers' gradient_checkpointing_enable, the
+non-reentrant torch.utils.checkpoint, so no input needs to require a gradient under frozen embeddings).
+Usage: hf_llm.py MODEL_DIR IDS_FILE STEPS THREADS RESULT.json [checkpointing]"""
 import json
 import sys
 import time
@@ -10,6 +12,7 @@ from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM
 
 model_dir, ids_file, steps, threads, result = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+checkpointing = len(sys.argv) > 6 and sys.argv[6] == "checkpointing"
 torch.set_num_threads(threads)
 torch.set_num_interop_threads(1)
 ids = torch.tensor([[int(l) for l in open(ids_file) if l.strip()]])
@@ -17,6 +20,8 @@ t0 = time.perf_counter()
 model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.bfloat16)
 load = time.perf_counter() - t0
 print(f"hf: loaded in {load:.1f} s", file=sys.stderr, flush=True)
+if checkpointing:
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, task_type="CAUSAL_LM",
                                          target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]))
 # PEFT keeps the LoRA weights in the base layer's dtype (bf16 here) unless told otherwise; the engine trains them
@@ -37,4 +42,4 @@ for s in range(steps):
     losses.append(out.loss.item())
     print(f"hf: step {s + 1} {times[-1]:.1f} s loss {losses[-1]:.4f}", file=sys.stderr, flush=True)
 trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-json.dump({"load_seconds": load, "step_seconds": times, "losses": losses, "trainable": trainable}, open(result, "w"))
+json.dump({"gradient_checkpointing": checkpointing, "load_seconds": load, "step_seconds": times, "losses": losses, "trainable": trainable}, open(result, "w"))

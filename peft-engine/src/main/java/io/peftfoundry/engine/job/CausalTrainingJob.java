@@ -338,6 +338,7 @@ public final class CausalTrainingJob implements TrainingJob {
             metrics.put("final_train_loss", tr.losses().isEmpty() ? Double.NaN : tr.losses().get(tr.losses().size() - 1));
             metrics.put("stop_reason", tr.stopReason());
             metrics.put("precision", training.precision().wire());
+            metrics.put("gradient_checkpointing", training.gradientCheckpointing());
             metrics.put("skipped_steps", tr.skippedSteps());
             metrics.put("loss_scale", tr.lossScale());
             metrics.put("seed", training.seed());

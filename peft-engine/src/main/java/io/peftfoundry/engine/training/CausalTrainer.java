@@ -1,9 +1,11 @@
 package io.peftfoundry.engine.training;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import io.peftfoundry.engine.model.GradientCheckpointing;
 import io.peftfoundry.engine.model.Ops;
 import io.peftfoundry.engine.task.causal.CausalBatch;
 import io.peftfoundry.engine.task.causal.CausalEvaluator;
@@ -70,10 +72,17 @@ public final class CausalTrainer {
                 CausalBatch batch = CausalBatch.of(items, model.padId());
                 NDList in = new NDList(CausalBatch.create(sub, batch.ids()), CausalBatch.create(sub, batch.mask()));
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    CausalLmLoss.Sums s = CausalLmLoss.compute(model.logits(in, true), batch.ids(), batch.targets());
+                    GradientCheckpointing checkpointing = config.gradientCheckpointing() ? new GradientCheckpointing(sub) : null;
+                    NDArray logits = checkpointing != null ? model.logits(in, checkpointing) : model.logits(in, true);
+                    CausalLmLoss.Sums s = CausalLmLoss.compute(logits, batch.ids(), batch.targets());
                     double nll = s.nll().getFloat();
                     TrainingLoop.checkFinite(nll, step, epoch);
-                    gc.backward(Ops.scale(s.nll(), 1.0 / stepWeight));
+                    NDArray scaled = Ops.scale(s.nll(), 1.0 / stepWeight);
+                    if (checkpointing != null) {
+                        checkpointing.backward(gc, scaled);
+                    } else {
+                        gc.backward(scaled);
+                    }
                     return new TrainingLoop.Micro(nll, batch.tokens());
                 }
             }

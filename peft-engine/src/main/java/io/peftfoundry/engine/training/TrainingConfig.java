@@ -25,10 +25,13 @@ import io.peftfoundry.contracts.spec.Scheduler;
  * @param seed seeds head/method initialisation, shuffling and dropout
  * @param precision how the frozen backbone is held: fp32, or fp16 (frozen linear/embedding weights in float16, with
  *     dynamic loss scaling in the loop; see {@link Precision})
+ * @param gradientCheckpointing recompute each decoder layer's activations in backward instead of keeping them
+ *     ({@link io.peftfoundry.engine.model.GradientCheckpointing}): less memory, one more forward pass per step
  */
 public record TrainingConfig(int epochs, int batchSize, double learningRate, int maxSeqLength, double warmupRatio,
         double weightDecay, int gradientAccumulationSteps, Integer maxSteps, int evalEverySteps, int checkpointEverySteps,
-        boolean cosine, double maxGradNorm, Integer earlyStoppingPatience, long seed, Precision precision) {
+        boolean cosine, double maxGradNorm, Integer earlyStoppingPatience, long seed, Precision precision,
+        boolean gradientCheckpointing) {
 
     public TrainingConfig {
         if (epochs < 1 || batchSize < 1 || gradientAccumulationSteps < 1 || !(learningRate > 0) || maxSeqLength < 2
@@ -37,7 +40,16 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, int
         }
     }
 
-    /** fp32 settings (the default precision). */
+    /** Without gradient checkpointing. */
+    public TrainingConfig(int epochs, int batchSize, double learningRate, int maxSeqLength, double warmupRatio,
+            double weightDecay, int gradientAccumulationSteps, Integer maxSteps, int evalEverySteps,
+            int checkpointEverySteps, boolean cosine, double maxGradNorm, Integer earlyStoppingPatience, long seed,
+            Precision precision) {
+        this(epochs, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay, gradientAccumulationSteps, maxSteps,
+                evalEverySteps, checkpointEverySteps, cosine, maxGradNorm, earlyStoppingPatience, seed, precision, false);
+    }
+
+    /** fp32 settings (the default precision), without gradient checkpointing. */
     public TrainingConfig(int epochs, int batchSize, double learningRate, int maxSeqLength, double warmupRatio,
             double weightDecay, int gradientAccumulationSteps, Integer maxSteps, int evalEverySteps,
             int checkpointEverySteps, boolean cosine, double maxGradNorm, Integer earlyStoppingPatience, long seed) {
@@ -56,7 +68,8 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, int
         Hyperparameters h = s.hyperparameters();
         return new TrainingConfig(h.epochs(), h.batchSize(), h.learningRate(), h.maxSeqLength(), h.warmupRatio(),
                 h.weightDecay(), h.gradientAccumulationSteps(), h.maxSteps(), h.evalEverySteps(), h.checkpointEverySteps(),
-                h.scheduler() == Scheduler.COSINE, h.maxGradNorm(), h.earlyStoppingPatience(), s.seed(), h.precision());
+                h.scheduler() == Scheduler.COSINE, h.maxGradNorm(), h.earlyStoppingPatience(), s.seed(), h.precision(),
+                h.gradientCheckpointing());
     }
 
     public static TrainingConfig defaults(double learningRate, long seed) {
@@ -66,18 +79,24 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, int
     public TrainingConfig withEpochs(int e) {
         return new TrainingConfig(e, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay,
                 gradientAccumulationSteps, maxSteps, evalEverySteps, checkpointEverySteps, cosine, maxGradNorm,
-                earlyStoppingPatience, seed, precision);
+                earlyStoppingPatience, seed, precision, gradientCheckpointing);
     }
 
     public TrainingConfig withMaxSteps(Integer s) {
         return new TrainingConfig(epochs, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay,
                 gradientAccumulationSteps, s, evalEverySteps, checkpointEverySteps, cosine, maxGradNorm,
-                earlyStoppingPatience, seed, precision);
+                earlyStoppingPatience, seed, precision, gradientCheckpointing);
     }
 
     public TrainingConfig withPrecision(Precision p) {
         return new TrainingConfig(epochs, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay,
                 gradientAccumulationSteps, maxSteps, evalEverySteps, checkpointEverySteps, cosine, maxGradNorm,
-                earlyStoppingPatience, seed, p);
+                earlyStoppingPatience, seed, p, gradientCheckpointing);
+    }
+
+    public TrainingConfig withGradientCheckpointing(boolean on) {
+        return new TrainingConfig(epochs, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay,
+                gradientAccumulationSteps, maxSteps, evalEverySteps, checkpointEverySteps, cosine, maxGradNorm,
+                earlyStoppingPatience, seed, precision, on);
     }
 }

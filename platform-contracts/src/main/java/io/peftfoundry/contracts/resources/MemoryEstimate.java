@@ -23,6 +23,8 @@ import java.util.Locale;
  *   gradients   = 4·T
  *   optimizer   = 8·T                                  AdamW's first and second moments
  *   activations = 4·B·S·L·(30·H + 5·I + 7·A·S)         what one training step holds per layer (fitted, see below)
+ *                 (gradient_checkpointing: 4·B·S·(L·H + 30·H + 5·I + 7·A·S), each layer's input kept and one
+ *                 layer's activations at a time, rebuilt in backward; not measured yet)
  *               + 4·B·S·V·3   (causal tasks only)       logits, their log-softmax and its gradient
  *   workspace   = 160 MiB                               tokenizer, dataset, batch building, allocator slack
  *   peak        = the sum
@@ -78,7 +80,10 @@ public record MemoryEstimate(long peakBytes, long weightsBytes, long gradientsBy
         long hd = shape.hiddenSize();
         long perTokenAndLayer = PER_HIDDEN * hd + PER_INTERMEDIATE * shape.intermediateSize()
                 + PER_SCORE * shape.heads() * seq;
-        long activations = FLOAT * b * seq * shape.layers() * perTokenAndLayer;
+        long activations = h.gradientCheckpointing()
+                // the layers' inputs, plus the one layer being recomputed in the backward pass
+                ? FLOAT * b * seq * (shape.layers() * hd + perTokenAndLayer)
+                : FLOAT * b * seq * shape.layers() * perTokenAndLayer;
         boolean causal = s.task() == Task.SFT || s.task() == Task.CONTINUED_PRETRAINING;
         if (causal) {
             activations += FLOAT * b * seq * shape.vocabSize() * 3;

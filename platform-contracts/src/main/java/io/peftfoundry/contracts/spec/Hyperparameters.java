@@ -32,6 +32,9 @@ import java.util.List;
  *     the validation loss; needs a validation_file</td></tr>
  * <tr><td>precision</td><td>fp32</td><td>fp32, fp16 (frozen linear/embedding weights held and multiplied in
  *     float16, see {@link Precision}; not with method full)</td></tr>
+ * <tr><td>gradient_checkpointing</td><td>false</td><td>true, false: recompute each decoder layer's activations in
+ *     the backward pass instead of keeping them (less memory, one more forward pass of the layers per step); causal
+ *     tasks (sft, continued_pretraining) only</td></tr>
  * </table>
  * A step is one optimizer update, i.e. {@code batch_size × gradient_accumulation_steps} examples.
  *
@@ -45,7 +48,7 @@ public record Hyperparameters(Integer epochs, Integer batchSize, Double learning
                               Double warmupRatio, Double weightDecay, Integer gradientAccumulationSteps,
                               Integer maxSteps, Integer evalEverySteps, Integer checkpointEverySteps,
                               Scheduler scheduler, Double maxGradNorm, Integer earlyStoppingPatience,
-                              Precision precision, List<String> auto) {
+                              Precision precision, Boolean gradientCheckpointing, List<String> auto) {
 
     /** The fields that accept {@code "auto"}, in the order {@code auto} lists them. */
     public static final List<String> AUTO_FIELDS = List.of("epochs", "batch_size", "learning_rate");
@@ -61,10 +64,12 @@ public record Hyperparameters(Integer epochs, Integer batchSize, Double learning
     public static final Scheduler DEFAULT_SCHEDULER = Scheduler.LINEAR;
     public static final double DEFAULT_MAX_GRAD_NORM = 1.0;
     public static final Precision DEFAULT_PRECISION = Precision.FP32;
+    public static final boolean DEFAULT_GRADIENT_CHECKPOINTING = false;
 
     /** Nothing set: every field takes its default in {@link #withDefaults(MethodType)}. */
     public static Hyperparameters empty() {
-        return new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null);
     }
 
     /**
@@ -114,6 +119,7 @@ public record Hyperparameters(Integer epochs, Integer batchSize, Double learning
                 maxGradNorm != null ? maxGradNorm : DEFAULT_MAX_GRAD_NORM,
                 earlyStoppingPatience,
                 precision != null ? precision : DEFAULT_PRECISION,
+                gradientCheckpointing != null ? gradientCheckpointing : DEFAULT_GRADIENT_CHECKPOINTING,
                 List.copyOf(chosen));
     }
 
@@ -121,7 +127,7 @@ public record Hyperparameters(Integer epochs, Integer batchSize, Double learning
     public Hyperparameters withAutoValues(int epochs, int batchSize, double learningRate) {
         return new Hyperparameters(epochs, batchSize, learningRate, maxSeqLength, warmupRatio, weightDecay,
                 gradientAccumulationSteps, maxSteps, evalEverySteps, checkpointEverySteps, scheduler, maxGradNorm,
-                earlyStoppingPatience, precision, auto);
+                earlyStoppingPatience, precision, gradientCheckpointing, auto);
     }
 
     /** Whether {@code field} (one of {@link #AUTO_FIELDS}) is chosen automatically. */

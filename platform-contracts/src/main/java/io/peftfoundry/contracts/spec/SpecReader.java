@@ -27,7 +27,8 @@ final class SpecReader {
     static final List<String> IA3_FIELDS = List.of("target_modules", "feedforward_modules");
     static final List<String> HYPERPARAMETER_FIELDS = List.of("epochs", "batch_size", "learning_rate",
             "max_seq_length", "warmup_ratio", "weight_decay", "gradient_accumulation_steps", "max_steps",
-            "eval_every_steps", "checkpoint_every_steps", "scheduler", "max_grad_norm", "early_stopping_patience", "precision", "auto");
+            "eval_every_steps", "checkpoint_every_steps", "scheduler", "max_grad_norm", "early_stopping_patience", "precision",
+            "gradient_checkpointing", "auto");
 
     private final List<FieldError> errors = new ArrayList<>();
 
@@ -158,6 +159,7 @@ final class SpecReader {
                 number(node, path, "max_grad_norm"),
                 intValue(node, path, "early_stopping_patience"),
                 enumValue(node, path, "precision", Precision.class),
+                bool(node, path, "gradient_checkpointing"),
                 auto.isEmpty() ? null : List.copyOf(auto));
     }
 

@@ -59,6 +59,10 @@ final class SpecValidator {
                 add("hyperparameters.precision", "\"fp16\" holds the frozen backbone in float16; method.type \"full\" "
                         + "trains every weight, which must stay float32: use \"fp32\" or a parameter-efficient method");
             }
+            if (Boolean.TRUE.equals(spec.hyperparameters().gradientCheckpointing()) && spec.task() == Task.CLASSIFICATION) {
+                add("hyperparameters.gradient_checkpointing", "recomputes decoder layers in the backward pass of causal "
+                        + "tasks (sft, continued_pretraining); task \"classification\" does not support it: set it to false");
+            }
         }
     }
 

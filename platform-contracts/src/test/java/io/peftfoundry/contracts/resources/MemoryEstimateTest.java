@@ -73,6 +73,26 @@ class MemoryEstimateTest {
     }
 
     @Test
+    void gradientCheckpointingKeepsEachLayersInputAndOneLayersActivations() {
+        // Llama-3.2-1B's sizes: H 2048, 16 layers, 32 heads, I 8192, V 128256; LoRA r 16 on q/k/v/o, B 1, S 512
+        ModelShape llama = new ModelShape("llama", 1_235_814_400, 2048, 16, 32, 8192, 128_256);
+        String method = "{\"type\": \"lora\", \"lora\": {\"r\": 16, \"target_modules\": [\"q_proj\", \"k_proj\", \"v_proj\", \"o_proj\"]}}";
+        MemoryEstimate kept = MemoryEstimate.of(llama, spec(method, 1, 512, "sft"));
+        MemoryEstimate recomputed = MemoryEstimate.of(llama, JobSpecs.parse("""
+                {"model": "m", "training_file": "f", "task": "sft", "method": %s,
+                 "hyperparameters": {"batch_size": 1, "max_seq_length": 512, "gradient_checkpointing": true}}"""
+                .formatted(method)));
+        long perLayer = 30 * 2048 + 5 * 8192 + 7 * 32 * 512; // 217,088 values per token (the fitted coefficients)
+        long logits = 4L * 512 * 128_256 * 3;
+        assertEquals(4L * 512 * 16 * perLayer + logits, kept.activationsBytes());
+        assertEquals(4L * 512 * (16 * 2048 + perLayer) + logits, recomputed.activationsBytes());
+        // 7.1 GB of layer activations become 0.51 GB; everything else is unchanged
+        assertEquals(kept.weightsBytes() + kept.gradientsBytes() + kept.optimizerBytes(),
+                recomputed.weightsBytes() + recomputed.gradientsBytes() + recomputed.optimizerBytes());
+        assertEquals(kept.activationsBytes() - recomputed.activationsBytes(), kept.peakBytes() - recomputed.peakBytes());
+    }
+
+    @Test
     void theShapeIsReadFromArtifactStoresModelObject() throws Exception {
         JsonNode bert = JSON.readTree("""
                 {"id": "model-1", "family": "bert", "parameters": 22713216,

@@ -35,7 +35,7 @@ class JobSpecsDefaultsTest {
 
         Hyperparameters h = spec.hyperparameters();
         assertEquals(new Hyperparameters(3, 16, 5e-4, 128, 0.06, 0.0, 1, null, 100, 200, Scheduler.LINEAR, 1.0, null,
-                Precision.FP32, List.of("epochs", "batch_size", "learning_rate")),
+                Precision.FP32, false, List.of("epochs", "batch_size", "learning_rate")),
                 h);
     }
 

@@ -37,6 +37,10 @@ class JobSpecsValidationTest {
             "hyperparameters": {"scheduler": "step"}                  | hyperparameters.scheduler                   | must be one of linear, cosine, got "step"
             "hyperparameters": {"precision": "bf16"}                  | hyperparameters.precision                   | must be one of fp32, fp16, got "bf16"
             "method": {"type": "full"}, "hyperparameters": {"precision": "fp16"} | hyperparameters.precision       | method.type "full" trains every weight, which must stay float32
+            "hyperparameters": {"gradient_checkpointing": "yes"}      | hyperparameters.gradient_checkpointing      | must be true or false, got "yes"
+            "hyperparameters": {"gradient_checkpointing": 1}          | hyperparameters.gradient_checkpointing      | must be true or false, got 1
+            "task": "classification", "hyperparameters": {"gradient_checkpointing": true} | hyperparameters.gradient_checkpointing | task "classification" does not support it
+            "hyperparameters": {"gradientCheckpointing": true}        | hyperparameters.gradientCheckpointing       | unknown field; allowed here: epochs, batch_size
             "hyperparameters": {"epochs": "three"}                    | hyperparameters.epochs                      | must be a whole number, got "three"
             "hyperparameters": {"epochs": 2.5}                        | hyperparameters.epochs                      | must be a whole number, got 2.5
             "hyperparameters": {"epochs": 99999999999}                | hyperparameters.epochs                      | is out of range, got 99999999999
@@ -146,7 +150,8 @@ class JobSpecsValidationTest {
     @Test
     void requireValidChecksSpecsBuiltInCode() {
         JobSpec spec = JobSpec.of("m", "f").withHyperparameters(
-                new Hyperparameters(0, null, null, null, null, null, null, null, null, null, null, null, null, null, null));
+                new Hyperparameters(0, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                        null));
         SpecValidationException e = assertThrows(SpecValidationException.class, () -> JobSpecs.requireValid(spec));
         assertEquals(List.of(new FieldError("hyperparameters.epochs", "must be between 1 and 1000, got 0")),
                 e.errors());

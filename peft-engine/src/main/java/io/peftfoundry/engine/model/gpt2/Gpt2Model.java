@@ -7,6 +7,7 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.CausalMask;
+import io.peftfoundry.engine.model.GradientCheckpointing;
 import io.peftfoundry.engine.model.HfEmbedding;
 import io.peftfoundry.engine.model.HfLayerNorm;
 import io.peftfoundry.engine.model.HfModule;
@@ -24,6 +25,8 @@ import io.peftfoundry.engine.model.VirtualTokens;
  * the {@link PositionIds#KEY} parameter of the forward call (batched decoding with rows of different lengths).
  * Output: {@code NDList(hidden (B,T,H), k0', v0', …)} with the cache extended to P+T. Prompt and prefix
  * encoders, when a method installed one, act on calls without a cache (see {@link io.peftfoundry.engine.model.CausalDecoder}).
+ * A training call whose parameters carry a {@link GradientCheckpointing} checkpoints every block (the returned cache
+ * entries are then null).
  */
 public class Gpt2Model extends HfModule {
 
@@ -113,11 +116,16 @@ public class Gpt2Model extends HfModule {
         NDArray maskAdd = CausalMask.additive(m, mask, batch, t, past).toType(h.getDataType(), false);
         NDList out = new NDList();
         out.add(null);
+        GradientCheckpointing checkpointing = training ? GradientCheckpointing.of(params) : null;
         for (int i = 0; i < blocks.size(); i++) {
             NDArray pk = cache != null ? cache.get(2 * i) : null;
             NDArray pv = cache != null ? cache.get(2 * i + 1) : null;
-            NDList r = blocks.get(i).forward(ps, new NDList(h, maskAdd, pk, pv), training);
-            h.close(); // the block's input: autograd keeps it if backward needs it
+            NDList blockInputs = new NDList(h, maskAdd, pk, pv);
+            NDList r = checkpointing != null ? checkpointing.forward(blocks.get(i), ps, blockInputs, 0, 2, 3)
+                    : blocks.get(i).forward(ps, blockInputs, training);
+            if (checkpointing == null) {
+                h.close(); // the block's input: autograd keeps it if backward needs it (checkpointing keeps it itself)
+            }
             h = r.get(0);
             out.add(r.get(1));
             out.add(r.get(2));

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.CausalMask;
+import io.peftfoundry.engine.model.GradientCheckpointing;
 import io.peftfoundry.engine.model.HfEmbedding;
 import io.peftfoundry.engine.model.HfModule;
 import io.peftfoundry.engine.model.HfModuleList;
@@ -22,6 +23,8 @@ import io.peftfoundry.engine.model.VirtualTokens;
  * {@link PositionIds#KEY} parameter of the forward call (batched decoding with rows of different lengths).
  * Output: {@code NDList(hidden (B,T,H), k0', v0', …)} with the cache extended to P+T. Prompt and prefix
  * encoders, when a method installed one, act on calls without a cache (see {@link io.peftfoundry.engine.model.CausalDecoder}).
+ * A training call whose parameters carry a {@link GradientCheckpointing} checkpoints every layer (the returned cache
+ * entries are then null).
  */
 public class LlamaModel extends HfModule {
 
@@ -101,11 +104,14 @@ public class LlamaModel extends HfModule {
         NDArray sin = rot.get(1).toType(h.getDataType(), false);
         NDList out = new NDList();
         out.add(null);
+        GradientCheckpointing checkpointing = training ? GradientCheckpointing.of(params) : null;
         for (int i = 0; i < layers.size(); i++) {
             NDArray pk = cache != null ? cache.get(2 * i) : null;
             NDArray pv = cache != null ? cache.get(2 * i + 1) : null;
-            NDList r = layers.get(i).forward(ps, new NDList(h, maskAdd, cos, sin, pk, pv), training);
-            if (i > 0) {
+            NDList layerInputs = new NDList(h, maskAdd, cos, sin, pk, pv);
+            NDList r = checkpointing != null ? checkpointing.forward(layers.get(i), ps, layerInputs, 0, 4, 5)
+                    : layers.get(i).forward(ps, layerInputs, training);
+            if (i > 0 && checkpointing == null) {
                 h.close(); // the previous layer's output, used up (autograd keeps its own reference)
             }
             h = r.get(0);

@@ -9,6 +9,7 @@ import io.peftfoundry.engine.method.InjectedMethod;
 import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.PeftMethods;
 import io.peftfoundry.engine.model.CausalDecoder;
+import io.peftfoundry.engine.model.GradientCheckpointing;
 import io.peftfoundry.engine.model.HfModule;
 
 import java.util.Map;
@@ -78,6 +79,11 @@ public final class CausalModel {
     /** logits (B, T, V) for NDList(ids, mask). */
     public NDArray logits(NDList inputs, boolean training) {
         return module().forward(parameterStore, inputs, training).head();
+    }
+
+    /** Training logits with every decoder layer checkpointed by {@code checkpointing} (backward through it). */
+    public NDArray logits(NDList inputs, GradientCheckpointing checkpointing) {
+        return module().forward(parameterStore, inputs, true, checkpointing.forwardParameters()).head();
     }
 
     public Generator generator(CausalTokenizer tokenizer) {
