@@ -205,9 +205,9 @@ class TwoStageComparisonTest {
 
         // the block: each side's scores are peft-engine's on the validation file, the deltas their difference
         CausalEvaluation.Scored expectTwo = CausalEvaluation.score(DEMO_DECODER, twoStage, tmp.resolve("sft-valid.jsonl"),
-                "sft", 64, CausalTrainingJob.EXACT_MATCH_LIMIT);
+                "sft", 64, CausalTrainingJob.EXACT_MATCH_LIMIT, Device.cpu());
         CausalEvaluation.Scored expectOne = CausalEvaluation.score(DEMO_DECODER, sftOnly, tmp.resolve("sft-valid.jsonl"),
-                "sft", 64, CausalTrainingJob.EXACT_MATCH_LIMIT);
+                "sft", 64, CausalTrainingJob.EXACT_MATCH_LIMIT, Device.cpu());
         JsonNode c = comparison(job);
         JsonNode block = c.path("post_pretraining");
         assertEquals("succeeded", block.path("counterpart").path("status").asText());
@@ -229,7 +229,7 @@ class TwoStageComparisonTest {
 
         // the base model (no adapter) on the same validation set is the causal reference
         JsonNode base = JSON.readTree(CausalEvaluation.run(DEMO_DECODER, null, tmp.resolve("sft-valid.jsonl"), "sft", 64,
-                CausalTrainingJob.EXACT_MATCH_LIMIT).toString());
+                CausalTrainingJob.EXACT_MATCH_LIMIT, Device.cpu()).toString());
         EvalStore.Evaluation evaluation = store.evaluationsOfJob("acme", job).get(0);
         @SuppressWarnings("unchecked")
         Map<String, Object> reference = (Map<String, Object>) evaluation.metrics().get("reference");

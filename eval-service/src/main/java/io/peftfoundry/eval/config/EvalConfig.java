@@ -46,6 +46,13 @@ public interface EvalConfig {
     @WithDefault("5m")
     Duration evaluationLease();
 
+    /**
+     * The device evaluations run on: {@code auto} (GPU 0 when DJL sees one, else the CPU), {@code cpu}, {@code gpu} or
+     * {@code gpu:N} — as the trainer worker's {@code foundry.worker.device} ({@code Devices.select}).
+     */
+    @WithDefault("auto")
+    String device();
+
     /** Whether a non-full job without a baseline gets one submitted automatically. */
     @WithDefault("true")
     boolean submitBaselines();

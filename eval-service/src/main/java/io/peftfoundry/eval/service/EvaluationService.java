@@ -70,7 +70,7 @@ public class EvaluationService {
         this.config = config;
         this.artifacts = artifacts;
         this.submitter = submitter;
-        this.evaluator = new PeftEngineEvaluator(artifacts);
+        this.evaluator = new PeftEngineEvaluator(artifacts, config.device());
     }
 
     void onStart(@Observes StartupEvent event) {

@@ -1,5 +1,6 @@
 package io.peftfoundry.eval.service;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.engine.adapter.AdapterFiles;
 import io.peftfoundry.engine.job.CausalEvaluation;
 import io.peftfoundry.engine.job.CausalTrainingJob;
+import io.peftfoundry.engine.job.Devices;
 import io.peftfoundry.engine.model.bert.BertCheckpoint;
 import io.peftfoundry.engine.model.bert.BertConfig;
 import io.peftfoundry.engine.model.bert.BertModel;
@@ -32,7 +34,8 @@ import java.util.Map;
 
 /**
  * Evaluates with peft-engine: downloads the backbone, the adapter and the validation file through artifact-store
- * (digest cache), loads the adapter on a fresh backbone and scores every validation example.
+ * (digest cache), loads the adapter on a fresh backbone and scores every validation example, on the service's device
+ * ({@code foundry.eval.device}, {@code FOUNDRY_DEVICE}, as the trainer worker trains).
  */
 public class PeftEngineEvaluator implements AdapterEvaluator {
 
@@ -54,8 +57,17 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
             });
     private static final int BASE_SCORES = 64;
 
-    public PeftEngineEvaluator(ArtifactFiles artifacts) {
+    private final String deviceSetting;
+
+    /** @param deviceSetting {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}, resolved per evaluation as the worker does per job */
+    public PeftEngineEvaluator(ArtifactFiles artifacts, String deviceSetting) {
         this.artifacts = artifacts;
+        this.deviceSetting = deviceSetting;
+    }
+
+    /** The device evaluations run on ({@link Devices#select}: a GPU that DJL does not see fails, naming the setting). */
+    Device device() {
+        return Devices.select(deviceSetting);
     }
 
     /**
@@ -76,7 +88,7 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
             return known;
         }
         ObjectNode base = CausalEvaluation.run(modelDir, null, validation, task, maxSeqLength,
-                CausalTrainingJob.EXACT_MATCH_LIMIT);
+                CausalTrainingJob.EXACT_MATCH_LIMIT, device());
         baseScores.put(key, base);
         return base;
     }
@@ -145,7 +157,7 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
         if (causal) {
             try {
                 CausalEvaluation.Scored scored = CausalEvaluation.score(modelDir, adapterDir, validation, job.task(),
-                        job.maxSeqLength(), CausalTrainingJob.EXACT_MATCH_LIMIT);
+                        job.maxSeqLength(), CausalTrainingJob.EXACT_MATCH_LIMIT, device());
                 ObjectNode r = scored.metrics();
                 // the trivial reference of a causal adapter: the base model alone (no adapter) on the same data
                 ObjectNode base = baseScore(modelDir, validation, job.task(), job.maxSeqLength());
@@ -175,7 +187,7 @@ public class PeftEngineEvaluator implements AdapterEvaluator {
             throw new EvaluationFailure("reading the training labels of job " + job.jobId() + " (for the trivial"
                     + " reference) failed: " + e.getMessage(), e);
         }
-        try (NDManager manager = NDManager.newBaseManager();
+        try (NDManager manager = NDManager.newBaseManager(device());
              TextTokenizer tokenizer = new TextTokenizer(modelDir.resolve("tokenizer.json"), job.maxSeqLength(),
                      BertConfig.read(modelDir.resolve(BertCheckpoint.CONFIG)).padTokenId())) {
             BertModel backbone = AdapterFiles.isFullModel(adapterDir) ? null : BertCheckpoint.load(modelDir, manager);

@@ -103,7 +103,7 @@ final class CausalCommands {
         ObjectNode out;
         try {
             out = CausalEvaluation.run(model, adapter, data, task, intOpt(a, "max-seq-length", 1024),
-                    intOpt(a, "exact-match-limit", CausalTrainingJob.EXACT_MATCH_LIMIT));
+                    intOpt(a, "exact-match-limit", CausalTrainingJob.EXACT_MATCH_LIMIT), a.device());
         } catch (java.nio.file.NoSuchFileException e) {
             throw new Main.UsageException("no such file: " + e.getMessage());
         }

@@ -1,5 +1,6 @@
 package io.peftfoundry.engine.job;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.engine.adapter.CausalAdapterFiles;
@@ -25,7 +26,8 @@ import java.util.List;
  * in the CLI and the eval service run: {@code loss}, {@code perplexity}, {@code token_accuracy}, {@code target_tokens},
  * and for {@code sft} {@code exact_match} of greedy completions over the first {@code exactMatchLimit} examples
  * (prompt/completion pairs or chat conversations: the last assistant answer after the rendered generation prompt).
- * The data is encoded as in training ({@link SftExamples}, {@link Packing} with {@code maxSeqLength}).
+ * The data is encoded as in training ({@link SftExamples}, {@link Packing} with {@code maxSeqLength}). Everything runs on
+ * the {@code device} given (the service's or the CLI's, {@link Devices}), as training does.
  */
 public final class CausalEvaluation {
 
@@ -39,11 +41,12 @@ public final class CausalEvaluation {
     /**
      * @param adapterDir an adapter or a fine-tuned model directory, or null to score the model itself
      * @param task "sft" or "continued_pretraining"
+     * @param device where the model and every array live ({@link Devices#select})
      * @throws IOException the data file is malformed (message with file and line) or a model file cannot be read
      */
-    public static ObjectNode run(Path modelDir, Path adapterDir, Path data, String task, int maxSeqLength, int exactMatchLimit)
-            throws IOException {
-        return score(modelDir, adapterDir, data, task, maxSeqLength, exactMatchLimit).metrics();
+    public static ObjectNode run(Path modelDir, Path adapterDir, Path data, String task, int maxSeqLength, int exactMatchLimit,
+            Device device) throws IOException {
+        return score(modelDir, adapterDir, data, task, maxSeqLength, exactMatchLimit, device).metrics();
     }
 
     /**
@@ -55,13 +58,13 @@ public final class CausalEvaluation {
     public record Scored(ObjectNode metrics, double[] nll, long[] targets, long[] tokenCorrect, boolean[] exactMatch) {}
 
     /** As {@link #run}, with the per-example outcomes. */
-    public static Scored score(Path modelDir, Path adapterDir, Path data, String task, int maxSeqLength, int exactMatchLimit)
-            throws IOException {
+    public static Scored score(Path modelDir, Path adapterDir, Path data, String task, int maxSeqLength, int exactMatchLimit,
+            Device device) throws IOException {
         if (!task.equals("sft") && !task.equals("continued_pretraining")) {
             throw new IllegalArgumentException("task must be sft or continued_pretraining, got '" + task + "'");
         }
         Path files = tokenizerDir(modelDir, adapterDir);
-        try (NDManager manager = NDManager.newBaseManager();
+        try (NDManager manager = NDManager.newBaseManager(device);
                 CausalTokenizer tokenizer = new CausalTokenizer(files.resolve("tokenizer.json"))) {
             CausalModel model;
             if (adapterDir == null) {

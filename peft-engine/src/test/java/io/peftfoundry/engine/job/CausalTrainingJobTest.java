@@ -1,6 +1,8 @@
 package io.peftfoundry.engine.job;
 
 import ai.djl.Device;
+import ai.djl.engine.EngineException;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -31,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The causal job end to end on the committed tiny GPT-2 (transformers-built, random weights, vocabulary 320,
@@ -185,6 +188,18 @@ class CausalTrainingJobTest {
             float[] second = again.logits(new NDList(CausalBatch.create(m, ids), CausalBatch.create(m, mask)), false).toFloatArray();
             assertArrayEquals(fresh, second);
         }
+    }
+
+    @Test
+    void evaluationRunsOnTheDeviceItIsGiven() throws Exception {
+        JsonNode cpu = CausalEvaluation.run(model, null, dir.resolve("sft-valid.jsonl"), "sft", 32, 2, Device.cpu());
+        assertTrue(cpu.path("loss").asDouble() > 0, cpu.toString());
+        // a CPU build of libtorch cannot create arrays on GPU 0: an evaluation told to use it fails on the CUDA
+        // backend, so the device reaches the evaluation's NDManager (DJL's default device here, the CPU, would run)
+        assumeTrue(Engine.getInstance().getGpuCount() == 0, "needs a machine without a GPU that DJL sees");
+        EngineException e = assertThrows(EngineException.class, () -> CausalEvaluation.run(model, null,
+                dir.resolve("sft-valid.jsonl"), "sft", 32, 2, Device.gpu(0)));
+        assertTrue(e.getMessage().contains("CUDA"), e.getMessage());
     }
 
     @Test

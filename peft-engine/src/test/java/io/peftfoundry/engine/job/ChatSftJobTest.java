@@ -105,7 +105,7 @@ class ChatSftJobTest {
 
     @Test
     void chatSftLearnsTheAssistantTurnsAndAnswersUntilTheTemplatesEndToken() throws Exception {
-        JsonNode before = CausalEvaluation.run(model, null, dir.resolve("chat-valid.jsonl"), "sft", 128, 4);
+        JsonNode before = CausalEvaluation.run(model, null, dir.resolve("chat-valid.jsonl"), "sft", 128, 4, Device.cpu());
         assertEquals(0.0, before.get("exact_match").asDouble());
         CausalTrainingJob job = job(spec("chat.jsonl", "chat-valid.jsonl", 60));
         assertEquals(4, job.trainingSequences());
@@ -115,7 +115,7 @@ class ChatSftJobTest {
         assertTrue(m.get("eval").get("loss").asDouble() < 0.1, m.toString());
         // the fine-tuned directory keeps the template, so it is evaluated on chat data without the base model's files
         assertTrue(Files.isRegularFile(dir.resolve("out/adapter/chat_template.jinja")));
-        JsonNode after = CausalEvaluation.run(model, dir.resolve("out/adapter"), dir.resolve("chat-valid.jsonl"), "sft", 128, 4);
+        JsonNode after = CausalEvaluation.run(model, dir.resolve("out/adapter"), dir.resolve("chat-valid.jsonl"), "sft", 128, 4, Device.cpu());
         assertEquals(1.0, after.get("exact_match").asDouble());
         assertEquals(4, after.get("chat_examples").asInt());
         // 4 conversations, 5 answers: each answer's tokens and the turn's "<|im_end|>\n" (2 tokens) are the targets
