@@ -7,6 +7,7 @@ import io.peftfoundry.contracts.event.JobEvent;
 import io.peftfoundry.eval.client.ArtifactFiles;
 import io.peftfoundry.eval.config.EvalConfig;
 import io.peftfoundry.eval.messaging.EvaluationPublisher;
+import io.peftfoundry.eval.messaging.SpecFeed;
 import io.peftfoundry.support.messaging.TransientFailure;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -53,6 +54,7 @@ public class EvaluationService {
     private final BaselineSubmitter submitter;
     private final AdapterEvaluator evaluator;
     private final CounterpartService counterparts;
+    private final SpecFeed specFeed;
     private final Map<String, AtomicReference<Double>> gauges = new ConcurrentHashMap<>();
     /** Evaluations running in this instance, whose leases it renews. */
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
@@ -61,7 +63,9 @@ public class EvaluationService {
     @Inject
     public EvaluationService(EvalStore store, BaselineService baselines, EvaluationPublisher publisher,
                              MeterRegistry registry, EvalConfig config, ArtifactFiles artifacts,
-                             BaselineSubmitter submitter, CounterpartService counterparts) {
+                             BaselineSubmitter submitter, CounterpartService counterparts,
+                             SpecFeed specFeed) {
+        this.specFeed = specFeed;
         this.store = store;
         this.counterparts = counterparts;
         this.baselines = baselines;
@@ -100,7 +104,8 @@ public class EvaluationService {
         String jobId = event.jobId();
         Optional<JobInfo> found = awaitSpec(jobId);
         if (found.isEmpty()) {
-            LOG.warnf("job %s succeeded but its spec never arrived on foundry.jobs.requested: not evaluated", jobId);
+            LOG.warnf("job %s succeeded but foundry.jobs.requested holds no spec for it (read to its end, or waited %s):"
+                    + " not evaluated", jobId, config.specWait());
             return;
         }
         JobInfo job = found.get();
@@ -351,12 +356,25 @@ public class EvaluationService {
         }
     }
 
+    /**
+     * The job's spec as {@link io.peftfoundry.eval.messaging.IncomingJobRequests} saved it, waiting for it at most
+     * {@code foundry.eval.spec-wait} — and no longer than the spec feed still has unread requests: once
+     * {@link SpecFeed#caughtUp} (checked every second) the spec will not arrive, and the events behind this one go on.
+     */
     private Optional<JobInfo> awaitSpec(String jobId) throws SQLException {
         long deadline = System.nanoTime() + config.specWait().toNanos();
+        long nextFeedCheck = System.nanoTime();
         while (true) {
             Optional<JobInfo> j = store.findSpec(jobId);
             if (j.isPresent() || System.nanoTime() > deadline) {
                 return j;
+            }
+            if (System.nanoTime() >= nextFeedCheck) {
+                if (specFeed.caughtUp()) {
+                    // read again: the spec may have been saved and committed between the two reads
+                    return store.findSpec(jobId);
+                }
+                nextFeedCheck = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
             }
             try {
                 Thread.sleep(250);
