@@ -17,6 +17,7 @@ import java.util.OptionalDouble;
  *   forward      = 2 · B·accumulation · S · (L·(4·H² + 2·H·I) + 2·L·S·H)   the projections' and attention's FLOPs
  *                  + 2 · B·accumulation · S · H · V   (causal tasks only)   the logits
  *   step seconds = forward · (3 for full, 2 otherwise) / 1e11 + 0.1
+ *                  + the layers' part of forward / 1e11 again with gradient_checkpointing (each layer runs twice)
  *   seconds      = steps · step seconds
  * </pre>
  * The backward pass costs about one forward for the activations' gradients, plus one more for the weights' gradients
@@ -65,13 +66,16 @@ public final class DurationEstimate {
         Hyperparameters h = spec.hyperparameters();
         double tokens = (double) h.batchSize() * h.gradientAccumulationSteps() * h.maxSeqLength();
         double hd = shape.hiddenSize();
-        double perToken = shape.layers() * (4 * hd * hd + 2 * hd * shape.intermediateSize()
+        double layersPerToken = shape.layers() * (4 * hd * hd + 2 * hd * shape.intermediateSize()
                 + 2.0 * h.maxSeqLength() * hd);
+        double perToken = layersPerToken;
         if (spec.task() == Task.SFT || spec.task() == Task.CONTINUED_PRETRAINING) {
             perToken += hd * shape.vocabSize();
         }
         double forward = 2 * tokens * perToken;
         double passes = spec.method().type() == MethodType.FULL ? 3 : 2;
-        return forward * passes / FLOPS_PER_SECOND + STEP_OVERHEAD_SECONDS;
+        // gradient checkpointing recomputes every layer's forward in the backward pass (not the logits)
+        double recompute = Boolean.TRUE.equals(h.gradientCheckpointing()) ? 2 * tokens * layersPerToken : 0;
+        return (forward * passes + recompute) / FLOPS_PER_SECOND + STEP_OVERHEAD_SECONDS;
     }
 }

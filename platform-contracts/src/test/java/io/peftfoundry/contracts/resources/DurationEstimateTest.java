@@ -42,6 +42,23 @@ class DurationEstimateTest {
     }
 
     @Test
+    void gradientCheckpointingAddsOneForwardOfTheLayersNotOfTheLogits() {
+        ModelShape gpt2 = new ModelShape("gpt2", 124_439_808, 768, 12, 12, 3072, 50257);
+        String spec = """
+                {"model": "m", "training_file": "f", "task": "sft", "method": {"type": "lora"},
+                 "hyperparameters": {"batch_size": 4, "max_seq_length": 64, "max_steps": 10%s}}""";
+        double plain = DurationEstimate.stepSeconds(gpt2, JobSpecs.parse(spec.formatted("")));
+        double checkpointed = DurationEstimate.stepSeconds(gpt2,
+                JobSpecs.parse(spec.formatted(", \"gradient_checkpointing\": true")));
+        // per token: layers 12 · (4·768² + 2·768·3072 + 2·64·768) = 86,114,304; logits 768 · 50,257 = 38,597,376;
+        // 256 tokens, 2 passes (LoRA), and with checkpointing the layers' forward once more
+        double layers = 2.0 * 256 * 86_114_304;
+        double logits = 2.0 * 256 * 38_597_376;
+        assertEquals((layers + logits) * 2 / 1e11 + 0.1, plain, 1e-12);
+        assertEquals(((layers + logits) * 2 + layers) / 1e11 + 0.1, checkpointed, 1e-12);
+    }
+
+    @Test
     void aFullFineTuneCostsAThirdPassAndMoreStepsTakeLonger() {
         // 1,000 examples at batch 16: 63 steps an epoch, so max_steps (10 or 100) sets the count
         String h = "{\"epochs\": 3, \"batch_size\": 16, \"max_seq_length\": 128, \"max_steps\": 10}";
