@@ -63,6 +63,19 @@ public interface WorkerConfig {
     @WithDefault("30s")
     Duration advertiseEvery();
 
+    /**
+     * Progress events (metrics, checkpoint, message) the producer could not deliver are kept in memory and sent again;
+     * at most this many (about 1 KB each on the heap), beyond which the oldest metrics event is dropped. At one metrics
+     * event every 5 s ({@link #metricsEvery()}) 10,000 cover a Kafka outage of about 14 hours; a job with very fast
+     * steps sends one every 10 steps ({@link #metricsEverySteps()}) and fills them sooner.
+     */
+    @WithDefault("10000")
+    int unsentEventsMax();
+
+    /** How often kept progress events are sent again (a try lasts up to the producer's delivery timeout). */
+    @WithDefault("5s")
+    Duration unsentEventsRetryEvery();
+
     /** A metrics event at least every this many steps ... */
     @WithDefault("10")
     int metricsEverySteps();

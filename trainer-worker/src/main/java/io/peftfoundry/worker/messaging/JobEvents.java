@@ -73,21 +73,25 @@ public final class JobEvents {
         }
     }
 
-    /** Status events wait for the broker's acknowledgement (a run only ends once its outcome is on Kafka). */
+    /**
+     * Status events wait for the broker's acknowledgement (a run only ends once its outcome is on Kafka); the others are
+     * kept by the publisher until acknowledged ({@link JobEventPublisher#publishKeepingUnsent}).
+     */
     private void send(JobEventType type, JobStatus status, Map<String, Object> data, boolean await) {
         JobEvent event = new JobEvent(jobId, attempt * SEQ_PER_ATTEMPT + n.incrementAndGet(), type, status, data,
                 Instant.now());
-        var sent = publisher.publish(event).toCompletableFuture();
-        if (await) {
-            try {
-                sent.get(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new EventsUnavailableException("interrupted while publishing " + type.wire() + " of " + jobId, e);
-            } catch (Exception e) {
-                throw new EventsUnavailableException("could not publish the " + type.wire() + " event of " + jobId
-                        + ": " + e.getMessage(), e);
-            }
+        if (!await) {
+            publisher.publishKeepingUnsent(event); // progress: not waited on, but sent again if Kafka was away too long
+            return;
+        }
+        try {
+            publisher.publish(event).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EventsUnavailableException("interrupted while publishing " + type.wire() + " of " + jobId, e);
+        } catch (Exception e) {
+            throw new EventsUnavailableException("could not publish the " + type.wire() + " event of " + jobId
+                    + ": " + e.getMessage(), e);
         }
     }
 }
