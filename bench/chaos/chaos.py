@@ -18,6 +18,8 @@ DEADLINE_S = int(os.environ.get("CHAOS_DEADLINE_S", "600" if QUICK else "1800"))
 CHAOS_S = int(os.environ.get("CHAOS_FAULT_WINDOW_S", "300" if QUICK else "600"))    # faults are injected during this window only
 # one Kafka outage longer than the producers' delivery timeout (120 s): progress events sent meanwhile must not be lost
 LONG_KAFKA_S = int(os.environ.get("CHAOS_LONG_KAFKA_S", "150"))
+# seconds between the end of one fault and the next: jobs take ~10 s each, so denser than that to hit jobs mid-run
+FAULT_GAP_S = (5, 20)
 FAULT_KINDS = ["worker SIGKILL", "kafka restart", "postgres restart"] + (["long kafka outage"] if LONG_KAFKA_S > 0 else [])
 HOST = "127.0.0.1"
 BASE = int(os.environ.get("CHAOS_PORT_BASE", "25200"))  # ports BASE+10 … BASE+494
@@ -250,8 +252,10 @@ def fault_plan(rnd):
 
 
 def component(comp, action):
+    """Stops or starts a devstack component; it answers with its health (503 while anything is down) once done."""
     s, body = http("POST", f"{DEV}/components/{comp}/{action}", timeout=180)
-    if s != 200:
+    want = "DOWN" if action == "stop" else "UP"
+    if s not in (200, 503) or not isinstance(body, dict) or body.get("components", {}).get(comp) != want:
         raise SystemExit(f"devstack could not {action} {comp}: HTTP {s} {body}")
 
 
@@ -291,7 +295,7 @@ def chaos(tenants, jobs, rnd):
                 component(comp, "start")
                 say(f"{comp} started again")
                 actions[kind] += 1
-            next_fault = time.time() + rnd.uniform(15, 40)
+            next_fault = time.time() + rnd.uniform(*FAULT_GAP_S)
         time.sleep(3)
     say(f"deadline of {DEADLINE_S} s reached")
     return actions, time.time() - t0
@@ -324,6 +328,8 @@ def judge(actions, jobs, topic):
     for j in jobs:
         jid, status, events = j["id"], j["status"], j["events"]
         res["status " + str(status)] += 1
+        if (j.get("attempt") or 1) > 1:
+            res["ran more than one attempt (a worker lost mid-run)"] += 1
         if status not in TERMINAL:
             res["stuck (not terminal)"] += 1
             problems.append(f"{jid}: {status}")
@@ -481,7 +487,8 @@ def collect(tenants, jobs):
             s2, foreign_evals = http("GET", f"{EV}/v1/evaluations?job_id={jid}", keys[other])
             if s1 != 404 or (s2 == 200 and foreign_evals.get("data")):
                 foreign.append(f"tenant {other} got HTTP {s1} / evaluations {s2}")
-        out.append({"id": jid, "status": status, "events": all_events(jid, key), "adapters": adapters_by_job[jid],
+        out.append({"id": jid, "status": status, "attempt": j.get("attempt") if s == 200 else None,
+                    "events": all_events(jid, key), "adapters": adapters_by_job[jid],
                     "evaluations": [e.get("status") for e in (evs.get("data", []) if s == 200 else [])],
                     "foreign": foreign})
     mine = {jid for _, jid in jobs}
@@ -533,7 +540,8 @@ def main():
 def write(started, jobs, actions, took, res, problems, topic_records):
     java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
     zero = lambda k: res.get(k, 0)
-    rows = [("jobs submitted", len(jobs))] + sorted((k, v) for k, v in res.items() if k.startswith("status "))
+    rows = [("jobs submitted", len(jobs))] + sorted((k, v) for k, v in res.items() if k.startswith("status ")) + [
+        ("ran more than one attempt (a worker lost mid-run)", res.get("ran more than one attempt (a worker lost mid-run)", 0))]
     checks = CHECKS
     with open(RESULTS, "w") as f:
         f.write(f"## Chaos: {len(jobs)} jobs, 3 tenants, 3 workers, workers SIGKILLed, Kafka and PostgreSQL restarted\n\n")
@@ -543,7 +551,7 @@ def write(started, jobs, actions, took, res, problems, topic_records):
                 f"sessions, {java}; devstack (Kafka 4.1.2, PostgreSQL 14, S3Proxy) and the services from this commit.\n\n")
         f.write(f"{len(jobs)} LoRA jobs (tiny random BERT, 6 steps, checkpoint every 2) from {len(TENANTS)} tenants on "
                 f"{WORKERS} trainer workers; automatic baselines off so exactly these jobs run. During the first "
-                f"{CHAOS_S} s a seeded schedule injected, every 15–40 s after the previous one: first one fault of each "
+                f"{CHAOS_S} s a seeded schedule injected, every {FAULT_GAP_S[0]}–{FAULT_GAP_S[1]} s after the previous one: first one fault of each "
                 f"kind in a seeded order, then at random: SIGKILL of a random worker (started again 2–10 s later; 60%), "
                 f"or Kafka or PostgreSQL stopped for 3–15 s through devstack's control port (20% each)"
                 + (f"; the long Kafka outage stops Kafka for {LONG_KAFKA_S} s, longer than the producers' 120 s delivery "
