@@ -155,8 +155,10 @@ L.append("")
 L.append("Speed engine ÷ HF = HF's median s/step ÷ the engine's (above 1: the engine is faster). CPU s/step = the "
          "process's CPU seconds (all threads) per step, median of steps 3+. "
          + ("**The load during this run was far above the 2 cores, so each process got a small and varying share of a "
-            "core and wall-clock ratios mostly measure the scheduler: read the CPU-time ratio** (also inflated by "
-            "OpenMP threads spinning while they wait for a core, on both sides alike). " if max(loads) > 8 else "")
+            "core and wall-clock ratios mostly measure the scheduler: read the CPU-time ratio**"
+            + (" (also inflated by OpenMP threads spinning while they wait for a core, on both sides alike). "
+               if os.environ.get("BENCH_THREADS", "2") != "1" else " (one intra-op thread: no OpenMP threads spin). ")
+            if max(loads) > 8 else "")
          + "RSS target: "
          "engine ≤ HF (ratio ≤ 1) for every case. Per-round medians (s/step, engine | HF): "
          + "; ".join(f"{c} " + ", ".join(fmt(x) for x in res[c][0].get("rounds", [])) + " | "
