@@ -60,9 +60,12 @@ public final class AdamW {
             NDArray mi = m.computeIfAbsent(e.getKey(), k -> w.zerosLike());
             NDArray vi = v.computeIfAbsent(e.getKey(), k -> w.zerosLike());
             float wd = weightDecay > 0 && decay.test(e.getKey()) ? (float) weightDecay : 0f;
+            // Without decay the kernel's coupled form is used: it adds 0·w to its copy of the gradient (one pass), where
+            // the decoupled form would still compute w·lr·0 in two full-size temporaries and subtract it (three passes)
+            boolean decoupled = wd != 0f;
             try (NDArray g = w.getGradient()) {
                 JniUtils.adamUpdate((PtNDArray) w, (PtNDArray) g, (PtNDArray) mi, (PtNDArray) vi, (float) lr, stepSize, wd,
-                        1f, -1f, (float) beta1, (float) beta2, epsilon, true);
+                        1f, -1f, (float) beta1, (float) beta2, epsilon, decoupled);
             }
         }
     }

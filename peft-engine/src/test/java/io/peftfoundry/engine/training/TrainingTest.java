@@ -185,10 +185,19 @@ class TrainingTest {
 
     @Test
     void adamWFollowsTorchAdamWFormulaOverSeveralStepsWithChangingGradients() {
+        checkAdamWAgainstFormula(0.1);
+    }
+
+    /** Weight decay 0 takes the kernel's other (coupled) branch: the same update without any decay term. */
+    @Test
+    void adamWWithoutWeightDecayFollowsTorchAdamWFormulaOverSeveralSteps() {
+        checkAdamWAgainstFormula(0.0);
+    }
+
+    private static void checkAdamWAgainstFormula(double wd) {
         // reference: torch.optim.AdamW's update in double precision, written out: w ← w(1 − lr·wd);
         // m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; w ← w − lr·(m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)
         double lr = 0.05;
-        double wd = 0.1;
         double eps = 1e-8;
         double[] w = {1.0, -2.0, 0.5};
         double[] mRef = new double[3];
