@@ -703,10 +703,10 @@ class JobPipelineIT {
 
     /**
      * Capacity-aware placement with real workers: a worker offering 512 MiB and one offering 1.5 GiB (busy with a long
-     * job). A job estimated at about 1.2 GiB (batch 1,024 × 64 tokens on the tiny backbone) is submitted first, then two
+     * job). A job estimated at about 0.9 GiB (batch 1,024 × 64 tokens on the tiny backbone) is submitted first, then two
      * small ones (about 0.2 GiB): the small worker runs both small jobs one after the other while the large job, ahead
      * of them in the queue, stays queued; when the long job is cancelled the large worker takes it. A job that no
-     * worker can hold (batch 2,048: about 2.3 GiB) is refused at submit naming hyperparameters.batch_size.
+     * worker can hold (batch 2,048: about 1.6 GiB) is refused at submit naming hyperparameters.batch_size.
      */
     @Test
     @Order(11)

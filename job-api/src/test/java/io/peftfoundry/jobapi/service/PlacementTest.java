@@ -43,7 +43,7 @@ class PlacementTest {
 
     @Test
     void tooLittleMemoryEvenAtBatchOneNamesTheMethodForAFullFineTuneAndTheModelOtherwise() {
-        // weights alone are 87 MiB, plus the 160 MiB workspace: a 200 MiB worker holds no batch at all
+        // weights alone are 87 MiB, plus the 192 MiB workspace: a 200 MiB worker holds no batch at all
         List<WorkerCapabilities> tiny = List.of(worker("w1", 200L << 20, "bert"));
         assertEquals("method", refusals(spec("full", 16), tiny).get(0).field());
         assertEquals("model", refusals(spec("lora", 16), tiny).get(0).field());
