@@ -1,6 +1,7 @@
 package io.peftfoundry.eval.config;
 
 import io.peftfoundry.artifacts.client.ArtifactClient;
+import io.peftfoundry.engine.job.Devices;
 import io.peftfoundry.eval.client.ArtifactFiles;
 import io.peftfoundry.eval.serving.ModelSource;
 import io.peftfoundry.eval.serving.DecoderServing;
@@ -31,14 +32,14 @@ public class ClientsProducer {
 
     @Produces
     @ApplicationScoped
-    DecoderServing decoderServing(ArtifactFiles artifacts, ResidentSet resident) {
-        return new DecoderServing(source(artifacts), resident);
+    DecoderServing decoderServing(ArtifactFiles artifacts, ResidentSet resident, EvalConfig config) {
+        return new DecoderServing(source(artifacts), resident, Devices.select(config.device()));
     }
 
     @Produces
     @ApplicationScoped
     PredictionService predictionService(ArtifactFiles artifacts, EvalConfig config, ResidentSet resident) {
-        return new PredictionService(source(artifacts), resident, config.maxSeqLength());
+        return new PredictionService(source(artifacts), resident, config.maxSeqLength(), Devices.select(config.device()));
     }
 
     private static ModelSource source(ArtifactFiles artifacts) {

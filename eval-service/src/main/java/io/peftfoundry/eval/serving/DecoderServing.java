@@ -1,5 +1,7 @@
 package io.peftfoundry.eval.serving;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import io.peftfoundry.engine.task.causal.BatchDecoder;
 import io.peftfoundry.engine.task.causal.GenerationConfig;
 
@@ -15,10 +17,18 @@ public final class DecoderServing {
 
     private final ModelSource source;
     private final ResidentSet resident;
+    private final Device device;
 
+    /** Backbones on DJL's default device (GPU 0 when it sees one, else the CPU). */
     public DecoderServing(ModelSource source, ResidentSet resident) {
+        this(source, resident, Engine.getInstance().defaultDevice());
+    }
+
+    /** Backbones and adapters loaded on {@code device} (the service's {@code foundry.eval.device}). */
+    public DecoderServing(ModelSource source, ResidentSet resident, Device device) {
         this.source = source;
         this.resident = resident;
+        this.device = device;
     }
 
     public ResidentSet resident() {
@@ -70,7 +80,7 @@ public final class DecoderServing {
         Path backboneDir = source.backbone(model);
         Path adapterDir = adapterId == null ? null : source.adapter(adapterId);
         String backboneKey = "decoder:" + backboneDir;
-        ResidentSet.Lease<ServedDecoder> backbone = resident.acquire(backboneKey, null, () -> new ServedDecoder(backboneDir));
+        ResidentSet.Lease<ServedDecoder> backbone = resident.acquire(backboneKey, null, () -> new ServedDecoder(backboneDir, device));
         if (adapterDir == null) {
             return new Session(backbone, null);
         }

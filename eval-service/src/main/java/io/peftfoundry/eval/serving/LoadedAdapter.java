@@ -23,7 +23,7 @@ final class LoadedAdapter implements ResidentSet.Resident {
     private boolean closed;
 
     LoadedAdapter(SharedBackbone backbone, Path adapterDir, TextTokenizer tokenizer) throws IOException {
-        this.manager = NDManager.newBaseManager();
+        this.manager = NDManager.newBaseManager(backbone.device());
         try {
             boolean full = AdapterFiles.isFullModel(adapterDir);
             this.model = AdapterFiles.load(adapterDir, full ? null : backbone.view(), manager);

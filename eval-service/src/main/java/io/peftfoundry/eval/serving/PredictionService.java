@@ -1,5 +1,7 @@
 package io.peftfoundry.eval.serving;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import io.peftfoundry.engine.model.TextTokenizer;
 import io.peftfoundry.engine.task.classification.Example;
 import org.jboss.logging.Logger;
@@ -27,24 +29,32 @@ public class PredictionService implements AutoCloseable {
     private final ResidentSet resident;
     private final boolean ownsResident;
     private final int maxSeqLength;
+    private final Device device;
     private int backboneLoads;
     private int adapterLoads;
 
     /** With its own budget (tests). */
     public PredictionService(ModelSource source, long budgetBytes, int maxSeqLength) {
-        this(source, new ResidentSet(budgetBytes), true, maxSeqLength);
+        this(source, new ResidentSet(budgetBytes), true, maxSeqLength, Engine.getInstance().defaultDevice());
     }
 
-    /** Sharing {@code resident}'s budget with the other loaded models of the service. */
+    /** Sharing {@code resident}'s budget with the other loaded models of the service, on DJL's default device. */
     public PredictionService(ModelSource source, ResidentSet resident, int maxSeqLength) {
-        this(source, resident, false, maxSeqLength);
+        this(source, resident, false, maxSeqLength, Engine.getInstance().defaultDevice());
     }
 
-    private PredictionService(ModelSource source, ResidentSet resident, boolean ownsResident, int maxSeqLength) {
+    /** As above, every encoder and adapter loaded on {@code device} (the service's {@code foundry.eval.device}). */
+    public PredictionService(ModelSource source, ResidentSet resident, int maxSeqLength, Device device) {
+        this(source, resident, false, maxSeqLength, device);
+    }
+
+    private PredictionService(ModelSource source, ResidentSet resident, boolean ownsResident, int maxSeqLength,
+            Device device) {
         this.source = source;
         this.resident = resident;
         this.ownsResident = ownsResident;
         this.maxSeqLength = maxSeqLength;
+        this.device = device;
     }
 
     /** A loaded encoder and its tokenizer. */
@@ -96,7 +106,7 @@ public class PredictionService implements AutoCloseable {
     }
 
     private Encoder loadEncoder(Path backboneDir) throws IOException {
-        SharedBackbone backbone = new SharedBackbone(backboneDir);
+        SharedBackbone backbone = new SharedBackbone(backboneDir, device);
         try {
             TextTokenizer tokenizer = new TextTokenizer(backboneDir.resolve("tokenizer.json"), maxSeqLength,
                     backbone.config().padTokenId());

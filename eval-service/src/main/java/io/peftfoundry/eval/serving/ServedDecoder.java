@@ -1,5 +1,7 @@
 package io.peftfoundry.eval.serving;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import io.peftfoundry.engine.adapter.CausalAdapterFiles;
@@ -98,9 +100,15 @@ public final class ServedDecoder implements ResidentSet.Resident {
     private final Thread loop;
     private volatile boolean closed;
 
+    /** On DJL's default device (GPU 0 when it sees one, else the CPU). */
     public ServedDecoder(Path dir) throws IOException {
+        this(dir, Engine.getInstance().defaultDevice());
+    }
+
+    /** The backbone and every adapter loaded on it live on {@code device} (the service's {@code foundry.eval.device}). */
+    public ServedDecoder(Path dir, Device device) throws IOException {
         this.dir = dir;
-        this.manager = NDManager.newBaseManager();
+        this.manager = NDManager.newBaseManager(device);
         try {
             this.shared = DecoderFiles.load(dir, manager);
             this.tokenizer = new CausalTokenizer(dir.resolve("tokenizer.json"));
@@ -156,10 +164,15 @@ public final class ServedDecoder implements ResidentSet.Resident {
         return manager.isOpen();
     }
 
+    /** Where the backbone and the adapters loaded on it live. */
+    public Device device() {
+        return manager.getDevice();
+    }
+
     /** Loads an adapter (or a full fine-tune) directory trained on this backbone and registers it under {@code key}. */
     public Adapter load(String key, Path adapterDir) throws IOException {
         if (CausalAdapterFiles.isFullModel(adapterDir)) {
-            NDManager own = NDManager.newBaseManager();
+            NDManager own = NDManager.newBaseManager(manager.getDevice());
             try {
                 CausalModel model = CausalAdapterFiles.load(adapterDir, null, own);
                 BatchDecoder lane = BatchDecoder.of(model, tokenizer, specialTokens.generationEosIds(), own, null);
@@ -170,7 +183,7 @@ public final class ServedDecoder implements ResidentSet.Resident {
                 throw e;
             }
         }
-        NDManager own = NDManager.newBaseManager();
+        NDManager own = NDManager.newBaseManager(manager.getDevice());
         try {
             CausalModel model = CausalAdapterFiles.load(adapterDir, DecoderFiles.view(shared), own);
             if (model.method().config().methodType().equals("lora")) {

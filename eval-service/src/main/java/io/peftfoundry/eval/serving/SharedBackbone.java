@@ -1,5 +1,7 @@
 package io.peftfoundry.eval.serving;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import io.peftfoundry.engine.model.bert.BertCheckpoint;
@@ -22,9 +24,15 @@ public final class SharedBackbone implements AutoCloseable {
     private final BertModel weights;
     private final long bytes;
 
+    /** On DJL's default device (GPU 0 when it sees one, else the CPU). */
     public SharedBackbone(Path dir) throws IOException {
+        this(dir, Engine.getInstance().defaultDevice());
+    }
+
+    /** The encoder (and the adapters loaded on it) live on {@code device}. */
+    public SharedBackbone(Path dir, Device device) throws IOException {
         this.dir = dir;
-        this.manager = NDManager.newBaseManager();
+        this.manager = NDManager.newBaseManager(device);
         try {
             this.weights = BertCheckpoint.load(dir, manager);
         } catch (IOException | RuntimeException e) {
@@ -72,5 +80,10 @@ public final class SharedBackbone implements AutoCloseable {
     @Override
     public void close() {
         manager.close();
+    }
+
+    /** Where the encoder lives (adapters loaded on it go there too). */
+    public Device device() {
+        return manager.getDevice();
     }
 }

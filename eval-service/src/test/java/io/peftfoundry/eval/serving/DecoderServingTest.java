@@ -1,5 +1,7 @@
 package io.peftfoundry.eval.serving;
 
+import ai.djl.engine.Engine;
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -30,6 +32,8 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -124,6 +128,31 @@ class DecoderServingTest {
             } catch (InterruptedException e) {
                 throw new RuntimeException(e);
             }
+        }
+    }
+
+    @Test
+    void backbonesAndAdaptersLoadOnTheServingDevice() throws IOException {
+        try (ResidentSet resident = new ResidentSet(Long.MAX_VALUE)) {
+            DecoderServing serving = new DecoderServing(source(), resident, Device.cpu());
+            try (DecoderServing.Session s = serving.open("demo", "lora-a")) {
+                assertEquals(Device.cpu(), s.decoder().device());
+                BatchDecoder.Row row = s.submit(s.encode(PROMPTS[0]), GenerationConfig.greedy(4), null);
+                await(row);
+                assertArrayEquals(alone(DEMO, tmp.resolve("lora-a"), PROMPTS[0], 4), row.tokens(), "it serves there");
+            }
+        }
+        // a CPU build of libtorch cannot create arrays on GPU 0: serving told to use it fails loading the backbone,
+        // so the device reaches its NDManager (DJL's default device here, the CPU, would load)
+        assumeTrue(Engine.getInstance().getGpuCount() == 0, "needs a machine without a GPU that DJL sees");
+        try (ResidentSet resident = new ResidentSet(Long.MAX_VALUE)) {
+            DecoderServing serving = new DecoderServing(source(), resident, Device.gpu(0));
+            Exception e = assertThrows(Exception.class, () -> serving.open("demo", null));
+            StringBuilder chain = new StringBuilder();
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                chain.append(t.getMessage()).append(" / ");
+            }
+            assertTrue(chain.toString().contains("CUDA"), chain.toString());
         }
     }
 
