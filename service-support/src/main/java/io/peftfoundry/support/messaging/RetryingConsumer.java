@@ -27,8 +27,9 @@ import java.util.concurrent.TimeUnit;
  * {@code <topic>.dlq} with the reason in headers ({@code dead-letter-reason}, {@code -cause}, {@code -topic},
  * {@code -partition}, {@code -offset}), and the channel moves on.
  *
- * <p>Channels using it set {@code failure-strategy=fail} (a handler only throws when the service is shutting down
- * mid-retry: the record is then not committed and is read again after the restart) and
+ * <p>Channels using it set {@code failure-strategy=fail} (a handler only throws when the service is shutting down —
+ * mid-retry, or failing while it stops: the record is then not committed and is read again after the restart; it is
+ * never dead-lettered then) and
  * {@code throttled.unprocessed-record-max-age.ms=0} (a record may wait longer than a minute while PostgreSQL restarts).
  */
 @ApplicationScoped
@@ -86,14 +87,16 @@ public class RetryingConsumer {
                 }
                 return;
             } catch (Exception e) {
+                // checked first: while the service stops, a failure is most likely the shutdown's (the CDI container
+                // or the datasource already closed), not the record's — it must not be dead-lettered
+                if (stopping) {
+                    LOG.warnf("%s: stopping while record %s (key %s) failed (%s): left uncommitted, read again after"
+                            + " the restart", channel, position(record), record.key(), e.toString());
+                    throw e;
+                }
                 if (!Transients.isTransient(e)) {
                     deadLetter(channel, record, e);
                     return;
-                }
-                if (stopping) {
-                    LOG.warnf("%s: stopping while record %s (key %s) waits on a transient failure: left uncommitted,"
-                            + " read again after the restart", channel, position(record), record.key());
-                    throw e;
                 }
                 if (attempts == 0) {
                     firstFailure = System.nanoTime();

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -72,5 +73,19 @@ class RetryingConsumerTest {
         assertSame(failure, thrown.get(), "the transient failure is handed back to the channel (record not committed)");
         assertTrue(count(registry, "foundry.messages.retried") >= 2.0);
         assertEquals(0.0, count(registry, "foundry.messages.dead_lettered"), "a transient failure is never dead-lettered");
+    }
+
+    @Test
+    void aFailureWhileTheServiceStopsLeavesTheRecordUncommittedInsteadOfDeadLetteringIt() {
+        // e.g. the handler met the CDI container or the datasource already shut down: not the record's fault
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        RetryingConsumer consumer = consumer(registry);
+        consumer.onStop(null);
+        IllegalStateException failure = new IllegalStateException("ArC container not initialized");
+        Exception thrown = assertThrows(Exception.class, () -> consumer.process("events", RECORD, r -> {
+            throw failure;
+        }));
+        assertSame(failure, thrown, "the failure is handed back to the channel (record not committed)");
+        assertEquals(0.0, count(registry, "foundry.messages.dead_lettered"));
     }
 }
