@@ -1,0 +1,145 @@
+package io.peftfoundry.engine.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+
+/**
+ * PyTorch functions that DJL 0.36's PyTorch JNI does not bind, run from our own TorchScript module
+ * ({@code foundry_ops.pt}, written by {@code src/main/torchscript/foundry_ops.py}): casts to and from bfloat16 (DJL's
+ * JNI aborts the process on any cast to or creation of a bf16 tensor, though bf16 tensors that exist work in every
+ * op without a dtype argument), a bf16 linear, scaled-dot-product attention, and memory-mapping a file as bf16.
+ *
+ * <p>Every call runs with autograd as DJL's own ops do (the thread's grad mode; gradients flow through the module's
+ * ops), and its result belongs to the first argument's manager. The module is loaded once per JVM.
+ * A bf16 array reports {@link DataType#UNKNOWN} in DJL: test for bf16 with {@link #isBf16}.
+ */
+public final class TorchOps {
+
+    private static final String RESOURCE = "foundry_ops.pt";
+
+    private TorchOps() {}
+
+    /** True for a bfloat16 array (which DJL 0.36 reports as UNKNOWN: it has no other type it cannot name). */
+    public static boolean isBf16(NDArray a) {
+        return a.getDataType() == DataType.UNKNOWN;
+    }
+
+    /** {@code x} as bfloat16 (round to nearest even), differentiable. */
+    public static NDArray toBf16(NDArray x) {
+        return run("to_bf16", x);
+    }
+
+    /** {@code x} as float32, differentiable. */
+    public static NDArray toFloat32(NDArray x) {
+        return run("to_f32", x);
+    }
+
+    /** {@code x W^T} with {@code w} bf16 (out, in), computed in bf16, the result in {@code x}'s type: differentiable. */
+    public static NDArray linearBf16(NDArray x, NDArray w) {
+        return run("linear_bf16", x, w);
+    }
+
+    /** Rows of a bf16 table {@code w} (num, dim) as float32: int64 ids (...) → (..., dim). */
+    public static NDArray embeddingFloat32(NDArray ids, NDArray w) {
+        return run("embedding_f32", ids, w);
+    }
+
+    /**
+     * Causal scaled-dot-product attention (PyTorch's fused kernels): q (B, H, T, D), k and v (B, Hkv, T, D) with H a
+     * multiple of Hkv (grouped-query heads shared as {@code repeat_interleave} would) → (B, H, T, D).
+     */
+    public static NDArray sdpaCausal(NDArray q, NDArray k, NDArray v, double scale) {
+        try (NDArray s = q.getManager().create(scale)) {
+            return run("sdpa_causal", q, k, v, s);
+        }
+    }
+
+    /** As {@link #sdpaCausal} with an additive float {@code mask} broadcastable to (B, H, T, S) instead of causality. */
+    public static NDArray sdpaMasked(NDArray q, NDArray k, NDArray v, NDArray mask, double scale) {
+        try (NDArray s = q.getManager().create(scale)) {
+            return run("sdpa_masked", q, k, v, mask, s);
+        }
+    }
+
+    /**
+     * The file as {@code numel} bf16 values (1-D), memory-mapped privately on the CPU: pages are read when first
+     * touched and nothing is copied. Views of it ({@link #viewOf}) share the mapping, which lives while any does.
+     */
+    public static NDArray mapBf16(Path file, long numel, NDManager manager) {
+        long[] codes = file.toAbsolutePath().toString().codePoints().asLongStream().toArray();
+        try (NDManager scratch = manager.newSubManager(Device.cpu())) {
+            NDArray path = scratch.create(codes);
+            NDArray n = scratch.create(numel);
+            NDArray mapped = run("map_bf16", path, n);
+            mapped.attach(manager);
+            return mapped;
+        }
+    }
+
+    /** The elements of 1-D {@code flat} from {@code offset}, viewed as {@code shape}: no copy. */
+    public static NDArray viewOf(NDArray flat, long offset, long[] shape) {
+        try (NDManager scratch = flat.getManager().newSubManager(Device.cpu())) {
+            NDArray view = run("view_of", flat, scratch.create(offset), scratch.create(shape));
+            view.attach(flat.getManager());
+            return view;
+        }
+    }
+
+    /** {@code x} on {@code like}'s device (a copy if it is elsewhere), any dtype bf16 included. */
+    public static NDArray toDeviceOf(NDArray x, NDArray like) {
+        return run("to_device_of", x, like);
+    }
+
+    private static NDArray run(String method, NDArray... args) {
+        PtSymbolBlock module = Module.INSTANCE;
+        // DJL's IValueUtils reads array names as structure ("a.b": a dict entry, "module_method:m": the method), so
+        // the arguments go in unnamed and get their names back after
+        String[] names = new String[args.length];
+        NDList inputs = new NDList(args.length + 1);
+        for (int i = 0; i < args.length; i++) {
+            names[i] = args[i].getName();
+            args[i].setName(null);
+            inputs.add(args[i]);
+        }
+        try (NDArray selector = args[0].getManager().create(0f)) {
+            selector.setName("module_method:" + method);
+            inputs.add(selector);
+            NDList out = IValueUtils.forward(module, inputs, true);
+            return out.singletonOrThrow();
+        } finally {
+            for (int i = 0; i < args.length; i++) {
+                args[i].setName(names[i]);
+            }
+        }
+    }
+
+    /** The loaded module (once per JVM, on first use). It has no parameters: one copy serves every device. */
+    private static final class Module {
+        static final PtSymbolBlock INSTANCE = load();
+
+        private static PtSymbolBlock load() {
+            // a manager that lives as long as the JVM: the module is shared by every job
+            PtNDManager owner = (PtNDManager) NDManager.newBaseManager(Device.cpu(), "PyTorch");
+            try (InputStream in = TorchOps.class.getResourceAsStream(RESOURCE)) {
+                if (in == null) {
+                    throw new IllegalStateException(RESOURCE + " is missing from the peft-engine jar");
+                }
+                return JniUtils.loadModule(owner, in, true, false);
+            } catch (IOException e) {
+                throw new UncheckedIOException("loading " + RESOURCE, e);
+            }
+        }
+    }
+}

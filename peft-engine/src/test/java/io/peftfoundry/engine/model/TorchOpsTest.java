@@ -1,0 +1,190 @@
+package io.peftfoundry.engine.model;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link TorchOps}, the TorchScript functions DJL 0.36 does not bind, against references computed here: bf16 rounding
+ * done on the float bits, products and gradients in double precision, attention written out element by element.
+ */
+class TorchOpsTest {
+
+    @TempDir
+    Path dir;
+
+    private static float[] gaussian(Random r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return v;
+    }
+
+    /** IEEE float → bfloat16 → float, round to nearest even on the bits (finite values). */
+    static float bf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        int lsb = (bits >>> 16) & 1;
+        bits += 0x7FFF + lsb;
+        return Float.intBitsToFloat(bits & 0xFFFF0000);
+    }
+
+    private static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    @Test
+    void float32ToBf16AndBackRoundsToNearestEvenAndReportsUnknownInDjl() {
+        Random r = new Random(1);
+        float[] x = gaussian(r, 64);
+        x[0] = 1f + 0x1p-8f;        // a tie between two bf16 values: goes to the even one (1.0)
+        x[1] = 1f + 3 * 0x1p-8f;    // the other tie: up to 1 + 2^-6
+        x[2] = 1e30f;
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray a = m.create(x);
+            NDArray h = TorchOps.toBf16(a);
+            assertTrue(TorchOps.isBf16(h), "a bf16 array reads as DataType.UNKNOWN in DJL 0.36");
+            float[] back = TorchOps.toFloat32(h).toFloatArray();
+            float[] expected = new float[x.length];
+            for (int i = 0; i < x.length; i++) {
+                expected[i] = bf16(x[i]);
+            }
+            assertEquals(1f, expected[0]);
+            assertEquals(1f + 0x1p-6f, expected[1]);
+            assertArrayEquals(expected, back);
+        }
+    }
+
+    @Test
+    void bf16LinearGivesTheBf16ProductAndFloat32GradientOfX() {
+        int rows = 6, in = 16, out = 5;
+        Random r = new Random(2);
+        float[] x = gaussian(r, rows * in);
+        float[] w = gaussian(r, out * in);
+        float[] g = gaussian(r, rows * out); // L = sum(y * g)
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray xa = m.create(x, new Shape(2, 3, in));
+            xa.setRequiresGradient(true);
+            NDArray wh = TorchOps.toBf16(m.create(w, new Shape(out, in)));
+            float[] y;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray ya = TorchOps.linearBf16(xa, wh);
+                assertEquals(DataType.FLOAT32, ya.getDataType());
+                assertEquals(new Shape(2, 3, out), ya.getShape());
+                y = ya.toFloatArray();
+                gc.backward(ya.mul(m.create(g, new Shape(2, 3, out))).sum());
+            }
+            float[] dx = xa.getGradient().toFloatArray();
+            // reference: x and W rounded to bf16, products summed in double; dL/dx = g W (W in bf16, g in bf16 as the
+            // backward of the cast rounds it)
+            double[] ey = new double[rows * out];
+            double[] edx = new double[rows * in];
+            for (int row = 0; row < rows; row++) {
+                for (int o = 0; o < out; o++) {
+                    double s = 0;
+                    for (int i = 0; i < in; i++) {
+                        s += (double) bf16(x[row * in + i]) * bf16(w[o * in + i]);
+                        edx[row * in + i] += (double) bf16(g[row * out + o]) * bf16(w[o * in + i]);
+                    }
+                    ey[row * out + o] = s;
+                }
+            }
+            // bf16 keeps 8 significant bits: the output (and the gradient) is rounded to bf16 once more, a relative
+            // error ≤ 2^-8 of values that are sums of 16 unit products (|v| ≲ 16), plus bf16 accumulation order:
+            // 0.1 bounds it; a float32 product of the unrounded inputs would miss by ~0.05-0.3 on some elements
+            assertArrayEquals(ey, toDouble(y), 0.1, "y");
+            assertArrayEquals(edx, toDouble(dx), 0.1, "dL/dx");
+            double maxDiff = 0;
+            for (int i = 0; i < edx.length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(edx[i] - dx[i]));
+            }
+            assertTrue(maxDiff > 0 || edx.length == 0, "the gradient came back through autograd");
+        }
+    }
+
+    @Test
+    void causalSdpaEqualsSoftmaxAttentionWrittenOutWithGroupedHeads() {
+        int b = 1, h = 4, hkv = 2, t = 5, d = 8;
+        double scale = 1 / Math.sqrt(d);
+        Random r = new Random(4);
+        float[] q = gaussian(r, b * h * t * d);
+        float[] k = gaussian(r, b * hkv * t * d);
+        float[] v = gaussian(r, b * hkv * t * d);
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] o = TorchOps.sdpaCausal(m.create(q, new Shape(b, h, t, d)), m.create(k, new Shape(b, hkv, t, d)),
+                    m.create(v, new Shape(b, hkv, t, d)), scale).toFloatArray();
+            double[] expected = new double[o.length];
+            for (int head = 0; head < h; head++) {
+                int kv = head / (h / hkv); // query heads 0,1 share kv head 0; 2,3 share 1 (repeat_interleave)
+                for (int i = 0; i < t; i++) {
+                    double[] p = new double[i + 1];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j <= i; j++) {
+                        double s = 0;
+                        for (int c = 0; c < d; c++) {
+                            s += (double) q[(head * t + i) * d + c] * k[(kv * t + j) * d + c];
+                        }
+                        p[j] = s * scale;
+                        max = Math.max(max, p[j]);
+                    }
+                    double z = 0;
+                    for (int j = 0; j <= i; j++) {
+                        p[j] = Math.exp(p[j] - max);
+                        z += p[j];
+                    }
+                    for (int c = 0; c < d; c++) {
+                        double s = 0;
+                        for (int j = 0; j <= i; j++) {
+                            s += p[j] / z * v[(kv * t + j) * d + c];
+                        }
+                        expected[(head * t + i) * d + c] = s;
+                    }
+                }
+            }
+            // float32 attention over ≤ 5 keys of 8-dim unit Gaussians: 1e-5 is ~100 ulps at this magnitude
+            assertArrayEquals(expected, toDouble(o), 1e-5);
+        }
+    }
+
+    @Test
+    void mappedFileViewsGiveTheBf16ValuesStoredAtTheirOffset() throws Exception {
+        float[] values = {1.5f, -2f, 0.25f, 3f, -0.125f, 96f, 7f, 1f / 3};
+        // 8 bytes of something else first, then the values as bf16 (the upper halves of the float bits)
+        ByteBuffer buf = ByteBuffer.allocate(8 + 2 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(0x0123456789ABCDEFL);
+        for (float f : values) {
+            buf.putShort((short) (Float.floatToRawIntBits(bf16(f)) >>> 16));
+        }
+        Path file = dir.resolve("shard 1.bin");
+        Files.write(file, buf.array());
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray flat = TorchOps.mapBf16(file, Files.size(file) / 2, m);
+            NDArray view = TorchOps.viewOf(flat, 8 / 2 + 2, new long[] {2, 3});
+            assertEquals(new Shape(2, 3), view.getShape());
+            float[] expected = new float[6];
+            for (int i = 0; i < 6; i++) {
+                expected[i] = bf16(values[2 + i]);
+            }
+            assertArrayEquals(expected, TorchOps.toFloat32(view).toFloatArray());
+        }
+    }
+}
