@@ -3,11 +3,11 @@ package io.peftfoundry.engine.method.lora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.HostDropout;
 import io.peftfoundry.engine.model.Ops;
 
 /**
@@ -60,7 +60,7 @@ public class LoraLinear extends HfModule {
         if (merged) {
             return new NDList(y);
         }
-        NDArray xin = training && dropout > 0 ? Dropout.dropout(x, dropout, true).head() : x;
+        NDArray xin = training && dropout > 0 ? HostDropout.apply(x, dropout) : x;
         // scaling · B(A(x)) computed as B(scaling · A(x)): the same product, the scale applied to the (..., r) array
         // instead of the (..., out) one. Intermediates closed once used (autograd keeps what backward needs).
         try (y; NDArray a = loraA.forward(ps, new NDList(xin), training).head();

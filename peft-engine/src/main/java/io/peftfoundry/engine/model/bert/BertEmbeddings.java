@@ -7,9 +7,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.peftfoundry.engine.model.HostDropout;
 
 /**
  * Word + position + token-type embeddings, LayerNorm, dropout.
@@ -61,7 +61,7 @@ public class BertEmbeddings extends HfModule {
                 .add(tokenType.forward(ps, new NDList(types), training).head());
         x = norm.forward(ps, new NDList(x), training).head();
         if (training && config.hiddenDropoutProb() > 0) {
-            x = Dropout.dropout(x, config.hiddenDropoutProb(), true).head();
+            x = HostDropout.apply(x, config.hiddenDropoutProb());
         }
         return new NDList(x);
     }

@@ -2,10 +2,10 @@ package io.peftfoundry.engine.model.bert;
 
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.HostDropout;
 import io.peftfoundry.engine.model.Ops;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -61,7 +61,7 @@ public class BertSelfAttention extends HfModule {
         q.close();
         k.close();
         if (training && config.attentionProbsDropoutProb() > 0) {
-            NDArray dropped = Dropout.dropout(probs, config.attentionProbsDropoutProb(), true).head();
+            NDArray dropped = HostDropout.apply(probs, config.attentionProbsDropoutProb());
             probs.close();
             probs = dropped;
         }

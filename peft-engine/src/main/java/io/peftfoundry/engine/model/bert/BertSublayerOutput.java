@@ -3,9 +3,9 @@ package io.peftfoundry.engine.model.bert;
 import io.peftfoundry.engine.model.HfLayerNorm;
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.HostDropout;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -48,7 +48,7 @@ public class BertSublayerOutput extends HfModule {
         // intermediates closed once used (autograd keeps what backward needs by its own reference)
         NDArray p = module("dense").forward(ps, new NDList(x), training).head();
         if (training && config.hiddenDropoutProb() > 0) {
-            p = closeReplaced(p, Dropout.dropout(p, config.hiddenDropoutProb(), true).head());
+            p = closeReplaced(p, HostDropout.apply(p, config.hiddenDropoutProb()));
         }
         if (adapter != null) {
             p = closeReplaced(p, adapter.forward(ps, new NDList(p, residual), training).head());

@@ -2,11 +2,11 @@ package io.peftfoundry.engine.model.gpt2;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.HostDropout;
 import io.peftfoundry.engine.model.Ops;
 
 /**
@@ -67,7 +67,7 @@ public class Gpt2Attention extends HfModule {
             probs = scores.softmax(-1);
         }
         if (training && config.attnPdrop() > 0) {
-            NDArray dropped = Dropout.dropout(probs, config.attnPdrop(), true).head();
+            NDArray dropped = HostDropout.apply(probs, config.attnPdrop());
             probs.close();
             probs = dropped;
         }
@@ -79,7 +79,7 @@ public class Gpt2Attention extends HfModule {
             out = module("c_proj").forward(ps, new NDList(ctx), training).head();
         }
         if (training && config.residPdrop() > 0) {
-            NDArray dropped = Dropout.dropout(out, config.residPdrop(), true).head();
+            NDArray dropped = HostDropout.apply(out, config.residPdrop());
             out.close();
             out = dropped;
         }

@@ -3,11 +3,11 @@ package io.peftfoundry.engine.model.gpt2;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Activation;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.HostDropout;
 import io.peftfoundry.engine.model.Ops;
 
 /** {@code c_proj(act(c_fc(x)))}: (B, T, H) → (B, T, H); both Conv1D in HF, linears here (see {@link Gpt2Attention}). */
@@ -48,7 +48,7 @@ public class Gpt2Mlp extends HfModule {
             out = module("c_proj").forward(ps, new NDList(g), training).head();
         }
         if (training && config.residPdrop() > 0) {
-            NDArray dropped = Dropout.dropout(out, config.residPdrop(), true).head();
+            NDArray dropped = HostDropout.apply(out, config.residPdrop());
             out.close();
             out = dropped;
         }

@@ -3,7 +3,6 @@ package io.peftfoundry.engine.model.gpt2;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.CausalMask;
@@ -12,6 +11,7 @@ import io.peftfoundry.engine.model.HfEmbedding;
 import io.peftfoundry.engine.model.HfLayerNorm;
 import io.peftfoundry.engine.model.HfModule;
 import io.peftfoundry.engine.model.HfModuleList;
+import io.peftfoundry.engine.model.HostDropout;
 import io.peftfoundry.engine.model.PositionIds;
 import io.peftfoundry.engine.model.VirtualTokens;
 
@@ -111,7 +111,7 @@ public class Gpt2Model extends HfModule {
                 : m.create(positionIds, new ai.djl.ndarray.types.Shape(batch, t)).duplicate();
         NDArray h = tokens.add(module("wpe").forward(ps, new NDList(positions), training).head());
         if (training && config.embdPdrop() > 0) {
-            h = Dropout.dropout(h, config.embdPdrop(), true).head();
+            h = HostDropout.apply(h, config.embdPdrop());
         }
         NDArray maskAdd = CausalMask.additive(m, mask, batch, t, past).toType(h.getDataType(), false);
         NDList out = new NDList();
