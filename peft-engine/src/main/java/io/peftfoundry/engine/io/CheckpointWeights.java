@@ -132,6 +132,11 @@ public final class CheckpointWeights implements AutoCloseable {
         return file(name).file();
     }
 
+    /** Byte offset of a tensor's first byte in {@link #fileOf its file}. */
+    public long fileOffset(String name) {
+        return file(name).fileOffset(name);
+    }
+
     public SafeTensorsFile.Entry entry(String name) {
         return file(name).entry(name);
     }

@@ -145,6 +145,11 @@ public final class SafeTensorsFile implements AutoCloseable {
         return file;
     }
 
+    /** Byte offset in the file of a tensor's first byte (after the 8-byte length and the JSON header). */
+    public long fileOffset(String name) {
+        return dataStart + entry(name).begin();
+    }
+
     /** Header entries in file order. */
     public Map<String, Entry> entries() {
         return entries;

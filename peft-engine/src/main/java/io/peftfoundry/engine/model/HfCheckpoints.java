@@ -1,18 +1,22 @@
 package io.peftfoundry.engine.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.peftfoundry.engine.io.CheckpointWeights;
+import io.peftfoundry.engine.io.DType;
 import io.peftfoundry.engine.io.SafeTensors;
+import io.peftfoundry.engine.io.SafeTensorsFile;
 import io.peftfoundry.engine.io.Tensor;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -75,11 +79,13 @@ public final class HfCheckpoints {
      *
      * <p>{@code matrixType} is the type of the weight matrices of linear layers and embeddings ({@link #isMatrix}):
      * FLOAT32, or FLOAT16 to hold them at half size ({@code precision: fp16}; a tensor outside float16's range stays
-     * FLOAT32 and is logged). Norm weights and biases are always FLOAT32.
+     * FLOAT32 and is logged), or BFLOAT16 ({@code precision: bf16}; see {@link #assignBf16}). Norm weights and biases
+     * are always FLOAT32.
      */
     public static void assignFrozen(Map<String, Parameter> params, CheckpointWeights stored,
             Function<String, String> storedName, Function<String, long[]> storedShape, Layout layout,
             NDManager manager, DataType matrixType) throws IOException {
+        Map<Path, NDArray> mapped = new HashMap<>();
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
             String name = storedName.apply(e.getKey());
             if (!stored.contains(name)) {
@@ -94,6 +100,10 @@ public final class HfCheckpoints {
             Parameter p = e.getValue();
             p.freeze(true);
             DataType type = isMatrix(p, shape) ? matrixType : DataType.FLOAT32;
+            if (type == DataType.BFLOAT16) {
+                assignBf16(p, e.getKey(), name, stored, layout, manager, mapped);
+                continue;
+            }
             try (NDManager scratch = manager.newSubManager()) {
                 NDArray a = stored.toNDArray(name, scratch, type);
                 if (a.getDataType() != type) {
@@ -112,6 +122,42 @@ public final class HfCheckpoints {
                 }
             }
         }
+    }
+
+    /**
+     * Gives a frozen parameter the stored tensor as bfloat16 ({@code precision: bf16}). A BF16 tensor stored as it is
+     * ({@link Layout#SAME}) at an even byte offset is a view of its shard memory-mapped once ({@code mapped}, by file;
+     * {@link TorchOps#mapBf16}): nothing is read or copied until the pages are touched, as Hugging Face maps
+     * safetensors. Any other tensor (F32/F16 stored, a layout change, an odd offset) is streamed as float32 and cast.
+     */
+    private static void assignBf16(Parameter p, String paramName, String name, CheckpointWeights stored,
+            Layout layout, NDManager manager, Map<Path, NDArray> mapped) throws IOException {
+        SafeTensorsFile.Entry entry = stored.entry(name);
+        long offset = stored.fileOffset(name);
+        NDArray held;
+        if (entry.dtype() == DType.BF16 && layout == Layout.SAME && offset % 2 == 0
+                && manager.getDevice().equals(Device.cpu())) {
+            Path file = stored.fileOf(name);
+            NDArray flat = mapped.get(file);
+            if (flat == null) {
+                flat = TorchOps.mapBf16(file, Files.size(file) / 2, manager);
+                mapped.put(file, flat);
+            }
+            held = TorchOps.viewOf(flat, offset / 2, entry.shape());
+            held.attach(manager);
+        } else {
+            try (NDManager scratch = manager.newSubManager()) {
+                NDArray laid = layout.apply(paramName, stored.toNDArray(name, scratch, DataType.FLOAT32));
+                held = TorchOps.toBf16(laid);
+                held.attach(manager);
+            }
+        }
+        if (p.isInitialized()) {
+            p.getArray().intern(held); // the parameter keeps its array object, now holding the bf16 values
+        } else {
+            p.setArray(held);
+        }
+        p.getArray().setRequiresGradient(false);
     }
 
     /** A weight matrix of a linear layer or an embedding (DJL type WEIGHT, two axes): what fp16 holds at half size. */
@@ -155,7 +201,9 @@ public final class HfCheckpoints {
             String hf = k.replace(".base_layer.", ".");
             if (names.contains(hf)) {
                 NDArray a = p.getArray();
-                if (a.getDataType() != DataType.FLOAT32) {
+                if (TorchOps.isBf16(a)) {
+                    a = TorchOps.toFloat32(a);
+                } else if (a.getDataType() != DataType.FLOAT32) {
                     a = a.toType(DataType.FLOAT32, false);
                 }
                 out.put(hf, Tensor.of(layout.apply(hf, a)));

@@ -9,7 +9,7 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
-/** Lookup table {@code weight} (num, dim): int64 ids (...) → (..., dim); a float16 table gives float32 rows. */
+/** Lookup table {@code weight} (num, dim): int64 ids (...) → (..., dim); a float16 or bfloat16 table gives float32 rows. */
 public class HfEmbedding extends HfModule {
 
     private final int num;
@@ -38,6 +38,9 @@ public class HfEmbedding extends HfModule {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray ids = inputs.head();
         NDArray w = ps.getValue(weight, ids.getDevice(), training);
+        if (TorchOps.isBf16(w)) { // precision bf16: gathered at half size, widened by the script (DJL cannot cast bf16)
+            return new NDList(TorchOps.embeddingFloat32(ids, w));
+        }
         NDList rows = Embedding.embedding(ids, w, SparseFormat.DENSE);
         if (w.getDataType() != DataType.FLOAT16) {
             return rows;

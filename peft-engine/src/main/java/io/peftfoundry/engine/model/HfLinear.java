@@ -60,9 +60,19 @@ public class HfLinear extends HfModule {
      * {@code x W^T + b}. A float16 weight (a frozen backbone held at {@code precision: fp16}) with a wider input is
      * multiplied in float16 — {@code x} cast down, the product cast back up, the bias (kept float32) added after —
      * rather than widened: autograd would keep a widened copy of every weight for backward, and the memory saved by
-     * holding the weight in float16 would be spent again.
+     * holding the weight in float16 would be spent again. A bfloat16 weight ({@code precision: bf16}) is used the same
+     * way through {@link TorchOps#linearBf16} (DJL 0.36 cannot cast to bf16).
      */
     public static NDArray linear(NDArray x, NDArray w, NDArray b) {
+        if (TorchOps.isBf16(w)) {
+            NDArray y = TorchOps.linearBf16(x, w);
+            if (b == null) {
+                return y;
+            }
+            try (y) {
+                return y.add(b);
+            }
+        }
         DataType out = x.getDataType();
         if (w.getDataType() != DataType.FLOAT16 || out == DataType.FLOAT16) {
             Shape shape = x.getShape();

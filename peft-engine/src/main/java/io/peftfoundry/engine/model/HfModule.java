@@ -130,11 +130,13 @@ public abstract class HfModule extends AbstractBlock {
 
     /**
      * The type a new trainable parameter takes beside {@code like} (a backbone weight): the same, except that a
-     * float16 backbone ({@code precision: fp16}) gets float32 trainable parameters — float16 holds frozen weights only.
+     * float16 or bfloat16 backbone ({@code precision: fp16 | bf16}) gets float32 trainable parameters — the half types
+     * hold frozen weights only.
      */
     public static ai.djl.ndarray.types.DataType trainableType(NDArray like) {
         var t = like.getDataType();
-        return t == ai.djl.ndarray.types.DataType.FLOAT16 ? ai.djl.ndarray.types.DataType.FLOAT32 : t;
+        return t == ai.djl.ndarray.types.DataType.FLOAT16 || TorchOps.isBf16(like)
+                ? ai.djl.ndarray.types.DataType.FLOAT32 : t;
     }
 
     /** Marks parameters trainable (gradient attached) or frozen. */

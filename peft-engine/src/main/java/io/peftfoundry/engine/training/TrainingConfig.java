@@ -23,8 +23,8 @@ import io.peftfoundry.contracts.spec.Scheduler;
  * @param maxGradNorm global gradient-norm clip (0 = off)
  * @param earlyStoppingPatience evaluations without a better eval loss before stopping, or null
  * @param seed seeds head/method initialisation, shuffling and dropout
- * @param precision how the frozen backbone is held: fp32, or fp16 (frozen linear/embedding weights in float16, with
- *     dynamic loss scaling in the loop; see {@link Precision})
+ * @param precision how the frozen backbone is held: fp32, fp16 (frozen linear/embedding weights in float16, with
+ *     dynamic loss scaling in the loop) or bf16 (in bfloat16, no loss scaling); see {@link Precision}
  * @param gradientCheckpointing recompute each decoder layer's activations in backward instead of keeping them
  *     ({@link io.peftfoundry.engine.model.GradientCheckpointing}): less memory, one more forward pass per step
  */
@@ -57,9 +57,17 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, int
                 evalEverySteps, checkpointEverySteps, cosine, maxGradNorm, earlyStoppingPatience, seed, Precision.FP32);
     }
 
-    /** The type of the frozen backbone's linear and embedding weights: FLOAT16 at fp16, else FLOAT32. */
+    /**
+     * The type of the frozen backbone's linear and embedding weights: FLOAT16 at fp16, BFLOAT16 at bf16 (a request
+     * the checkpoint loader carries out through {@code TorchOps}: DJL 0.36 itself cannot make bf16 arrays), else
+     * FLOAT32.
+     */
     public DataType frozenMatrixType() {
-        return precision == Precision.FP16 ? DataType.FLOAT16 : DataType.FLOAT32;
+        return switch (precision) {
+            case FP16 -> DataType.FLOAT16;
+            case BF16 -> DataType.BFLOAT16;
+            case FP32 -> DataType.FLOAT32;
+        };
     }
 
     /** The loop settings of a job spec (its hyperparameters, defaults applied, and its seed): the one place they are mapped. */

@@ -14,12 +14,12 @@ import java.util.Locale;
 
 /**
  * A job's estimated peak training memory, in bytes, by part. peft-engine trains in float32 (bf16 checkpoints are
- * widened when loaded), so every value is 4 bytes — except the frozen weights at {@code precision: fp16}, held as
- * float16 (2 bytes; the few norm weights and biases that stay float32 are left out). With P parameters, T of them
+ * widened when loaded), so every value is 4 bytes — except the frozen weights at {@code precision: fp16} or {@code bf16},
+ * held as float16 or bfloat16 (2 bytes; the few norm weights and biases that stay float32 are left out). With P parameters, T of them
  * trainable, micro-batch B ({@code batch_size}), sequence length S ({@code max_seq_length}, plus the virtual tokens of
  * prompt tuning), and the backbone's L layers, hidden size H, feed-forward width I, A heads and vocabulary V:
  * <pre>
- *   weights     = 4·P   (2·P at precision fp16)
+ *   weights     = 4·P   (2·P at precision fp16 or bf16)
  *   gradients   = 4·T
  *   optimizer   = 36·T                                 AdamW's two moments (8·T) and the update's temporaries (fitted)
  *   activations = 4·B·S·L·(22·H + 4·I + 4·A·S)         what one training step holds per layer (fitted, see below)
@@ -60,7 +60,7 @@ public record MemoryEstimate(long peakBytes, long weightsBytes, long gradientsBy
 
     /** Bytes per value: the engine trains in float32. */
     static final long FLOAT = 4;
-    /** Bytes per frozen weight at {@code precision: fp16}. */
+    /** Bytes per frozen weight at {@code precision: fp16} or {@code bf16}. */
     static final long HALF = 2;
     /** Activation floats kept per token and layer for each unit of H, of I and of A·S (fitted, see above). */
     static final long PER_HIDDEN = 22;
@@ -90,7 +90,8 @@ public record MemoryEstimate(long peakBytes, long weightsBytes, long gradientsBy
         if (causal) {
             activations += FLOAT * b * seq * shape.vocabSize() * 3;
         }
-        long weights = (h.precision() == Precision.FP16 ? HALF : FLOAT) * p;
+        boolean half = h.precision() == Precision.FP16 || h.precision() == Precision.BF16;
+        long weights = (half ? HALF : FLOAT) * p;
         long gradients = FLOAT * t;
         long optimizer = OPTIMIZER_BYTES_PER_TRAINABLE * t;
         long peak = weights + gradients + optimizer + activations + WORKSPACE_BYTES;

@@ -30,8 +30,8 @@ import java.util.List;
  * <tr><td>max_grad_norm</td><td>1.0</td><td>0–1000; 0 = no gradient clipping</td></tr>
  * <tr><td>early_stopping_patience</td><td>null (off)</td><td>null or 1–1000 evaluations without improvement of
  *     the validation loss; needs a validation_file</td></tr>
- * <tr><td>precision</td><td>fp32</td><td>fp32, fp16 (frozen linear/embedding weights held and multiplied in
- *     float16, see {@link Precision}; not with method full)</td></tr>
+ * <tr><td>precision</td><td>fp32</td><td>fp32, fp16, bf16 (frozen linear/embedding weights held and multiplied
+ *     in float16 / bfloat16, see {@link Precision}; not with method full)</td></tr>
  * <tr><td>gradient_checkpointing</td><td>false</td><td>true, false: recompute each decoder layer's activations in
  *     the backward pass instead of keeping them (less memory, one more forward pass of the layers per step); causal
  *     tasks (sft, continued_pretraining) only</td></tr>

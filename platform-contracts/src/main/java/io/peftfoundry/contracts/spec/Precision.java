@@ -9,12 +9,15 @@ import io.peftfoundry.contracts.WireEnum;
  * {@code fp16}: the frozen weights of linear layers and embeddings are held as float16 and their matrix products run
  * in float16 (half the memory of those weights); norms, softmax, the loss, every trainable parameter and the optimizer
  * state stay float32, and the loss is scaled dynamically so that gradients through float16 products do not underflow.
- * A bf16 checkpoint is held as fp16, not bf16: the engine's DJL 0.36 PyTorch binding cannot hold bf16 tensors.
- * Not allowed with {@code method.type: "full"} (its trainable weights must be float32).
+ * {@code bf16}: the same weights held as bfloat16 and their products computed in bfloat16 (as Hugging Face PEFT with
+ * {@code torch_dtype=bfloat16}); a bf16 checkpoint is used as stored (memory-mapped), and no loss scaling is needed
+ * (bfloat16 has float32's range). Trainable parameters and optimizer state stay float32.
+ * Neither half precision is allowed with {@code method.type: "full"} (its trainable weights must be float32).
  */
 public enum Precision implements WireEnum {
     FP32("fp32"),
-    FP16("fp16");
+    FP16("fp16"),
+    BF16("bf16");
 
     private final String wire;
 

@@ -55,9 +55,12 @@ final class SpecValidator {
         }
         if (spec.hyperparameters() != null) {
             hyperparameters(spec.hyperparameters(), spec.validationFile() != null);
-            if (type == MethodType.FULL && spec.hyperparameters().precision() == Precision.FP16) {
-                add("hyperparameters.precision", "\"fp16\" holds the frozen backbone in float16; method.type \"full\" "
-                        + "trains every weight, which must stay float32: use \"fp32\" or a parameter-efficient method");
+            Precision precision = spec.hyperparameters().precision();
+            if (type == MethodType.FULL && (precision == Precision.FP16 || precision == Precision.BF16)) {
+                String held = precision == Precision.FP16 ? "float16" : "bfloat16";
+                add("hyperparameters.precision", "\"" + precision.wire() + "\" holds the frozen backbone in " + held
+                        + "; method.type \"full\" trains every weight, which must stay float32: use \"fp32\" or a "
+                        + "parameter-efficient method");
             }
             if (Boolean.TRUE.equals(spec.hyperparameters().gradientCheckpointing()) && spec.task() == Task.CLASSIFICATION) {
                 add("hyperparameters.gradient_checkpointing", "recomputes decoder layers in the backward pass of causal "

@@ -54,6 +54,16 @@ class MemoryEstimateTest {
     }
 
     @Test
+    void bf16HoldsTheWeightsAtTwoBytesAndLeavesTheRestAsAtFp32() {
+        MemoryEstimate fp32 = MemoryEstimate.of(MINILM, spec("{\"type\": \"lora\"}", 16, 128, "classification"));
+        MemoryEstimate bf16 = MemoryEstimate.of(MINILM, JobSpecs.parse("""
+                {"model": "m", "training_file": "f", "task": "classification", "method": {"type": "lora"},
+                 "hyperparameters": {"batch_size": 16, "max_seq_length": 128, "precision": "bf16"}}"""));
+        assertEquals(2L * 22_713_216, bf16.weightsBytes());
+        assertEquals(fp32.peakBytes() - 2L * 22_713_216, bf16.peakBytes());
+    }
+
+    @Test
     void fullFineTuneTrainsEveryParameterAndActivationsScaleWithTheBatch() {
         MemoryEstimate full = MemoryEstimate.of(MINILM, spec("{\"type\": \"full\"}", 16, 128, "classification"));
         assertEquals(22_713_216, full.trainableParameters());

@@ -35,8 +35,9 @@ class JobSpecsValidationTest {
             "hyperparameters": {"max_grad_norm": -1}                  | hyperparameters.max_grad_norm               | must be ≥ 0 and ≤ 1000
             "hyperparameters": {"early_stopping_patience": 2}         | hyperparameters.early_stopping_patience     | needs a validation_file
             "hyperparameters": {"scheduler": "step"}                  | hyperparameters.scheduler                   | must be one of linear, cosine, got "step"
-            "hyperparameters": {"precision": "bf16"}                  | hyperparameters.precision                   | must be one of fp32, fp16, got "bf16"
-            "method": {"type": "full"}, "hyperparameters": {"precision": "fp16"} | hyperparameters.precision       | method.type "full" trains every weight, which must stay float32
+            "hyperparameters": {"precision": "fp8"}                   | hyperparameters.precision                   | must be one of fp32, fp16, bf16, got "fp8"
+            "method": {"type": "full"}, "hyperparameters": {"precision": "fp16"} | hyperparameters.precision       | "fp16" holds the frozen backbone in float16; method.type "full" trains every weight, which must stay float32
+            "method": {"type": "full"}, "hyperparameters": {"precision": "bf16"} | hyperparameters.precision       | "bf16" holds the frozen backbone in bfloat16; method.type "full" trains every weight, which must stay float32
             "hyperparameters": {"gradient_checkpointing": "yes"}      | hyperparameters.gradient_checkpointing      | must be true or false, got "yes"
             "hyperparameters": {"gradient_checkpointing": 1}          | hyperparameters.gradient_checkpointing      | must be true or false, got 1
             "task": "classification", "hyperparameters": {"gradient_checkpointing": true} | hyperparameters.gradient_checkpointing | task "classification" does not support it
