@@ -7,6 +7,7 @@ import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
 import io.peftfoundry.engine.model.Ops;
+import io.peftfoundry.engine.model.TorchOps;
 
 /**
  * LLaMA self-attention with grouped-query attention: {@code q_proj} (H → heads·d), {@code k_proj} and
@@ -16,10 +17,18 @@ import io.peftfoundry.engine.model.Ops;
  * <p>Input: {@code NDList(h (B,T,H), maskAdd (B,1,T,P+T), cos, sin (1,1,T,d), pastKey, pastValue)}, past
  * (B, kv_heads, P, d) or null (keys cached after the rotation, as transformers caches them).
  * Output: {@code NDList(out (B,T,H), key (B,kv_heads,P+T,d), value (B,kv_heads,P+T,d))}.
+ *
+ * <p>The attention itself is PyTorch's {@code scaled_dot_product_attention} ({@link TorchOps#sdpaMasked}, with the
+ * additive mask, so padding, a prefix/past and a sliding window are honoured exactly), as transformers' default
+ * {@code attn_implementation="sdpa"}: its fused kernel neither keeps the (B, heads, T, P+T) score and probability
+ * arrays for backward nor materialises them, where the eager path ({@link #useSdpa useSdpa(false)}) keeps both. Keys
+ * and values are repeated to the query heads first, as transformers does on the CPU: the CPU's fused kernel takes
+ * equal head counts only. LLaMA-family attention has no dropout here, so the two paths compute the same function.
  */
 public class LlamaAttention extends HfModule {
 
     private final LlamaConfig config;
+    private boolean sdpa = true;
 
     public LlamaAttention(LlamaConfig c) {
         this.config = c;
@@ -28,6 +37,11 @@ public class LlamaAttention extends HfModule {
         module("k_proj", new HfLinear(c.hiddenSize(), c.numKeyValueHeads() * d, c.projectionBias()));
         module("v_proj", new HfLinear(c.hiddenSize(), c.numKeyValueHeads() * d, c.projectionBias()));
         module("o_proj", new HfLinear(c.numAttentionHeads() * d, c.hiddenSize(), c.attentionBias()));
+    }
+
+    /** Chooses fused scaled-dot-product attention (true, the default) or the eager softmax(q kᵀ/√d + mask) v. */
+    public void useSdpa(boolean on) {
+        this.sdpa = on;
     }
 
     private NDArray heads(NDArray x, int n) {
@@ -73,15 +87,31 @@ public class LlamaAttention extends HfModule {
             kNew.close();
             vNew.close();
         }
+        long b = h.getShape().get(0);
+        long t = h.getShape().get(1);
+        NDArray ctx;
+        if (sdpa) {
+            NDArray keys = repeatKv(k);
+            NDArray values = repeatKv(v);
+            try (NDArray mixed = TorchOps.sdpaMasked(q, keys, values, maskAdd, 1.0 / Math.sqrt(config.headDim()));
+                    NDArray moved = mixed.transpose(0, 2, 1, 3)) {
+                ctx = moved.reshape(b, t, (long) config.numAttentionHeads() * config.headDim());
+            }
+            if (keys != k) { // repeated copies, used up (k and v themselves are returned as the cache)
+                keys.close();
+                values.close();
+            }
+            q.close();
+            NDArray out = module("o_proj").forward(ps, new NDList(ctx), training).head();
+            ctx.close();
+            return new NDList(out, k, v);
+        }
         NDArray probs;
         try (NDArray keys = repeatKv(k); NDArray kT = keys.transpose(0, 1, 3, 2); NDArray raw = q.matMul(kT);
                 NDArray scaled = Ops.scale(raw, 1.0 / Math.sqrt(config.headDim())); NDArray scores = scaled.add(maskAdd)) {
             probs = scores.softmax(-1);
         }
         q.close();
-        long b = h.getShape().get(0);
-        long t = h.getShape().get(1);
-        NDArray ctx;
         try (NDArray values = repeatKv(v); NDArray mixed = probs.matMul(values); NDArray moved = mixed.transpose(0, 2, 1, 3)) {
             ctx = moved.reshape(b, t, (long) config.numAttentionHeads() * config.headDim());
         }
