@@ -34,13 +34,15 @@ import java.util.Random;
  * tensor by tensor), injects LoRA r 16 (alpha 32, no dropout) on q/k/v/o_proj, and runs STEPS optimizer steps
  * (AdamW, lr 1e-4) of causal-LM loss on one row of SEQ token ids drawn from seed 0 below 320 — the same ids the
  * Python side draws (numpy-free: both read ids.txt written by the run script).
- * Usage: {@code EngineLlm MODEL_DIR IDS_FILE STEPS RESULT.json [fp32|fp16] [checkpointing]}. Writes load_seconds,
+ * Usage: {@code EngineLlm MODEL_DIR IDS_FILE STEPS RESULT.json [fp32|fp16|bf16] [checkpointing]}. Writes load_seconds,
  * step_seconds[], losses[], peak_heap_bytes (the JVM's heap pools' peak usage, load included), precision,
  * gradient_checkpointing. {@code checkpointing} is what a job with {@code gradient_checkpointing: true} does: every
  * decoder layer runs without keeping its activations and is recomputed in backward ({@link GradientCheckpointing}).
  * fp16 is what a job with
  * {@code precision: "fp16"} does: frozen linear/embedding weights loaded as float16, the loss scaled by 2^16 before
  * backward and the LoRA gradients divided by it before AdamW (a step with a non-finite gradient is not applied).
+ * bf16 is what a job with {@code precision: "bf16"} does: frozen linear/embedding weights held as bfloat16 (the
+ * checkpoint's bf16 tensors memory-mapped, not read) and multiplied in bfloat16, no loss scaling.
  */
 public final class EngineLlm {
 
@@ -50,12 +52,18 @@ public final class EngineLlm {
                 .mapToLong(Long::parseLong).toArray();
         int steps = Integer.parseInt(args[2]);
         Path result = Path.of(args[3]);
-        boolean half = args.length > 4 && args[4].equals("fp16");
+        String precision = args.length > 4 ? args[4] : "fp32";
+        boolean half = precision.equals("fp16"); // loss scaling: fp16 only (bf16 has float32's range)
+        DataType matrices = switch (precision) {
+            case "fp16" -> DataType.FLOAT16;
+            case "bf16" -> DataType.BFLOAT16;
+            default -> DataType.FLOAT32;
+        };
         boolean checkpointing = args.length > 5 && args[5].equals("checkpointing");
         double scale = half ? 65536.0 : 1.0;
         try (NDManager m = NDManager.newBaseManager()) {
             long t0 = System.nanoTime();
-            CausalDecoder decoder = CausalDecoder.load(dir, m, half ? DataType.FLOAT16 : DataType.FLOAT32);
+            CausalDecoder decoder = CausalDecoder.load(dir, m, matrices);
             double load = (System.nanoTime() - t0) / 1e9;
             long heapAfterLoad = peakHeap();
             System.err.printf(Locale.ROOT, "engine: loaded %s in %.1f s (peak heap %d MiB)%n", dir, load, heapAfterLoad >> 20);
@@ -109,7 +117,7 @@ public final class EngineLlm {
                 System.err.printf(Locale.ROOT, "engine: step %d %.1f s loss %.4f%n", s + 1, times.get(s), losses.get(s));
             }
             Files.writeString(result, String.format(Locale.ROOT,
-                    "{\"precision\": \"" + (half ? "fp16" : "fp32") + "\", \"gradient_checkpointing\": " + checkpointing
+                    "{\"precision\": \"" + precision + "\", \"gradient_checkpointing\": " + checkpointing
                             + ", \"load_seconds\": %.3f, \"step_seconds\": %s, \"losses\": %s, \"peak_heap_bytes\": %d,"
                             + " \"peak_heap_after_load_bytes\": %d, \"trainable\": %d}%n",
                     load, times, losses, peakHeap(), heapAfterLoad,

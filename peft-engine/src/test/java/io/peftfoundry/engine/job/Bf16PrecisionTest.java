@@ -111,6 +111,37 @@ class Bf16PrecisionTest {
     }
 
     /**
+     * The fixture split into two shards with an index (as {@code save_pretrained(max_shard_size=…)} writes it): each
+     * shard is mapped once and the tensors are views into both, so the logits equal the single file's exactly.
+     */
+    @Test
+    void aShardedBf16CheckpointGivesTheLogitsOfTheSingleFile() throws Exception {
+        Path sharded = Files.createDirectories(dir.resolve("qwen2-sharded"));
+        Files.copy(model.resolve("config.json"), sharded.resolve("config.json"));
+        Map<String, Tensor> all = SafeTensors.read(model.resolve("model.safetensors"));
+        Map<String, Tensor> first = new LinkedHashMap<>();
+        Map<String, Tensor> second = new LinkedHashMap<>();
+        StringBuilder weightMap = new StringBuilder();
+        all.forEach((k, t) -> {
+            boolean inFirst = !k.startsWith("model.layers.1.");
+            (inFirst ? first : second).put(k, t);
+            weightMap.append(weightMap.isEmpty() ? "" : ",").append('"').append(k).append("\":\"model-0000")
+                    .append(inFirst ? 1 : 2).append("-of-00002.safetensors\"");
+        });
+        assertTrue(!first.isEmpty() && !second.isEmpty());
+        SafeTensors.write(sharded.resolve("model-00001-of-00002.safetensors"), first);
+        SafeTensors.write(sharded.resolve("model-00002-of-00002.safetensors"), second);
+        Files.writeString(sharded.resolve("model.safetensors.index.json"),
+                "{\"metadata\": {}, \"weight_map\": {" + weightMap + "}}");
+        long[][] ids = {{5, 60, 61, 62, 63, 7, 8, 9}};
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray single = logits(DecoderFiles.load(model, m, DataType.BFLOAT16), ids, m);
+            NDArray split = logits(DecoderFiles.load(sharded, m, DataType.BFLOAT16), ids, m);
+            assertEquals(0.0, TestModels.maxAbsDiff(single, split));
+        }
+    }
+
+    /**
      * The bf16 model's logits stay within {@value #ROUNDINGS} bf16 roundings of the float32 model's:
      * |Δ| ≤ 18 · 2^-8 · max |logit|; they must differ at all, or nothing ran in bf16.
      */
