@@ -38,7 +38,6 @@ public final class CausalLmLoss {
             return new Rows(nll, count, correct);
         }
         NDManager m = logits.getManager();
-        long v = logits.getShape().get(2);
         long[][] next = new long[b][t - 1];
         for (int i = 0; i < b; i++) {
             for (int j = 1; j < t; j++) {
@@ -47,8 +46,7 @@ public final class CausalLmLoss {
         }
         NDArray pred = logits.get(":, 0:" + (t - 1) + ", :");
         NDArray logp = pred.logSoftmax(-1);
-        NDArray oneHot = CausalBatch.create(m, next).oneHot((int) v).toType(logp.getDataType(), false);
-        float[] tokenLogp = logp.mul(oneHot).sum(new int[] {-1}).toType(DataType.FLOAT32, false).toFloatArray();
+        float[] tokenLogp = targetLogp(logp, m, next).toType(DataType.FLOAT32, false).toFloatArray();
         long[] best = pred.argMax(-1).toType(DataType.INT64, false).toLongArray();
         for (int i = 0; i < b; i++) {
             for (int j = 1; j < t; j++) {
@@ -66,6 +64,18 @@ public final class CausalLmLoss {
     }
 
     /**
+     * {@code logp[b, t, next[b][t]]}: (B, T-1, V) → (B, T-1), differentiable (backward scatters into a zero (B, T-1, V)
+     * array). A gather, as PyTorch's cross_entropy does, rather than a product with a one-hot (B, T-1, V) array: at a
+     * 128,256-token vocabulary and 512 tokens that one-hot was 525 MB as int64 plus 263 MB as float, kept to backward.
+     */
+    private static NDArray targetLogp(NDArray logp, NDManager m, long[][] next) {
+        try (NDArray ids = CausalBatch.create(m, next)) {
+            NDArray index = ids.expandDims(2).duplicate(); // owned by PyTorch: gather keeps it for backward
+            return logp.gather(index, 2).squeeze(2);
+        }
+    }
+
+    /**
      * @param logits (B, T, V)
      * @param ids (B, T) int64, the tokens
      * @param targets (B, T) plain flags, 1 where the token is a loss target
@@ -74,7 +84,6 @@ public final class CausalLmLoss {
         NDManager m = logits.getManager();
         long b = logits.getShape().get(0);
         int t = (int) logits.getShape().get(1);
-        long v = logits.getShape().get(2);
         if (t < 2) {
             return new Sums(Ops.scale(logits.sum(), 0.0), 0, 0);
         }
@@ -92,9 +101,8 @@ public final class CausalLmLoss {
         }
         NDArray pred = logits.get(":, 0:" + (t - 1) + ", :");
         NDArray logp = pred.logSoftmax(-1);
-        NDArray oneHot = CausalBatch.create(m, next).oneHot((int) v).toType(logp.getDataType(), false);
         NDArray w = m.create(weight, new ai.djl.ndarray.types.Shape(b, t - 1)).duplicate().toType(logp.getDataType(), false);
-        NDArray tokenLogp = logp.mul(oneHot).sum(new int[] {-1}); // (B, T-1)
+        NDArray tokenLogp = targetLogp(logp, m, next); // (B, T-1)
         NDArray nll = Ops.scale(tokenLogp.mul(w).sum(), -1.0);
 
         long correct = 0;

@@ -36,6 +36,39 @@ class CausalLmLossTest {
         }
     }
 
+    /**
+     * d(mean NLL)/d logits = (softmax − one-hot(next token)) / targets at the positions that predict a target, and 0
+     * elsewhere (the last position, and positions whose next token is not a target).
+     */
+    @Test
+    void gradientWithRespectToLogitsIsSoftmaxMinusOneHotOverTheTargetCount() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] lg = {0.5f, -1f, 2f, 0f, 1f, 1f, -2f, 0.3f, 0.7f, 0f, 0f, 0f};
+            NDArray logits = m.create(lg, new Shape(1, 4, 3));
+            logits.setRequiresGradient(true);
+            long[][] ids = {{2, 0, 1, 2}};
+            long[][] targets = {{0, 1, 0, 1}}; // positions 0 and 2 predict targets (tokens 0 and 2)
+            try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                gc.backward(CausalLmLoss.compute(logits, ids, targets).mean());
+            }
+            float[] g = logits.getGradient().toFloatArray();
+            double[] expected = new double[12];
+            for (int pos : new int[] {0, 2}) {
+                double z = 0;
+                for (int v = 0; v < 3; v++) {
+                    z += Math.exp(lg[pos * 3 + v]);
+                }
+                for (int v = 0; v < 3; v++) {
+                    double p = Math.exp(lg[pos * 3 + v]) / z;
+                    expected[pos * 3 + v] = (p - (v == ids[0][pos + 1] ? 1 : 0)) / 2;
+                }
+            }
+            for (int i = 0; i < 12; i++) {
+                assertEquals(expected[i], g[i], 1e-6, "dL/dlogit[" + i + "]");
+            }
+        }
+    }
+
     @Test
     void sftLossCountsCompletionTokensOnly() {
         try (NDManager m = NDManager.newBaseManager()) {
