@@ -204,6 +204,25 @@ class Bf16PrecisionTest {
         }
     }
 
+    /**
+     * Gradient checkpointing at bf16 recomputes each layer (bf16 products and SDPA through TorchOps included) in the
+     * backward pass: the same computation in the same order, so 8 steps give the losses of the run without it.
+     */
+    @Test
+    void gradientCheckpointingAtBf16GivesTheLossesOfTheRunWithoutIt() throws Exception {
+        ObjectNode plain = spec("bf16", 8);
+        ObjectNode recomputed = spec("bf16", 8);
+        recomputed.with("hyperparameters").put("gradient_checkpointing", true);
+        List<Double> a = job(plain).run(dir.resolve("plain"), null, TrainingListener.NONE, Device.cpu()).training().losses();
+        List<Double> b = job(recomputed).run(dir.resolve("ckpt"), null, TrainingListener.NONE, Device.cpu()).training().losses();
+        assertEquals(8, b.size());
+        for (int i = 0; i < a.size(); i++) {
+            // same ops on the same values; 1e-5 relative allows a different summation order in a kernel
+            assertEquals(a.get(i), b.get(i), 1e-5 * a.get(i), "step " + (i + 1));
+        }
+        assertTrue(a.get(7) < a.get(0), "trained: " + a);
+    }
+
     private static double tail(List<Double> losses) {
         return losses.subList(losses.size() - 5, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
     }
