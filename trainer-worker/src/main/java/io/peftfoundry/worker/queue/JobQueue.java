@@ -99,6 +99,9 @@ public class JobQueue {
             """;
     static final String ORDER = " ORDER BY k.priority, k.fair_rank, k.last_claim NULLS FIRST, k.turn_at, k.job_id";
 
+    /** Claim attempts in one {@link #claim} call (tenants found at their quota, jobs leased meanwhile): a bound. */
+    private static final int MAX_ROUNDS = 64;
+
     private final DataSource dataSource;
     private final LeaseRepository leases;
     private final ObjectMapper mapper = ContractsJson.newMapper();
@@ -173,12 +176,14 @@ public class JobQueue {
      */
     public Optional<Claim> claim(String workerId, Duration ttl, Capacity capacity) throws SQLException {
         Set<String> tenantsAtQuota = new HashSet<>();
-        // a tenant found at its quota under its lock is left out and the next candidate tried
-        for (int round = 0; round < 8; round++) {
+        Set<String> leasedMeanwhile = new HashSet<>();
+        // a tenant found at its quota under its lock, or a job another worker's claim took while this statement ran,
+        // is left out and the next candidate tried; each retry means another worker made progress, so this ends
+        for (int round = 0; round < MAX_ROUNDS; round++) {
             try (Connection c = dataSource.getConnection()) {
                 c.setAutoCommit(false);
                 try {
-                    Optional<Claim> claim = claimIn(c, workerId, ttl, capacity, tenantsAtQuota);
+                    Optional<Claim> claim = claimIn(c, workerId, ttl, capacity, tenantsAtQuota, leasedMeanwhile);
                     c.commit();
                     if (claim != null) {
                         return claim;
@@ -194,12 +199,16 @@ public class JobQueue {
         return Optional.empty();
     }
 
-    /** The claim in an open transaction; null when the candidate's tenant turned out to be at its quota (try again). */
+    /**
+     * The claim in an open transaction; null when the candidate's tenant turned out to be at its quota or the candidate
+     * was leased meanwhile (try again without it).
+     */
     private Optional<Claim> claimIn(Connection c, String workerId, Duration ttl, Capacity capacity,
-                                    Set<String> tenantsAtQuota) throws SQLException {
+                                    Set<String> tenantsAtQuota, Set<String> leasedMeanwhile) throws SQLException {
         String exclude = " WHERE (q.memory_bytes IS NULL OR q.memory_bytes <= ?)"
                 + (capacity.families() == null ? "" : " AND (q.family IS NULL OR q.family = ANY (?))")
-                + (tenantsAtQuota.isEmpty() ? "" : " AND k.tenant <> ALL (?)");
+                + (tenantsAtQuota.isEmpty() ? "" : " AND k.tenant <> ALL (?)")
+                + (leasedMeanwhile.isEmpty() ? "" : " AND k.job_id <> ALL (?)");
         String jobId;
         String tenant;
         String json;
@@ -212,7 +221,10 @@ public class JobQueue {
                 ps.setArray(i++, c.createArrayOf("text", capacity.families().toArray()));
             }
             if (!tenantsAtQuota.isEmpty()) {
-                ps.setArray(i, c.createArrayOf("text", tenantsAtQuota.toArray()));
+                ps.setArray(i++, c.createArrayOf("text", tenantsAtQuota.toArray()));
+            }
+            if (!leasedMeanwhile.isEmpty()) {
+                ps.setArray(i, c.createArrayOf("text", leasedMeanwhile.toArray()));
             }
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
@@ -237,8 +249,12 @@ public class JobQueue {
         }
         Optional<LeaseRepository.Taken> taken = leases.tryAcquire(c, jobId, workerId, attemptOf(json), ttl);
         if (taken.isEmpty()) {
-            // leased meanwhile by another route (a lease renewed in the instant it expired): not ours
-            return Optional.empty();
+            // Another worker's claim of this job committed after this statement's snapshot: the ranking saw it free,
+            // and the row lock, released by that commit, was granted (READ COMMITTED re-checks only this row's own
+            // columns, the lease is in job_leases). Not ours: try the next candidate (before, the claim came back
+            // empty and the worker idled a poll interval with work queued). Also a lease renewed as it expired.
+            leasedMeanwhile.add(jobId);
+            return null;
         }
         try (PreparedStatement ps = c.prepareStatement(
                 "UPDATE job_queue SET claimed_by = ?, claimed_at = clock_timestamp() WHERE job_id = ?")) {

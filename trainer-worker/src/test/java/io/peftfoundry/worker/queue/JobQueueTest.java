@@ -193,6 +193,46 @@ class JobQueueTest {
         }
     }
 
+    /**
+     * Eight workers claim at the same moment, ten times each, from a queue of 200: every claim returns a job. A claim
+     * whose statement started before another worker's claim of the same job committed used to lock that job anyway
+     * (the row is unlocked by then, and the lease is in another table), fail to take its lease and come back empty —
+     * leaving the worker idle for a poll interval (500 ms) with 199 jobs queued (ClaimContentionBench found it).
+     */
+    @Test
+    void concurrentClaimersOnAFullQueueAllGetAJob() throws Exception {
+        for (int i = 0; i < 200; i++) {
+            queue.enqueue(request("t" + (i % 4), "normal"));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        try {
+            List<Future<Integer>> empties = new ArrayList<>();
+            for (int w = 0; w < 8; w++) {
+                String worker = "worker-" + w;
+                empties.add(pool.submit(() -> {
+                    go.await();
+                    int empty = 0;
+                    for (int i = 0; i < 10; i++) {
+                        if (queue.claim(worker, LONG).isEmpty()) {
+                            empty++;
+                        }
+                    }
+                    return empty;
+                }));
+            }
+            go.countDown();
+            int empty = 0;
+            for (Future<Integer> f : empties) {
+                empty += f.get();
+            }
+            assertEquals(0, empty, "claims that came back empty with at least 120 jobs still queued");
+            assertEquals(120, queue.depth());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void aDeadWorkersJobIsClaimedByAnotherOnceItsLeaseExpires() throws Exception {
         JobRequested r = request("acme", "normal");
