@@ -42,6 +42,13 @@ class FoundryOps(torch.nn.Module):
         return F.linear(x.to(torch.bfloat16), w).to(x.dtype)
 
     @torch.jit.export
+    def swiglu_bf16(self, x: torch.Tensor, gate: torch.Tensor, up: torch.Tensor, down: torch.Tensor) -> torch.Tensor:
+        """down(silu(gate(x)) * up(x)) with bf16 weights (out, in), computed in bfloat16 as transformers does on a
+        bf16 model, the result in x's type: (..., hidden) -> (..., hidden)."""
+        xb = x.to(torch.bfloat16)
+        return F.linear(F.silu(F.linear(xb, gate)) * F.linear(xb, up), down).to(x.dtype)
+
+    @torch.jit.export
     def embedding_f32(self, ids: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """Rows of a (bf16 or fp16) table as float32: int64 ids (...) -> (..., dim)."""
         return F.embedding(ids, w).to(torch.float32)

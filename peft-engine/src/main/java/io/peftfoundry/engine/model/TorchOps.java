@@ -51,6 +51,14 @@ public final class TorchOps {
         return run("linear_bf16", x, w);
     }
 
+    /**
+     * SwiGLU {@code down(silu(gate(x)) · up(x))} with bf16 weights (out, in), computed in bf16 end to end (the (..., I)
+     * intermediates are bf16, as transformers holds them on a bf16 model), the result in {@code x}'s type.
+     */
+    public static NDArray swigluBf16(NDArray x, NDArray gate, NDArray up, NDArray down) {
+        return run("swiglu_bf16", x, gate, up, down);
+    }
+
     /** Rows of a bf16 table {@code w} (num, dim) as float32: int64 ids (...) → (..., dim). */
     public static NDArray embeddingFloat32(NDArray ids, NDArray w) {
         return run("embedding_f32", ids, w);

@@ -121,6 +121,56 @@ class TorchOpsTest {
         }
     }
 
+    /**
+     * The fused bf16 SwiGLU against the same block with float32 intermediates (each product in bf16 through
+     * {@link TorchOps#linearBf16}, SiLU and the product in float32): the fused one rounds SiLU's output and the
+     * product to bf16 as well, two more roundings of ≤ 2^-8 relative each, which through the down projection's sum of
+     * 16 terms stay below 2^-5 of the largest output; the x-gradients agree to the same bound. They must differ at
+     * all, or the fused path did not run in bf16.
+     */
+    @Test
+    void fusedBf16SwigluMatchesFloat32IntermediatesWithinBf16Rounding() {
+        int rows = 8, hidden = 16, inter = 32;
+        Random r = new Random(5);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray gate = TorchOps.toBf16(m.create(gaussian(r, inter * hidden), new Shape(inter, hidden)).mul(0.5f));
+            NDArray up = TorchOps.toBf16(m.create(gaussian(r, inter * hidden), new Shape(inter, hidden)).mul(0.5f));
+            NDArray down = TorchOps.toBf16(m.create(gaussian(r, hidden * inter), new Shape(hidden, inter)).mul(0.3f));
+            float[] x = gaussian(r, rows * hidden);
+            float[][] y = new float[2][];
+            float[][] dx = new float[2][];
+            for (int path = 0; path < 2; path++) {
+                NDArray xa = m.create(x, new Shape(1, rows, hidden));
+                xa.setRequiresGradient(true);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray out;
+                    if (path == 0) {
+                        out = TorchOps.swigluBf16(xa, gate, up, down);
+                    } else {
+                        NDArray g = TorchOps.linearBf16(xa, gate);
+                        NDArray silu = g.mul(ai.djl.nn.Activation.sigmoid(g));
+                        out = TorchOps.linearBf16(silu.mul(TorchOps.linearBf16(xa, up)), down);
+                    }
+                    assertEquals(DataType.FLOAT32, out.getDataType());
+                    y[path] = out.toFloatArray();
+                    gc.backward(out.sum());
+                }
+                dx[path] = xa.getGradient().toFloatArray();
+            }
+            double maxY = 0, maxDx = 0, diffY = 0, diffDx = 0;
+            for (int i = 0; i < y[0].length; i++) {
+                maxY = Math.max(maxY, Math.abs(y[1][i]));
+                diffY = Math.max(diffY, Math.abs(y[0][i] - y[1][i]));
+            }
+            for (int i = 0; i < dx[0].length; i++) {
+                maxDx = Math.max(maxDx, Math.abs(dx[1][i]));
+                diffDx = Math.max(diffDx, Math.abs(dx[0][i] - dx[1][i]));
+            }
+            assertTrue(diffY > 0 && diffY <= Math.pow(2, -5) * maxY, "y: max diff " + diffY + " of max " + maxY);
+            assertTrue(diffDx <= Math.pow(2, -5) * maxDx && maxDx > 0, "dx: max diff " + diffDx + " of max " + maxDx);
+        }
+    }
+
     @Test
     void causalSdpaEqualsSoftmaxAttentionWrittenOutWithGroupedHeads() {
         int b = 1, h = 4, hkv = 2, t = 5, d = 8;
