@@ -32,6 +32,22 @@ public interface S3Config {
     @WithDefault("1")
     int uploadParallelism();
 
+    /**
+     * Blob puts are signed with {@code x-amz-content-sha256: UNSIGNED-PAYLOAD} and streamed from the local file once
+     * (true), instead of the MinIO client's signed payload, which over plain HTTP reads every part twice to hash it
+     * and makes S3Proxy buffer and re-hash every part (false). Integrity rests on the content digest, checked on every
+     * read. Over HTTPS the MinIO client signs unsigned payloads anyway.
+     */
+    @WithDefault("true")
+    boolean unsignedPayload();
+
+    /**
+     * With {@link #unsignedPayload()}, a blob up to this size goes in one streamed PUT rather than a multipart upload
+     * (whose "complete" S3Proxy's filesystem store pays for with a second copy of every byte). S3 allows 5 GiB.
+     */
+    @WithDefault("5368709120")
+    long singlePutMaxBytes();
+
     /** Timeout of the readiness probe against the bucket. */
     @WithDefault("2s")
     Duration healthTimeout();

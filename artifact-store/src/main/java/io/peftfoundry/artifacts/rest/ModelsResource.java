@@ -65,8 +65,11 @@ public class ModelsResource {
     @Consumes({"application/zip", MediaType.APPLICATION_OCTET_STREAM})
     @Produces(MediaType.APPLICATION_JSON)
     public Response registerStream(java.io.InputStream body, @QueryParam("name") String name,
-                                   @QueryParam("tenant") String onBehalfOf) throws IOException {
-        Artifact a = models.registerStream(caller.get(), body, name, onBehalfOf);
+                                   @QueryParam("tenant") String onBehalfOf,
+                                   @jakarta.ws.rs.HeaderParam("Content-Digest") String contentDigest,
+                                   @jakarta.ws.rs.HeaderParam("Content-Length") Long contentLength) throws IOException {
+        Artifact a = models.registerStream(caller.get(), body, name, onBehalfOf, ContentDigest.sha256Hex(contentDigest),
+                contentLength);
         return Response.status(201).entity(Views.model(a)).build();
     }
 

@@ -59,12 +59,38 @@ public class ArtifactStorage {
 
     /** Puts the file's blob (unless an identical one is stored) and inserts the manifest, under a digest lock. */
     public Artifact store(Artifact manifest, Path file) throws IOException {
+        return store(manifest, file, null);
+    }
+
+    /** A put of the blob while it is received (see {@link BlobStore#beginPut}), or empty when there is nothing to send. */
+    public java.util.Optional<BlobStore.PendingPut> beginPut(String sha256Hex, long size, String contentType) throws IOException {
+        return blobs.beginPut(sha256Hex, size, contentType);
+    }
+
+    /**
+     * As {@link #store(Artifact, Path)}; with {@code streamed} (the put that already carries all but the last bytes of
+     * the verified blob) the blob is completed by finishing that put, under the same digest lock.
+     */
+    public Artifact store(Artifact manifest, Path file, BlobStore.PendingPut streamed) throws IOException {
         return manifests.withDigestLock(manifest.digest(), () -> {
             long started = System.nanoTime();
-            boolean uploaded = blobs.putIfAbsent(manifest.digest(), file, manifest.size(), manifest.mediaType());
+            boolean uploaded;
+            if (streamed != null) {
+                try {
+                    streamed.finish();
+                    uploaded = true;
+                } catch (IOException e) {
+                    LOG.warnf("put of %s while receiving failed at its end (%s); putting it from the work file instead",
+                            manifest.digest(), e.getMessage());
+                    uploaded = blobs.putIfAbsent(manifest.digest(), file, manifest.size(), manifest.mediaType());
+                }
+            } else {
+                uploaded = blobs.putIfAbsent(manifest.digest(), file, manifest.size(), manifest.mediaType());
+            }
             manifests.insert(manifest);
             LOG.infof("stored %s %s for tenant %s: %d bytes, sha256 %s (%s, %d ms)", manifest.kind(), manifest.id(),
-                    manifest.tenant(), manifest.size(), manifest.digest(), uploaded ? "new blob" : "blob already present",
+                    manifest.tenant(), manifest.size(), manifest.digest(),
+                    streamed != null ? "new blob, sent while received" : uploaded ? "new blob" : "blob already present",
                     (System.nanoTime() - started) / 1_000_000);
             return manifest;
         });

@@ -31,6 +31,8 @@ import java.util.regex.Pattern;
 @ApplicationScoped
 public class ModelService {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ModelService.class);
+
     /** Architectures peft-engine can load today. */
     public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("bert", "gpt2", "llama", "mistral", "qwen2");
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
@@ -65,9 +67,28 @@ public class ModelService {
      * SHA-256 digests it (no second pass over a multipart spool), refused with 413 as soon as it passes the upload limit.
      */
     public Artifact registerStream(Caller caller, java.io.InputStream body, String name, String onBehalfOf) throws IOException {
+        return registerStream(caller, body, name, onBehalfOf, null, null);
+    }
+
+    /**
+     * As {@link #registerStream(Caller, java.io.InputStream, String, String)}; when the uploader declared the body's
+     * SHA-256 ({@code Content-Digest: sha-256=:<base64>:}, RFC 9530) and its length, the blob is also sent to S3 while
+     * it is received (one PUT under the declared digest whose last bytes are held back): it is stored only when the
+     * received bytes hash to the declared digest and the model passed inspection — otherwise the PUT is abandoned
+     * without its last bytes and nothing is stored. A digest that does not match is refused with 400.
+     */
+    public Artifact registerStream(Caller caller, java.io.InputStream body, String name, String onBehalfOf,
+                                   String declaredSha256Hex, Long contentLength) throws IOException {
         String tenant = caller.owningTenant(onBehalfOf);
+        if (contentLength != null) {
+            storage.checkUploadSize(contentLength);
+        }
         Path work = java.nio.file.Files.createTempFile(storage.workDir(), "model-", ".zip");
+        Optional<io.peftfoundry.artifacts.storage.BlobStore.PendingPut> streamed = Optional.empty();
         try {
+            if (declaredSha256Hex != null && contentLength != null && name != null && NAME.matcher(name).matches()) {
+                streamed = storage.beginPut(declaredSha256Hex, contentLength, "application/zip");
+            }
             Digests.DigestAndSize digest;
             try (Digests.HashingInputStream in = new Digests.HashingInputStream(body);
                  java.io.OutputStream out = java.nio.file.Files.newOutputStream(work)) {
@@ -75,17 +96,39 @@ public class ModelService {
                 for (int n; (n = in.read(buf)) > 0; ) {
                     out.write(buf, 0, n);
                     storage.checkUploadSize(in.count());
+                    if (streamed.isPresent()) {
+                        try {
+                            streamed.get().write(buf, 0, n);
+                        } catch (IOException e) {
+                            // the S3 side failed (or went idle too long): finish receiving, then put from the work file
+                            LOG.warnf("put of %s while receiving failed (%s); putting it from the work file instead",
+                                    declaredSha256Hex, e.getMessage());
+                            streamed.get().abort();
+                            streamed = Optional.empty();
+                        }
+                    }
                 }
                 digest = in.result();
             }
-            return register(tenant, work, digest.size(), name, digest, Map.of());
+            if (declaredSha256Hex != null && !declaredSha256Hex.equals(digest.sha256Hex())) {
+                throw ProblemException.badRequest("digest-mismatch", "the body's sha-256 is " + digest.sha256Hex()
+                        + ", not the " + declaredSha256Hex + " its Content-Digest header declared; nothing was stored");
+            }
+            return register(tenant, work, digest.size(), name, digest, Map.of(), streamed.orElse(null));
         } finally {
+            streamed.ifPresent(io.peftfoundry.artifacts.storage.BlobStore.PendingPut::abort); // no-op once finished
             java.nio.file.Files.deleteIfExists(work);
         }
     }
 
     private Artifact register(String tenant, Path zip, long size, String name, Digests.DigestAndSize known,
                               Map<String, String> extraAnnotations) throws IOException {
+        return register(tenant, zip, size, name, known, extraAnnotations, null);
+    }
+
+    private Artifact register(String tenant, Path zip, long size, String name, Digests.DigestAndSize known,
+                              Map<String, String> extraAnnotations,
+                              io.peftfoundry.artifacts.storage.BlobStore.PendingPut streamed) throws IOException {
         if (name == null || !NAME.matcher(name).matches()) {
             throw ProblemException.badRequest("invalid-field", "'name' must be 1–64 characters of a-z, 0-9, '.', '_', '-'",
                     List.of(new FieldError("name", name == null ? "missing" : "invalid '" + name + "'")));
@@ -123,7 +166,7 @@ public class ModelService {
         Digests.DigestAndSize digest = known != null ? known : Digests.of(zip);
         Artifact a = new Artifact(ArtifactIds.next("model"), tenant, Artifact.MODEL, name, digest.sha256Hex(), digest.size(),
                 "application/zip", annotations, OffsetDateTime.now(ZoneOffset.UTC), null, null, null, null, null, null, null);
-        return storage.store(a, zip);
+        return storage.store(a, zip, streamed);
     }
 
     public Page<Artifact> list(Caller caller, PageRequest page) {

@@ -19,11 +19,26 @@ import org.jboss.logging.Logger;
 import com.google.common.collect.HashMultimap;
 import com.google.common.collect.Multimap;
 
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okio.BufferedSink;
+
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -46,6 +61,8 @@ public class BlobStore {
     /** For the parallel multipart put: its part-level calls are public on the async client only. */
     private final MinioAsyncClient asyncClient;
     private final MinioClient probeClient;
+    /** For the streamed puts with an {@code UNSIGNED-PAYLOAD} signature (the MinIO client signs it over HTTPS only). */
+    private final OkHttpClient http;
     private volatile boolean bucketEnsured;
 
     public BlobStore(S3Config config) {
@@ -67,6 +84,12 @@ public class BlobStore {
                 .region("us-east-1")
                 .build();
         this.probeClient.setTimeout(probeMillis, probeMillis, probeMillis);
+        this.http = new OkHttpClient.Builder()
+                .connectTimeout(Duration.ofMinutes(1))
+                .writeTimeout(Duration.ofMinutes(5))
+                .readTimeout(Duration.ofMinutes(5))
+                .retryOnConnectionFailure(false)
+                .build();
     }
 
     public static String keyFor(String sha256Hex) {
@@ -139,7 +162,16 @@ public class BlobStore {
             return false;
         }
         try {
-            if (size <= config.uploadPartBytes()) {
+            if (config.unsignedPayload()) {
+                if (size <= config.singlePutMaxBytes()) {
+                    long started = System.nanoTime();
+                    putUnsigned(keyFor(sha256Hex), Map.of(), file, 0, size, contentType);
+                    LOG.infof("put %s: %d bytes in one unsigned-payload PUT, %d ms", keyFor(sha256Hex), size,
+                            (System.nanoTime() - started) / 1_000_000);
+                } else {
+                    putInParallelParts(keyFor(sha256Hex), file, size, contentType);
+                }
+            } else if (size <= config.uploadPartBytes()) {
                 client.uploadObject(UploadObjectArgs.builder()
                         .bucket(config.bucket())
                         .object(keyFor(sha256Hex))
@@ -178,11 +210,28 @@ public class BlobStore {
                 failFast(sending);
                 int number = i + 1;
                 long offset = i * partBytes;
+                long length = Math.min(partBytes, size - offset);
+                if (config.unsignedPayload()) {
+                    sending.add(CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return putUnsigned(key, Map.of("partNumber", Integer.toString(number), "uploadId", uploadId),
+                                    file, offset, length, contentType);
+                        } catch (IOException e) {
+                            throw new java.util.concurrent.CompletionException(e);
+                        }
+                    }, PART_SENDERS).whenComplete((etag, failure) -> {
+                        slots.release();
+                        if (etag != null) {
+                            done[number - 1] = new Part(number, etag);
+                        }
+                    }));
+                    continue;
+                }
                 RandomAccessFile region = new RandomAccessFile(file.toFile(), "r");
                 try {
                     region.seek(offset);
                     sending.add(asyncClient.uploadPartAsync(config.bucket(), null, key, region,
-                                    Math.min(partBytes, size - offset), uploadId, number, null, null)
+                                    length, uploadId, number, null, null)
                             .whenComplete((response, failure) -> {
                                 closeQuietly(region);
                                 slots.release();
@@ -201,8 +250,9 @@ public class BlobStore {
             asyncClient.completeMultipartUploadAsync(config.bucket(), null, key, uploadId, done, null, null).get();
             // where a put's time goes: the parts (client reads and signs, server verifies and writes) against the
             // server's assembly of the object from its parts (S3Proxy's filesystem store copies them into one file)
-            LOG.infof("put %s: %d bytes in %d parts of %d MiB, %d at once: parts %d ms, complete %d ms", key, size,
-                    parts, partBytes >> 20, config.uploadParallelism(), (partsDone - started) / 1_000_000,
+            LOG.infof("put %s: %d bytes in %d parts of %d MiB, %d at once, %s: parts %d ms, complete %d ms", key, size,
+                    parts, partBytes >> 20, config.uploadParallelism(),
+                    config.unsignedPayload() ? "unsigned payload" : "signed payload", (partsDone - started) / 1_000_000,
                     (System.nanoTime() - partsDone) / 1_000_000);
         } catch (Exception e) {
             for (CompletableFuture<?> f : sending) {
@@ -215,6 +265,321 @@ public class BlobStore {
                 LOG.warnf("multipart upload %s of %s not aborted: %s", uploadId, key, abort.getMessage());
             }
             throw e instanceof ExecutionException ee && ee.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    private static final java.util.concurrent.ExecutorService PART_SENDERS =
+            java.util.concurrent.Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "blob-part-sender");
+                t.setDaemon(true);
+                return t;
+            });
+
+    private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", java.util.Locale.US);
+
+    /**
+     * One PUT (a whole object, or a part when {@code query} names {@code partNumber} and {@code uploadId}) whose body is
+     * {@code length} bytes of {@code file} from {@code offset}, streamed from the file as it is sent: read once, never
+     * held in the heap. Signed with SigV4 over the headers and {@code x-amz-content-sha256: UNSIGNED-PAYLOAD} (the
+     * MinIO client's own signer), so neither side hashes the payload for the signature: the MinIO client would read
+     * every part twice over plain HTTP (once to hash it for the signature, once to send it) and S3Proxy would buffer
+     * each signed part to verify that hash. The bytes' integrity does not rest on it: a blob is stored under the
+     * SHA-256 of its content and every read checks that digest. A body shorter than {@code length} fails the request
+     * (the server stores nothing for a PUT whose body ended early).
+     *
+     * @return the ETag the server gave
+     */
+    String putUnsigned(String key, Map<String, String> query, Path file, long offset, long length, String contentType)
+            throws IOException {
+        Request signed = signedPut(key, query, new FileRegionBody(file, offset, length, MediaType.parse(contentType)));
+        try (okhttp3.Response response = http.newCall(signed).execute()) {
+            return checked(response, key);
+        }
+    }
+
+    /** A PUT of {@code body} to the key, signed (SigV4, MinIO's signer) over its headers with an unsigned payload. */
+    private Request signedPut(String key, Map<String, String> query, RequestBody body) throws IOException {
+        HttpUrl.Builder url = HttpUrl.get(config.endpoint()).newBuilder()
+                .addPathSegment(config.bucket())
+                .addPathSegments(key);
+        query.forEach(url::addQueryParameter);
+        HttpUrl target = url.build();
+        boolean defaultPort = target.port() == HttpUrl.defaultPort(target.scheme());
+        Request unsigned = new Request.Builder()
+                .url(target)
+                .header("Host", defaultPort ? target.host() : target.host() + ":" + target.port())
+                .header("x-amz-date", ZonedDateTime.now(ZoneOffset.UTC).format(AMZ_DATE))
+                .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+                .put(body)
+                .build();
+        try {
+            return io.minio.Signer.signV4S3(unsigned, "us-east-1", config.accessKey(), config.secretKey(),
+                    "UNSIGNED-PAYLOAD");
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("cannot sign the put of " + key + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The response's ETag, or an IOException naming the status and the start of the server's error body. */
+    private static String checked(okhttp3.Response response, String key) throws IOException {
+        if (!response.isSuccessful()) {
+            String body = response.body() == null ? "" : response.body().string();
+            throw new IOException("S3 refused the put of " + key + ": HTTP " + response.code() + " "
+                    + body.substring(0, Math.min(body.length(), 500)));
+        }
+        String etag = response.header("ETag");
+        return etag == null ? "" : etag.replace("\"", "");
+    }
+
+    /** A request body that streams a region of a file; sent again from the file if OkHttp retries. */
+    private static final class FileRegionBody extends RequestBody {
+        private final Path file;
+        private final long offset;
+        private final long length;
+        private final MediaType type;
+
+        FileRegionBody(Path file, long offset, long length, MediaType type) {
+            this.file = file;
+            this.offset = offset;
+            this.length = length;
+            this.type = type;
+        }
+
+        @Override
+        public MediaType contentType() {
+            return type;
+        }
+
+        @Override
+        public long contentLength() {
+            return length;
+        }
+
+        @Override
+        public void writeTo(BufferedSink sink) throws IOException {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+                long position = offset;
+                long left = length;
+                while (left > 0) {
+                    buf.clear().limit((int) Math.min(buf.capacity(), left));
+                    int n = channel.read(buf, position);
+                    if (n < 0) {
+                        throw new EOFException(file + " ended " + left + " bytes before the " + length + " to send");
+                    }
+                    sink.write(buf.array(), 0, n);
+                    position += n;
+                    left -= n;
+                }
+            }
+        }
+    }
+
+    /**
+     * Starts the put of a blob whose digest the uploader declared before sending it, so the bytes can go to S3 while
+     * they are received instead of after: one unsigned-payload PUT of {@code size} bytes to the digest's key, fed through
+     * {@link PendingPut#write}. The PUT's last bytes are held back until {@link PendingPut#finish} (the caller has
+     * checked the digest of what it received, and whatever else it checks): until then the body is incomplete and the
+     * server stores nothing, so a blob still appears under its digest only when complete and verified;
+     * {@link PendingPut#abort} ends the request without its last bytes. Empty when the blob is already stored (nothing
+     * to send), when unsigned payloads are off, or when the size is over the single-put limit.
+     */
+    public java.util.Optional<PendingPut> beginPut(String sha256Hex, long size, String contentType) throws IOException {
+        if (!config.unsignedPayload() || size <= 0 || size > config.singlePutMaxBytes()) {
+            return java.util.Optional.empty();
+        }
+        ensureBucket();
+        OptionalLong existing = size(sha256Hex);
+        if (existing.isPresent() && existing.getAsLong() == size) {
+            return java.util.Optional.empty();
+        }
+        PendingPut put = new PendingPut(keyFor(sha256Hex), size);
+        Request request = signedPut(keyFor(sha256Hex), Map.of(), put.body(MediaType.parse(contentType)));
+        put.sending = CompletableFuture.supplyAsync(() -> {
+            try (okhttp3.Response response = http.newCall(request).execute()) {
+                return checked(response, put.key);
+            } catch (IOException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }, PART_SENDERS);
+        return java.util.Optional.of(put);
+    }
+
+    /**
+     * A PUT in progress, fed by the receiving thread through a few pooled 1 MiB buffers (at most {@link #BUFFERS} MiB of
+     * heap per upload, whatever its size); the sender writes each buffer to the socket when the next one arrives, so
+     * the last one waits for {@link #finish}.
+     */
+    public static final class PendingPut {
+        static final int BUFFERS = 4;
+        private static final int BUFFER_BYTES = 1 << 20;
+        private static final Chunk END = new Chunk(null, 0);
+        private static final Chunk ABORT = new Chunk(null, 0);
+
+        private record Chunk(byte[] bytes, int length) {
+        }
+
+        private final String key;
+        private final long size;
+        private final java.util.concurrent.BlockingQueue<Chunk> full = new java.util.concurrent.ArrayBlockingQueue<>(BUFFERS + 2);
+        private final java.util.concurrent.BlockingQueue<byte[]> free = new java.util.concurrent.ArrayBlockingQueue<>(BUFFERS);
+        private volatile CompletableFuture<String> sending;
+        private byte[] current;
+        private int filled;
+        private long written;
+        private boolean ended;
+
+        private PendingPut(String key, long size) {
+            this.key = key;
+            this.size = size;
+            for (int i = 0; i < BUFFERS; i++) {
+                free.add(new byte[BUFFER_BYTES]);
+            }
+        }
+
+        /** Queues bytes for the PUT; blocks while the buffers are all queued (the server is slower than the upload). */
+        public void write(byte[] b, int off, int len) throws IOException {
+            if (ended) {
+                throw new IllegalStateException("put of " + key + " already ended");
+            }
+            written += len;
+            if (written > size) {
+                throw new IOException("more than the " + size + " bytes announced for " + key);
+            }
+            while (len > 0) {
+                if (current == null) {
+                    current = take(free);
+                    filled = 0;
+                }
+                int n = Math.min(len, current.length - filled);
+                System.arraycopy(b, off, current, filled, n);
+                filled += n;
+                off += n;
+                len -= n;
+                if (filled == current.length) {
+                    offer(new Chunk(current, filled));
+                    current = null;
+                }
+            }
+        }
+
+        /** Sends the held-back last bytes and waits for the server: the blob is stored when this returns. */
+        public void finish() throws IOException {
+            if (written != size) {
+                abort();
+                throw new IOException(key + ": " + written + " bytes written of the " + size + " announced");
+            }
+            if (current != null) {
+                offer(new Chunk(current, filled));
+                current = null;
+            }
+            ended = true;
+            offer(END);
+            try {
+                sending.get(5, TimeUnit.MINUTES);
+            } catch (Exception e) {
+                throw io(e instanceof ExecutionException ee && ee.getCause() != null
+                        ? (ee.getCause() instanceof Exception c ? c : e) : e, "cannot store blob at " + key);
+            }
+        }
+
+        /** Ends the PUT without its last bytes: the server keeps nothing. Safe to call more than once. */
+        public void abort() {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            full.clear(); // the sender is then free to take ABORT at once, whatever it had queued
+            full.offer(ABORT);
+            try {
+                sending.get(30, TimeUnit.SECONDS);
+            } catch (Exception expected) {
+                LOG.debugf("aborted put of %s: %s", key, expected.getMessage());
+            }
+        }
+
+        private byte[] take(java.util.concurrent.BlockingQueue<byte[]> queue) throws IOException {
+            try {
+                while (true) {
+                    byte[] b = queue.poll(100, TimeUnit.MILLISECONDS);
+                    if (b != null) {
+                        return b;
+                    }
+                    failIfSendingEnded();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while putting " + key);
+            }
+        }
+
+        private void offer(Chunk chunk) throws IOException {
+            try {
+                while (!full.offer(chunk, 100, TimeUnit.MILLISECONDS)) {
+                    failIfSendingEnded();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while putting " + key);
+            }
+        }
+
+        /** The sender ended before it had all the bytes (the server refused or went away): no point in waiting. */
+        private void failIfSendingEnded() throws IOException {
+            CompletableFuture<String> s = sending;
+            if (s != null && s.isDone()) {
+                try {
+                    s.get();
+                } catch (Exception e) {
+                    throw io(e instanceof ExecutionException ee && ee.getCause() instanceof Exception c ? c : e,
+                            "the put of " + key + " failed");
+                }
+                throw new IOException("the put of " + key + " ended before its last bytes");
+            }
+        }
+
+        RequestBody body(MediaType type) {
+            return new RequestBody() {
+                @Override
+                public MediaType contentType() {
+                    return type;
+                }
+
+                @Override
+                public long contentLength() {
+                    return size;
+                }
+
+                @Override
+                public boolean isOneShot() {
+                    return true;
+                }
+
+                @Override
+                public void writeTo(BufferedSink sink) throws IOException {
+                    Chunk held = null;
+                    try {
+                        while (true) {
+                            Chunk next = full.take();
+                            if (next == ABORT) {
+                                throw new IOException("put of " + key + " aborted before its last bytes");
+                            }
+                            if (held != null) {
+                                sink.write(held.bytes(), 0, held.length());
+                                free.offer(held.bytes());
+                                held = null;
+                            }
+                            if (next == END) {
+                                return;
+                            }
+                            held = next;
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new java.io.InterruptedIOException("put of " + key + " interrupted");
+                    }
+                }
+            };
         }
     }
 

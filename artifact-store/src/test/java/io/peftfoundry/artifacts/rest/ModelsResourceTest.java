@@ -128,6 +128,95 @@ class ModelsResourceTest {
         given().header("Authorization", "Bearer " + KEY_A).get("/v1/models/" + name + "-big").then().statusCode(404);
     }
 
+    @jakarta.inject.Inject
+    io.peftfoundry.artifacts.storage.BlobStore blobs;
+
+    /** True once no object's key starts with {@code prefix} (S3Proxy's leftovers are removed a moment after a break). */
+    private boolean eventuallyNothingListedUnder(String prefix) throws InterruptedException {
+        for (int i = 0; i < 50; i++) {
+            try {
+                if (!blobs.client().listObjects(io.minio.ListObjectsArgs.builder().bucket(blobs.bucket()).prefix(prefix).build())
+                        .iterator().hasNext()) {
+                    return true;
+                }
+            } catch (RuntimeException listingFailed) {
+                // a leftover without S3Proxy's metadata makes the listing fail: not gone yet
+            }
+            Thread.sleep(100);
+        }
+        return false;
+    }
+
+    /** The RFC 9530 header for these bytes. */
+    static String contentDigest(byte[] bytes) throws Exception {
+        return "sha-256=:" + java.util.Base64.getEncoder().encodeToString(
+                java.security.MessageDigest.getInstance("SHA-256").digest(bytes)) + ":";
+    }
+
+    static String sha256Hex(byte[] bytes) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    /** A model zip no other test uploads (a README with a fresh id), so its blob is not there yet. */
+    static byte[] uniqueZip(Map<String, byte[]> files) throws Exception {
+        files.put("README.md", TestArtifacts.utf8("model " + UUID.randomUUID()));
+        return java.nio.file.Files.readAllBytes(TestArtifacts.zip(files));
+    }
+
+    static Response postRaw(byte[] zip, String name, String contentDigest) {
+        return given().header("Authorization", "Bearer " + KEY_A).header("Content-Digest", contentDigest)
+                .contentType("application/zip").body(zip).queryParam("name", name).when().post("/v1/models");
+    }
+
+    @Test
+    void aRawBodyWithAMatchingContentDigestIsStoredUnderThatDigestAndDownloadsIdentically() throws Exception {
+        String name = "declared-" + UUID.randomUUID().toString().substring(0, 8);
+        byte[] zip = uniqueZip(shardedQwen2(true, null));
+        String hex = sha256Hex(zip);
+        org.junit.jupiter.api.Assertions.assertTrue(blobs.size(hex).isEmpty(), "not stored before the upload");
+        postRaw(zip, name, contentDigest(zip)).then().statusCode(201)
+                .body("digest", equalTo("sha256:" + hex)).body("bytes", equalTo(zip.length)).body("family", equalTo("qwen2"));
+        org.junit.jupiter.api.Assertions.assertEquals(zip.length, blobs.size(hex).getAsLong());
+        byte[] back = given().header("Authorization", "Bearer " + KEY_A).get("/v1/models/" + name + "/content").then()
+                .statusCode(200).extract().asByteArray();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(zip, back);
+    }
+
+    @Test
+    void aRawBodyWhoseContentDigestDoesNotMatchIsRefusedAndNothingIsStoredUnderEitherDigest() throws Exception {
+        String name = "mismatch-" + UUID.randomUUID().toString().substring(0, 8);
+        byte[] zip = uniqueZip(shardedQwen2(true, null));
+        byte[] other = uniqueZip(shardedQwen2(true, null));
+        postRaw(zip, name, contentDigest(other)).then().statusCode(400)
+                .body("type", equalTo("/problems/digest-mismatch"))
+                .body("detail", containsString(sha256Hex(zip)));
+        org.junit.jupiter.api.Assertions.assertTrue(blobs.size(sha256Hex(other)).isEmpty(), "nothing under the declared digest");
+        org.junit.jupiter.api.Assertions.assertTrue(eventuallyNothingListedUnder(
+                io.peftfoundry.artifacts.storage.BlobStore.keyFor(sha256Hex(other))), "nothing left starting with the key");
+        org.junit.jupiter.api.Assertions.assertTrue(blobs.size(sha256Hex(zip)).isEmpty(), "nothing under the actual digest");
+        given().header("Authorization", "Bearer " + KEY_A).get("/v1/models/" + name).then().statusCode(404);
+    }
+
+    @Test
+    void aModelThatFailsInspectionAfterItsBytesWereSentLeavesNoBlobUnderItsDigest() throws Exception {
+        Map<String, byte[]> files = tinyBert("bert");
+        files.remove("tokenizer.json");
+        byte[] zip = uniqueZip(files);
+        postRaw(zip, "declared-no-tokenizer", contentDigest(zip)).then().statusCode(400)
+                .body("type", equalTo("/problems/invalid-model")).body("detail", containsString("tokenizer.json"));
+        org.junit.jupiter.api.Assertions.assertTrue(blobs.size(sha256Hex(zip)).isEmpty(), "the held-back put was abandoned");
+        org.junit.jupiter.api.Assertions.assertTrue(eventuallyNothingListedUnder(
+                io.peftfoundry.artifacts.storage.BlobStore.keyFor(sha256Hex(zip))), "nothing left starting with the key");
+    }
+
+    @Test
+    void aContentDigestThatIsNotTheBase64OfThirtyTwoBytesIsRefused() throws Exception {
+        byte[] zip = uniqueZip(tinyBert("bert"));
+        postRaw(zip, "bad-digest-header", "sha-256=:c2hvcnQ=:").then().statusCode(400)
+                .body("type", equalTo("/problems/invalid-header"));
+        org.junit.jupiter.api.Assertions.assertTrue(blobs.size(sha256Hex(zip)).isEmpty());
+    }
+
     @Test
     void shardedModelWithAMissingShardOrTensorIsRejectedNamingIt() throws Exception {
         register(TestArtifacts.zip(shardedQwen2(false, null)), "q-missing").then().statusCode(400)

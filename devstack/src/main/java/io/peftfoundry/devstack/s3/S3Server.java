@@ -55,7 +55,7 @@ public final class S3Server implements Component {
                     .overrides(overrides)
                     .build(BlobStoreContext.class);
             proxy = S3Proxy.builder()
-                    .blobStore(context.getBlobStore())
+                    .blobStore(new TemporaryFileCleaningBlobStore(context.getBlobStore(), config.s3Dir()))
                     .endpoint(URI.create(config.s3Endpoint()))
                     .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, config.s3AccessKey(), config.s3SecretKey())
                     .jettyMaxThreads(32)
