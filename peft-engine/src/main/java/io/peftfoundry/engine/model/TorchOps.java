@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 
 /**
  * PyTorch functions that DJL 0.36's PyTorch JNI does not bind, run from our own TorchScript module
@@ -28,6 +29,7 @@ import java.nio.file.Path;
 public final class TorchOps {
 
     private static final String RESOURCE = "foundry_ops.pt";
+    private static final Pattern PLAIN_NAME = Pattern.compile("\\w+");
 
     private TorchOps() {}
 
@@ -112,13 +114,17 @@ public final class TorchOps {
 
     private static NDArray run(String method, NDArray... args) {
         PtSymbolBlock module = Module.INSTANCE;
-        // DJL's IValueUtils reads array names as structure ("a.b": a dict entry, "module_method:m": the method), so
-        // the arguments go in unnamed and get their names back after
+        // DJL's IValueUtils reads array names as structure ("a.b": a dict entry, "x[]": a list, "module_method:m": the
+        // method): an argument whose name is not a plain word goes in unnamed and gets its name back after (plain
+        // names such as a parameter's "weight" are left alone, so arrays shared between threads are not touched)
         String[] names = new String[args.length];
         NDList inputs = new NDList(args.length + 1);
         for (int i = 0; i < args.length; i++) {
-            names[i] = args[i].getName();
-            args[i].setName(null);
+            String name = args[i].getName();
+            if (name != null && !PLAIN_NAME.matcher(name).matches()) {
+                names[i] = name;
+                args[i].setName(null);
+            }
             inputs.add(args[i]);
         }
         try (NDArray selector = args[0].getManager().create(0f)) {
@@ -128,7 +134,9 @@ public final class TorchOps {
             return out.singletonOrThrow();
         } finally {
             for (int i = 0; i < args.length; i++) {
-                args[i].setName(names[i]);
+                if (names[i] != null) {
+                    args[i].setName(names[i]);
+                }
             }
         }
     }

@@ -74,6 +74,20 @@ class TorchOpsTest {
         }
     }
 
+    /** DJL reads "a.b" as a dict entry and "x[]" as a list element: such names must not change what the script gets. */
+    @Test
+    void argumentsNamedLikeDjlStructureArePassedAsTensorsAndKeepTheirNames() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.create(new float[] {1.5f, -2.25f}, new Shape(1, 2));
+            NDArray w = TorchOps.toBf16(m.create(new float[] {2f, 4f}, new Shape(1, 2)));
+            x.setName("layers.0.x");
+            w.setName("weights[]");
+            assertArrayEquals(new float[] {1.5f * 2 - 2.25f * 4}, TorchOps.linearBf16(x, w).toFloatArray());
+            assertEquals("layers.0.x", x.getName());
+            assertEquals("weights[]", w.getName());
+        }
+    }
+
     @Test
     void bf16LinearGivesTheBf16ProductAndFloat32GradientOfX() {
         int rows = 6, in = 16, out = 5;
