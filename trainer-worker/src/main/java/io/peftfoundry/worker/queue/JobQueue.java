@@ -82,7 +82,7 @@ public class JobQueue {
                 SELECT tenant, max(claimed_at) AS last_claim FROM job_queue
                  WHERE claimed_at IS NOT NULL GROUP BY tenant
             ), ranked AS (
-                SELECT q.job_id, q.tenant, q.priority, q.enqueued_at, s.last_claim,
+                SELECT q.job_id, q.tenant, q.priority, q.enqueued_at, q.claimed_at, s.last_claim,
                        q.enqueued_at - coalesce(q.estimated_seconds, 0) * interval '1 second' AS turn_at,
                        row_number() OVER (PARTITION BY q.priority, q.tenant
                                           ORDER BY q.enqueued_at - coalesce(q.estimated_seconds, 0) * interval '1 second',
@@ -205,7 +205,10 @@ public class JobQueue {
      */
     private Optional<Claim> claimIn(Connection c, String workerId, Duration ttl, Capacity capacity,
                                     Set<String> tenantsAtQuota, Set<String> leasedMeanwhile) throws SQLException {
-        String exclude = " WHERE (q.memory_bytes IS NULL OR q.memory_bytes <= ?)"
+        // q.state and q.claimed_at again on the locked row: a row claimed (or claimed and ended) by another worker
+        // after this statement's snapshot is re-checked on its newest version under READ COMMITTED, and skipped
+        String exclude = " WHERE q.state = 'queued' AND q.claimed_at IS NOT DISTINCT FROM k.claimed_at"
+                + " AND (q.memory_bytes IS NULL OR q.memory_bytes <= ?)"
                 + (capacity.families() == null ? "" : " AND (q.family IS NULL OR q.family = ANY (?))")
                 + (tenantsAtQuota.isEmpty() ? "" : " AND k.tenant <> ALL (?)")
                 + (leasedMeanwhile.isEmpty() ? "" : " AND k.job_id <> ALL (?)");
