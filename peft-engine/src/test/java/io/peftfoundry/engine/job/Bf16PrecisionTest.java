@@ -6,9 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peftfoundry.contracts.spec.SpecValidationException;
 import io.peftfoundry.engine.TestModels;
@@ -56,7 +54,6 @@ class Bf16PrecisionTest {
     @TempDir
     Path dir;
 
-    private final ObjectMapper json = new ObjectMapper();
     private Path model;
 
     @BeforeEach
@@ -233,84 +230,27 @@ class Bf16PrecisionTest {
      */
     @Test
     void classificationLoraOnABf16EncoderMovesLorasBAndSavesFloat32() throws Exception {
-        Path bert = dir.resolve("bert");
-        try (NDManager m = NDManager.newBaseManager()) {
-            io.peftfoundry.engine.model.bert.BertCheckpoint.save(TestModels.tiny(m, 1), bert);
-        }
-        TestModels.writeTokenizer(bert);
-        StringBuilder train = new StringBuilder();
-        for (var e : TestModels.toyTask(48, 1)) {
-            train.append(json.writeValueAsString(Map.of("text", e.text(), "label", e.label()))).append('\n');
-        }
-        Files.writeString(dir.resolve("train.jsonl"), train.toString());
-        ObjectNode s = json.createObjectNode();
-        s.put("model", bert.toString());
-        s.put("training_file", dir.resolve("train.jsonl").toString());
-        s.putObject("method").put("type", "lora");
-        s.putObject("hyperparameters").put("epochs", 2).put("batch_size", 8).put("learning_rate", 0.01)
-                .put("max_seq_length", 32).put("precision", "bf16");
-        s.put("seed", 7);
-        var out = TrainingJob.fromSpecJson(json.writeValueAsString(s), null, null)
-                .run(dir.resolve("cls"), null, TrainingListener.NONE, Device.cpu());
-        assertEquals("bf16", out.metrics().get("precision").asText());
-        Map<String, Tensor> saved = SafeTensors.read(out.adapterDir().resolve("adapter_model.safetensors"));
-        int bs = 0;
-        for (Map.Entry<String, Tensor> e : saved.entrySet()) {
-            assertEquals(DType.F32, e.getValue().dtype(), e.getKey());
-            if (e.getKey().contains("lora_B")) {
-                bs++;
-                float max = 0;
-                for (float x : e.getValue().toFloats()) {
-                    max = Math.max(max, Math.abs(x));
-                }
-                assertTrue(max > 0, e.getKey() + " stayed at its initial zeros");
-            }
-        }
-        assertEquals(2 * 2, bs); // 2 layers × query, value
+        PrecisionFixtures.assertClassificationLoraMovesLorasBAndSavesFloat32(dir, "bf16");
     }
 
     private static double tail(List<Double> losses) {
-        return losses.subList(losses.size() - 5, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        return PrecisionFixtures.tail(losses);
     }
 
     private static NDArray logits(CausalDecoder d, long[][] ids, NDManager m) {
-        long[][] mask = new long[ids.length][ids[0].length];
-        for (long[] row : mask) {
-            java.util.Arrays.fill(row, 1);
-        }
-        return ((ai.djl.nn.Block) d).forward(new ParameterStore(m, false),
-                new NDList(CausalBatch.create(m, ids), CausalBatch.create(m, mask)), false).head();
+        return PrecisionFixtures.logits(d, ids, m);
     }
 
     private ObjectNode spec(String precision, int maxSteps) {
-        ObjectNode s = json.createObjectNode();
-        s.put("model", model.toString());
-        s.put("task", "continued_pretraining");
-        s.put("training_file", dir.resolve("domain.txt").toString());
-        ObjectNode m = s.putObject("method");
-        m.put("type", "lora");
-        m.putObject("lora").put("r", 4).put("alpha", 8).put("dropout", 0.0).putArray("target_modules")
-                .add("q_proj").add("k_proj").add("v_proj").add("o_proj").add("gate_proj").add("up_proj").add("down_proj");
-        s.putObject("hyperparameters").put("batch_size", 4).put("learning_rate", 3e-2).put("max_seq_length", 32)
-                .put("epochs", 50).put("max_steps", maxSteps).put("warmup_ratio", 0.0).put("eval_every_steps", 0)
-                .put("checkpoint_every_steps", 0).put("precision", precision);
-        s.put("seed", 7);
-        return s;
+        return PrecisionFixtures.causalLoraSpec(model, dir, precision, maxSteps);
     }
 
     @BeforeEach
     void data() throws Exception {
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < 40; i++) {
-            text.append("the cat sat on the mat. ");
-            if (i % 10 == 9) {
-                text.append("\n\n");
-            }
-        }
-        Files.writeString(dir.resolve("domain.txt"), text.toString());
+        PrecisionFixtures.writeDomainText(dir);
     }
 
     private CausalTrainingJob job(ObjectNode spec) throws Exception {
-        return (CausalTrainingJob) TrainingJob.fromSpecJson(json.writeValueAsString(spec), null, null);
+        return PrecisionFixtures.causalJob(spec);
     }
 }
