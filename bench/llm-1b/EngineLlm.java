@@ -67,6 +67,11 @@ public final class EngineLlm {
             double load = (System.nanoTime() - t0) / 1e9;
             long heapAfterLoad = peakHeap();
             System.err.printf(Locale.ROOT, "engine: loaded %s in %.1f s (peak heap %d MiB)%n", dir, load, heapAfterLoad >> 20);
+            String launch = System.getenv("BENCH_LAUNCH_NS"); // JVM start, DJL/libtorch init and the load
+            if (launch != null) {
+                System.err.printf(Locale.ROOT, "engine: model loaded %.2f s after launch%n",
+                        (System.currentTimeMillis() * 1_000_000L - Long.parseLong(launch)) / 1e9);
+            }
             InjectedMethod method = PeftMethods.byType("lora").inject(decoder,
                     new LoraConfig(16, 32, 0.0, List.of("q_proj", "k_proj", "v_proj", "o_proj"), false), m, 17);
             Map<String, Parameter> params = method.trainableParameters();

@@ -4,6 +4,7 @@ With a 6th argument "checkpointing", gradient checkpointing is on (transformers'
 non-reentrant torch.utils.checkpoint, so no input needs to require a gradient under frozen embeddings).
 Usage: hf_llm.py MODEL_DIR IDS_FILE STEPS THREADS RESULT.json [checkpointing]"""
 import json
+import os
 import sys
 import time
 
@@ -20,6 +21,9 @@ t0 = time.perf_counter()
 model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.bfloat16)
 load = time.perf_counter() - t0
 print(f"hf: loaded in {load:.1f} s", file=sys.stderr, flush=True)
+if os.environ.get("BENCH_LAUNCH_NS"):  # interpreter start, imports (torch, transformers, peft) and the load
+    print(f"hf: model loaded {(time.time_ns() - int(os.environ['BENCH_LAUNCH_NS'])) / 1e9:.2f} s after launch",
+          file=sys.stderr, flush=True)
 if checkpointing:
     model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, task_type="CAUSAL_LM",
