@@ -104,9 +104,12 @@ public class PostThroughput {
         }
         Arrays.sort(all);
         double rate = ok.get() / (double) duration;
-        System.out.printf("concurrency=%d duration_s=%d accepted=%d failed=%d rate_per_s=%.1f p50_ms=%.1f p99_ms=%.1f "
+        // latency_samples: the 201s whose latency was kept (all of them unless a client exceeded 200,000)
+        System.out.printf("concurrency=%d duration_s=%d accepted=%d failed=%d rate_per_s=%.1f latency_samples=%d "
+                        + "p50_ms=%.1f p95_ms=%.1f p99_ms=%.1f max_ms=%.1f "
                         + "outbox_drain_s=%.1f (unsent gauge is refreshed once a second) unsent_after=%s%n",
-                concurrency, duration, ok.get(), failed.get(), rate, pct(all, 0.50), pct(all, 0.99), drainSeconds,
+                concurrency, duration, ok.get(), failed.get(), rate, all.length, pct(all, 0.50), pct(all, 0.95),
+                pct(all, 0.99), all.length == 0 ? Double.NaN : all[all.length - 1] / 1e6, drainSeconds,
                 unsent < 0 ? "gauge missing" : Long.toString((long) unsent));
         System.exit(0);
     }
