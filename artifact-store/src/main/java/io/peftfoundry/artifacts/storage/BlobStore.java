@@ -88,7 +88,11 @@ public class BlobStore {
                 .connectTimeout(Duration.ofMinutes(1))
                 .writeTimeout(Duration.ofMinutes(5))
                 .readTimeout(Duration.ofMinutes(5))
-                .retryOnConnectionFailure(false)
+                // a pooled connection the S3 server has closed (it restarted, or timed the connection out) fails the
+                // next put's first write: OkHttp then repeats the request on a new connection — the PUT of a file
+                // region is repeatable and idempotent (the key is the content's digest); a streamed, one-shot body
+                // (PendingPut) is never repeated, its caller falls back to the put from the work file
+                .retryOnConnectionFailure(true)
                 .build();
     }
 

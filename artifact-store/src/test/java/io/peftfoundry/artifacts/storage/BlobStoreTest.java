@@ -3,6 +3,7 @@ package io.peftfoundry.artifacts.storage;
 import io.minio.GetObjectArgs;
 import io.minio.ListObjectsArgs;
 import io.minio.StatObjectArgs;
+import io.peftfoundry.devstack.testing.DevStackControl;
 import io.peftfoundry.devstack.testing.DevStackTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -98,6 +99,28 @@ class BlobStoreTest {
         // devstack as the server notices the break, a moment after the client)
         assertTrue(eventuallyNothingListedUnder(key), "objects left starting with " + key);
         Files.delete(file);
+    }
+
+    /**
+     * The put's HTTP client keeps connections to S3 between puts; after the S3 server restarts, the first put must not
+     * fail on a pooled connection the server has closed (seen in eval-service's fault test: a model registration right
+     * after S3 came back answered 500).
+     */
+    @Test
+    void aPutRightAfterTheS3ServerRestartedSucceeds() throws Exception {
+        Path before = randomFile(64 * 1024, 6);
+        Digests.DigestAndSize first = Digests.of(before);
+        assertTrue(blobs.putIfAbsent(first.sha256Hex(), before, first.size(), "application/zip"));
+        DevStackControl devstack = DevStackControl.local();
+        devstack.stop("s3");
+        devstack.start("s3");
+        Path after = randomFile(64 * 1024, 7);
+        Digests.DigestAndSize second = Digests.of(after);
+        assertTrue(blobs.putIfAbsent(second.sha256Hex(), after, second.size(), "application/zip"));
+        assertEquals(second.size(), blobs.client().statObject(StatObjectArgs.builder().bucket(blobs.bucket())
+                .object(BlobStore.keyFor(second.sha256Hex())).build()).size());
+        Files.delete(before);
+        Files.delete(after);
     }
 
     @Test
