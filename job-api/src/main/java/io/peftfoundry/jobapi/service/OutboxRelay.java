@@ -252,17 +252,34 @@ public class OutboxRelay {
     }
 
     /**
-     * The oldest unsent row of each key (a job's rows go out in order: a later one waits until the earlier is sent),
-     * skipping rows waiting out a back-off after Kafka refused them, so a row that cannot be published holds up only
-     * its own job.
+     * The claim: the oldest unsent row of each key (a job's rows go out in order: a later one waits until the earlier
+     * is sent), skipping rows waiting out a back-off after Kafka refused them, so a row that cannot be published holds
+     * up only its own job. One parameter: the batch size.
      */
+    static final String CLAIM = "SELECT o.id, o.topic, o.message_key, o.payload::text, o.attempts "
+            + "FROM outbox o WHERE o.published_at IS NULL "
+            + "AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now()) "
+            + "AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.message_key = o.message_key "
+            + "AND e.published_at IS NULL AND e.id < o.id) "
+            + "ORDER BY o.id LIMIT ? FOR UPDATE OF o SKIP LOCKED";
+
+    /**
+     * Keeps the claim's plan linear in the backlog: no nested loop for this transaction. The outbox goes from empty to
+     * thousands of unsent rows within seconds (a burst of submissions) while its statistics still say "nothing unsent";
+     * PostgreSQL then plans the anti-join as a nested loop that rescans every unsent row for each candidate, and each
+     * claim costs the square of the backlog (bench/job-pipeline: claims of 7 to over 30 s, publishing stalled until
+     * autovacuum re-analysed the table; 20,000 unsent rows: 330 ms per claim, 16 ms with the hash anti-join this
+     * forces). Within a transaction only ({@code SET LOCAL}).
+     */
+    static void planClaimWithoutNestedLoops(Connection c) throws SQLException {
+        try (java.sql.Statement s = c.createStatement()) {
+            s.execute("SET LOCAL enable_nestloop = off");
+        }
+    }
+
     private List<Row> claim(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT o.id, o.topic, o.message_key, o.payload::text, o.attempts "
-                + "FROM outbox o WHERE o.published_at IS NULL "
-                + "AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now()) "
-                + "AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.message_key = o.message_key "
-                + "AND e.published_at IS NULL AND e.id < o.id) "
-                + "ORDER BY o.id LIMIT ? FOR UPDATE OF o SKIP LOCKED")) {
+        planClaimWithoutNestedLoops(c);
+        try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
             ps.setInt(1, config.batchSize());
             List<Row> rows = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
