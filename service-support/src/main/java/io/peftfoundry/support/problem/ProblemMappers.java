@@ -52,6 +52,19 @@ public class ProblemMappers {
                 "a service this request needs did not answer (" + e.getMessage() + "); retry later", uri.getPath(), null));
     }
 
+    /**
+     * A checked I/O failure a resource let through (object storage or a file failed mid-request). Without this mapper
+     * RESTEasy Reactive answers its own 500 body and logs an IOException at DEBUG only (it takes it for a client that
+     * went away), so a storage failure left no trace in the service's log.
+     */
+    @ServerExceptionMapper
+    public Response io(java.io.IOException e, UriInfo uri) {
+        LOG.warnf(e, "I/O failure on %s", uri.getPath());
+        return ProblemException.respond(Problem.of(500, "Internal error", "an I/O operation failed ("
+                + e.getClass().getSimpleName() + "); retry later, and see the " + service + " log if it persists",
+                uri.getPath()));
+    }
+
     @ServerExceptionMapper
     public Response unexpected(RuntimeException e, UriInfo uri) {
         LOG.errorf(e, "unexpected error on %s", uri.getPath());
