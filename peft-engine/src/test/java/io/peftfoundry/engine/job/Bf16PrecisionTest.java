@@ -58,12 +58,7 @@ class Bf16PrecisionTest {
 
     @BeforeEach
     void model() throws Exception {
-        Path f = CausalTrainingJobTest.fixture();
-        model = Files.createDirectories(dir.resolve("qwen2"));
-        for (String name : new String[] {"config.json", "generation_config.json", "model.safetensors"}) {
-            Files.copy(f.resolve("qwen2-tiny").resolve(name), model.resolve(name));
-        }
-        Files.copy(f.resolve("tokenizer.json"), model.resolve("tokenizer.json"));
+        model = PrecisionFixtures.copyTinyQwen2(dir);
     }
 
     /** bf16 → float32 is exact, so the bf16-held matrices widened back must equal the float32 load bit for bit. */

@@ -57,12 +57,7 @@ class Fp16PrecisionTest {
 
     @BeforeEach
     void model() throws Exception {
-        Path f = CausalTrainingJobTest.fixture();
-        model = Files.createDirectories(dir.resolve("qwen2"));
-        for (String name : new String[] {"config.json", "generation_config.json", "model.safetensors"}) {
-            Files.copy(f.resolve("qwen2-tiny").resolve(name), model.resolve(name));
-        }
-        Files.copy(f.resolve("tokenizer.json"), model.resolve("tokenizer.json"));
+        model = PrecisionFixtures.copyTinyQwen2(dir);
     }
 
     @Test

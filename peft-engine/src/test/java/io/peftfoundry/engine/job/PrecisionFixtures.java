@@ -35,6 +35,17 @@ final class PrecisionFixtures {
 
     private PrecisionFixtures() {}
 
+    /** The committed tiny Qwen2 (a bf16 checkpoint written by transformers) and its tokenizer, copied to {@code dir/qwen2}. */
+    static Path copyTinyQwen2(Path dir) throws Exception {
+        Path f = CausalTrainingJobTest.fixture();
+        Path model = Files.createDirectories(dir.resolve("qwen2"));
+        for (String name : new String[] {"config.json", "generation_config.json", "model.safetensors"}) {
+            Files.copy(f.resolve("qwen2-tiny").resolve(name), model.resolve(name));
+        }
+        Files.copy(f.resolve("tokenizer.json"), model.resolve("tokenizer.json"));
+        return model;
+    }
+
     /** {@code dir/domain.txt}: a periodic text, so after a few tokens every next token is determined. */
     static void writeDomainText(Path dir) throws Exception {
         StringBuilder text = new StringBuilder();
