@@ -18,6 +18,7 @@ import io.peftfoundry.engine.method.MethodConfig;
 import io.peftfoundry.engine.method.PeftMethods;
 import io.peftfoundry.engine.method.full.FullFineTune;
 import io.peftfoundry.engine.model.CausalDecoder;
+import io.peftfoundry.engine.task.causal.BatchDecoder;
 import io.peftfoundry.engine.task.causal.CausalData;
 import io.peftfoundry.engine.task.causal.CausalEvaluator;
 import io.peftfoundry.engine.task.causal.CausalModel;
@@ -381,26 +382,36 @@ public final class CausalTrainingJob implements TrainingJob {
         return model;
     }
 
-    /** Per case: the greedy completion (up to max(reference tokens) + 1 new tokens) equals the reference, stripped. */
+    /**
+     * Per case: the greedy completion (up to max(reference tokens) + 1 new tokens) equals the reference, stripped;
+     * the cases are decoded together in batches ({@link CausalEvaluator#exactMatchEach}).
+     */
     static boolean[] exactMatchEach(CausalModel model, CausalTokenizer tok, List<SftExamples.PromptReference> cases,
             SpecialTokens special, NDManager m) {
         int longest = 1;
-        for (SftExamples.PromptReference p : cases) {
-            longest = Math.max(longest, tok.encode(p.reference()).length + 1);
+        long[][] prompts = new long[cases.size()][];
+        for (int i = 0; i < prompts.length; i++) {
+            longest = Math.max(longest, tok.encode(cases.get(i).reference()).length + 1);
+            prompts[i] = tok.encode(cases.get(i).prompt());
         }
-        return CausalEvaluator.exactMatchEach(model.generator(tok, special), cases.stream().map(SftExamples.PromptReference::prompt).toList(),
-                cases.stream().map(SftExamples.PromptReference::reference).toList(), longest, m);
+        try (BatchDecoder decoder = BatchDecoder.of(model, tok, special.generationEosIds(), m, null)) {
+            return CausalEvaluator.exactMatchEach(decoder, prompts,
+                    cases.stream().map(SftExamples.PromptReference::reference).toList(), longest,
+                    model.decoder().vocabSize());
+        }
     }
 
-    /** Greedy completions of up to max(reference tokens) + 1 new tokens, compared stripped (CausalEvaluator.exactMatch). */
+    /** The fraction of {@link #exactMatchEach} that match (NaN without cases). */
     static double exactMatch(CausalModel model, CausalTokenizer tok, List<SftExamples.PromptReference> cases,
             SpecialTokens special, NDManager m) {
-        int longest = 1;
-        for (SftExamples.PromptReference p : cases) {
-            longest = Math.max(longest, tok.encode(p.reference()).length + 1);
+        if (cases.isEmpty()) {
+            return Double.NaN;
         }
-        return CausalEvaluator.exactMatch(model.generator(tok, special), cases.stream().map(SftExamples.PromptReference::prompt).toList(),
-                cases.stream().map(SftExamples.PromptReference::reference).toList(), longest, m);
+        int hits = 0;
+        for (boolean h : exactMatchEach(model, tok, cases, special, m)) {
+            hits += h ? 1 : 0;
+        }
+        return (double) hits / cases.size();
     }
 
     /** Earlier stages (from init_adapter's lineage.json, or one entry for an init adapter without one) + this stage. */

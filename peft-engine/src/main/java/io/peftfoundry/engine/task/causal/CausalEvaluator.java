@@ -92,30 +92,70 @@ public final class CausalEvaluator {
                 sumTargets), nll, targets, correct);
     }
 
-    /** Per prompt whether its greedy completion (stripped of surrounding whitespace) equals the reference. */
-    public static boolean[] exactMatchEach(Generator generator, List<String> prompts, List<String> references,
-            int maxNewTokens, NDManager manager) {
-        boolean[] hits = new boolean[prompts.size()];
-        for (int i = 0; i < prompts.size(); i++) {
-            String out = generator.generate(manager, prompts.get(i), GenerationConfig.greedy(maxNewTokens)).text();
-            hits[i] = out.strip().equals(references.get(i).strip());
+    /** Rows decoded together by {@link #greedyEach}. */
+    static final int MAX_ROWS = 16;
+    /** Float32 logits (prompt tokens × vocabulary) one prefill of joining rows may produce: 64 M, 256 MB. */
+    static final long PREFILL_LOGITS = 64L << 20;
+
+    /**
+     * How many rows {@link #greedyEach} decodes at once: {@link #MAX_ROWS}, fewer when the longest prompt's logits over
+     * the vocabulary times the rows would pass {@link #PREFILL_LOGITS} (a 128 K vocabulary at 512 tokens: one row).
+     */
+    public static int rowsAtOnce(long[][] prompts, long vocab) {
+        long longest = 1;
+        for (long[] p : prompts) {
+            longest = Math.max(longest, p.length);
         }
-        return hits;
+        return (int) Math.max(1, Math.min(MAX_ROWS, PREFILL_LOGITS / (longest * Math.max(1, vocab))));
     }
 
-    /** Fraction of prompts whose greedy completion (stripped of surrounding whitespace) equals the reference. */
-    public static double exactMatch(Generator generator, List<String> prompts, List<String> references, int maxNewTokens,
-            NDManager manager) {
-        if (prompts.isEmpty()) {
-            return Double.NaN;
-        }
-        int hits = 0;
-        for (int i = 0; i < prompts.size(); i++) {
-            String out = generator.generate(manager, prompts.get(i), GenerationConfig.greedy(maxNewTokens)).text();
-            if (out.strip().equals(references.get(i).strip())) {
-                hits++;
+    /**
+     * Greedy completions of every prompt, decoded together in waves of up to {@code rowsAtOnce} rows: the next wave
+     * joins when the last row of this one ends (all rows share one token budget, so they end together unless at EOS;
+     * one joining group costs one prefill and one cache merge, where rows joining one by one cost one each). The same
+     * tokens as {@link Generator#generate} one prompt at a time (up to float summation order: see
+     * {@link BatchDecoder}), in far fewer forward calls.
+     */
+    public static Generator.Generation[] greedyEach(BatchDecoder decoder, long[][] prompts, int maxNewTokens,
+            int rowsAtOnce) {
+        int n = prompts.length;
+        BatchDecoder.Row[] rows = new BatchDecoder.Row[n];
+        int[] finished = {0};
+        BatchDecoder.Listener listener = new BatchDecoder.Listener() {
+            @Override
+            public void onToken(BatchDecoder.Row row, long token) {
             }
+
+            @Override
+            public void onFinish(BatchDecoder.Row row) {
+                finished[0]++;
+            }
+        };
+        int submitted = 0;
+        while (finished[0] < n) {
+            for (int wave = submitted == finished[0] ? rowsAtOnce : 0; wave > 0 && submitted < n; wave--, submitted++) {
+                rows[submitted] = decoder.submit(prompts[submitted], GenerationConfig.greedy(maxNewTokens), "", listener);
+            }
+            decoder.step();
         }
-        return (double) hits / prompts.size();
+        Generator.Generation[] out = new Generator.Generation[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = rows[i].generation();
+        }
+        return out;
+    }
+
+    /**
+     * Per prompt whether its greedy completion (stripped of surrounding whitespace) equals the reference, decoded in
+     * batches ({@link #greedyEach}); the decoder needs a tokenizer (for the text).
+     */
+    public static boolean[] exactMatchEach(BatchDecoder decoder, long[][] prompts, List<String> references,
+            int maxNewTokens, long vocab) {
+        Generator.Generation[] outs = greedyEach(decoder, prompts, maxNewTokens, rowsAtOnce(prompts, vocab));
+        boolean[] hits = new boolean[prompts.length];
+        for (int i = 0; i < hits.length; i++) {
+            hits[i] = outs[i].text().strip().equals(references.get(i).strip());
+        }
+        return hits;
     }
 }

@@ -4,14 +4,20 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.ParameterStore;
+import io.peftfoundry.engine.method.lora.LoraConfig;
+import io.peftfoundry.engine.method.prefix.PrefixConfig;
+import io.peftfoundry.engine.model.CausalDecoder;
 import io.peftfoundry.engine.model.gpt2.Gpt2Checkpoint;
 import io.peftfoundry.engine.model.gpt2.Gpt2Config;
 import io.peftfoundry.engine.model.gpt2.Gpt2LmHeadModel;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CausalEvaluatorTest {
 
@@ -61,5 +67,60 @@ class CausalEvaluatorTest {
             assertEquals(whole.tokenAccuracy(), hits / 10.0, 1e-12);
             assertEquals(whole.loss(), scored.metrics().loss(), 1e-5);
         }
+    }
+
+    /**
+     * Exact match decodes its cases in batches: with a LoRA and a prefix model, prompts of 1-14 tokens, an EOS some
+     * rows reach and others do not, every row's greedy tokens and finish reason equal Generator's one prompt at a time,
+     * for one row at a time and for four.
+     */
+    @Test
+    void greedyInBatchesEqualsEachPromptAloneWhateverTheRowsAtOnce() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            CausalDecoder shared = Gpt2Checkpoint.random(Gpt2Config.tiny(40, 16, 2, 2, 32), m, 5, DataType.FLOAT32);
+            Random rnd = new Random(3);
+            long[][] prompts = new long[11][];
+            for (int i = 0; i < prompts.length; i++) {
+                prompts[i] = new long[1 + rnd.nextInt(14)];
+                for (int j = 0; j < prompts[i].length; j++) {
+                    prompts[i][j] = rnd.nextInt(39);
+                }
+            }
+            for (var method : List.of(new LoraConfig(4, 8, 0, List.of("c_attn"), false), new PrefixConfig(3, 8, true))) {
+                CausalModel model = CausalModel.create(DecoderFiles.view(shared), method, m, 9);
+                // EOS = the second token the first prompt generates freely: some rows end on it, others run to length
+                long eos = new Generator(model.module(), null, -1, model.maxPositions())
+                        .generate(m, prompts[0], GenerationConfig.greedy(6)).tokens()[1];
+                Generator.Generation[] alone = new Generator.Generation[prompts.length];
+                for (int i = 0; i < prompts.length; i++) {
+                    alone[i] = new Generator(model.module(), null, eos, model.maxPositions()).generate(m, prompts[i],
+                            GenerationConfig.greedy(6));
+                }
+                assertTrue(java.util.Arrays.stream(alone).anyMatch(g -> g.finishReason().equals("eos"))
+                        && java.util.Arrays.stream(alone).anyMatch(g -> g.finishReason().equals("length")),
+                        "the cases cover both endings");
+                for (int rowsAtOnce : new int[] {1, 4}) {
+                    try (BatchDecoder decoder = BatchDecoder.of(model, null, new long[] {eos}, m, null)) {
+                        Generator.Generation[] batched = CausalEvaluator.greedyEach(decoder, prompts, 6, rowsAtOnce);
+                        for (int i = 0; i < prompts.length; i++) {
+                            String what = method.methodType() + ", " + rowsAtOnce + " rows at once, prompt " + i;
+                            assertArrayEquals(alone[i].tokens(), batched[i].tokens(), what);
+                            assertEquals(alone[i].finishReason(), batched[i].finishReason(), what);
+                        }
+                        if (rowsAtOnce > 1) {
+                            assertTrue(decoder.forwardCalls() < prompts.length * 3L,
+                                    decoder.forwardCalls() + " forward calls: the rows were not decoded together");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void rowsAtOnceShrinkWhenAPrefillsLogitsWouldPass256Mb() {
+        assertEquals(16, CausalEvaluator.rowsAtOnce(new long[][] {new long[60], new long[3]}, 4096));
+        assertEquals(1, CausalEvaluator.rowsAtOnce(new long[][] {new long[512]}, 128_256));
+        assertEquals(4, CausalEvaluator.rowsAtOnce(new long[][] {new long[100]}, 151_936));
     }
 }
