@@ -115,12 +115,45 @@ public class JobEventService {
         }
         return switch (event.type()) {
             case STATUS -> "status: " + (event.status() == null ? "?" : event.status().wire());
-            case METRICS -> "step " + data.path("step").asText("?") + "/" + data.path("total_steps").asText("?")
-                    + (data.has("loss") ? ", loss " + data.get("loss").asText() : "");
+            case METRICS -> metricsMessage(data);
             case CHECKPOINT -> "checkpoint " + data.path("checkpoint_id").asText("?") + " at step "
                     + data.path("step").asText("?");
             case MESSAGE -> "";
         };
+    }
+
+    /** Validation metrics named in a metrics event's message, in this order. */
+    private static final List<String> EVAL_FIELDS = List.of("loss", "perplexity", "accuracy", "macro_f1", "token_accuracy");
+
+    /**
+     * {@code step 6/20, loss 4.8795} for a training step; {@code step 20/20, validation loss 4.8019, perplexity 121.74,
+     * token accuracy 0.080738} for an evaluation (numbers to 5 significant digits).
+     */
+    static String metricsMessage(JsonNode data) {
+        StringBuilder m = new StringBuilder("step ").append(data.path("step").asText("?"));
+        if (data.hasNonNull("total_steps")) {
+            m.append('/').append(data.get("total_steps").asText());
+        }
+        if (data.path("loss").isNumber()) {
+            m.append(", loss ").append(significant(data.get("loss")));
+        }
+        JsonNode eval = data.path("eval");
+        String lead = ", validation ";
+        for (String field : EVAL_FIELDS) {
+            if (eval.path(field).isNumber()) {
+                m.append(lead).append(field.replace('_', ' ')).append(' ').append(significant(eval.get(field)));
+                lead = ", ";
+            }
+        }
+        return m.toString();
+    }
+
+    private static String significant(JsonNode number) {
+        double v = number.asDouble();
+        if (!Double.isFinite(v)) {
+            return String.valueOf(v);
+        }
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(5)).stripTrailingZeros().toPlainString();
     }
 
     /** {@code {step, total_steps, percent[, epoch]}} from a succeeded event that has both numbers; else null. */

@@ -409,6 +409,8 @@ public class JobProcessor {
         private long lastMetricsNanos = System.nanoTime();
         private final long startNanos = System.nanoTime();
         private long firstStep = -1;
+        /** The run's step count as of its last step (its evaluation events carry it too). */
+        private long totalSteps = -1;
 
         RunListener(JobRequested request, JobEvents events, AtomicBoolean leaseLost) {
             this.request = request;
@@ -422,6 +424,7 @@ public class JobProcessor {
             if (firstStep < 0) {
                 firstStep = step;
             }
+            this.totalSteps = totalSteps;
             double seconds = (System.nanoTime() - startNanos) / 1e9;
             metrics.stepsPerSecond((step - firstStep + 1) / Math.max(seconds, 1e-9));
             boolean due = step == firstStep || step % config.metricsEverySteps() == 0 || step == totalSteps
@@ -442,20 +445,25 @@ public class JobProcessor {
             events.metrics(data);
         }
 
-        @Override
-        public void onEval(long step, EvalResult result) {
+        private Map<String, Object> evalEvent(long step, Map<String, Object> eval) {
             Map<String, Object> data = new LinkedHashMap<>();
             data.put("step", step);
-            data.put("eval", TrainingRun.evalData(result));
-            events.metrics(data);
+            if (totalSteps > 0) {
+                data.put("total_steps", totalSteps);
+            }
+            data.put("eval", eval);
+            data.put("attempt", events.attempt());
+            return data;
+        }
+
+        @Override
+        public void onEval(long step, EvalResult result) {
+            events.metrics(evalEvent(step, TrainingRun.evalData(result)));
         }
 
         @Override
         public void onCausalEval(long step, io.peftfoundry.engine.task.causal.CausalEvaluator.Metrics result) {
-            Map<String, Object> data = new LinkedHashMap<>();
-            data.put("step", step);
-            data.put("eval", TrainingRun.evalData(result));
-            events.metrics(data);
+            events.metrics(evalEvent(step, TrainingRun.evalData(result)));
         }
 
         @Override
