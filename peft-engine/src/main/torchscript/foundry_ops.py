@@ -49,6 +49,26 @@ class FoundryOps(torch.nn.Module):
         return F.linear(F.silu(F.linear(xb, gate)) * F.linear(xb, up), down).to(x.dtype)
 
     @torch.jit.export
+    def gelu_tanh(self, x: torch.Tensor) -> torch.Tensor:
+        """The tanh approximation of GELU, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as one operator each way
+        (transformers' gelu_new composes it from eight)."""
+        return F.gelu(x, approximate="tanh")
+
+    @torch.jit.export
+    def silu_mul(self, gate: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
+        """silu(gate) * up, SwiGLU's product, with silu as one operator each way (as transformers' ACT2FN["silu"])."""
+        return F.silu(gate) * up
+
+    @torch.jit.export
+    def rms_norm(self, x: torch.Tensor, w: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        """transformers' LlamaRMSNorm: w * (x32 * rsqrt(mean(x32^2, -1) + eps)) with x32 = x as float32 (float64 kept),
+        the normalised value cast back to x's type before the product with w."""
+        h = x if x.dtype == torch.float64 else x.to(torch.float32)
+        variance = h.pow(2).mean(-1, keepdim=True)
+        h = h * torch.rsqrt(variance + eps)
+        return w * h.to(x.dtype)
+
+    @torch.jit.export
     def embedding_f32(self, ids: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """Rows of a (bf16 or fp16) table as float32: int64 ids (...) -> (..., dim)."""
         return F.embedding(ids, w).to(torch.float32)

@@ -14,13 +14,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
  * PyTorch functions that DJL 0.36's PyTorch JNI does not bind, run from our own TorchScript module
  * ({@code foundry_ops.pt}, written by {@code src/main/torchscript/foundry_ops.py}): casts to and from bfloat16 (DJL's
  * JNI aborts the process on any cast to or creation of a bf16 tensor, though bf16 tensors that exist work in every
- * op without a dtype argument), a bf16 linear, scaled-dot-product attention, and memory-mapping a file as bf16.
+ * op without a dtype argument), a bf16 linear, scaled-dot-product attention, memory-mapping a file as bf16, and
+ * activations/norms that DJL can only compose from several whole-array ops (tanh-GELU, SiLU, RMSNorm).
  *
  * <p>Every call runs with autograd as DJL's own ops do (the thread's grad mode; gradients flow through the module's
  * ops), and its result belongs to the first argument's manager. The module is loaded once per JVM.
@@ -59,6 +62,29 @@ public final class TorchOps {
      */
     public static NDArray swigluBf16(NDArray x, NDArray gate, NDArray up, NDArray down) {
         return run("swiglu_bf16", x, gate, up, down);
+    }
+
+    /**
+     * GELU's tanh approximation {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))} as PyTorch's one operator
+     * ({@code gelu(approximate="tanh")}) each way, where composing it from NDArray ops runs eight forward and more
+     * backward, each over the whole array; differentiable.
+     */
+    public static NDArray geluTanh(NDArray x) {
+        return run("gelu_tanh", x);
+    }
+
+    /** {@code silu(gate) · up} (SwiGLU's product) with SiLU as PyTorch's one operator each way; differentiable. */
+    public static NDArray siluMul(NDArray gate, NDArray up) {
+        return run("silu_mul", gate, up);
+    }
+
+    /**
+     * transformers' LlamaRMSNorm, written as it is there: {@code w · (x · rsqrt(mean(x², last axis) + eps))} in float32 (float64 input: in float64),
+     * the normalised value cast back to x's type before the product; {@code eps} a 0-d array (create it with
+     * {@code full}, not from a Java number: autograd keeps it). Differentiable in x and w.
+     */
+    public static NDArray rmsNorm(NDArray x, NDArray w, NDArray eps) {
+        return run("rms_norm", x, w, eps);
     }
 
     /** Rows of a bf16 table {@code w} (num, dim) as float32: int64 ids (...) → (..., dim). */
@@ -127,9 +153,10 @@ public final class TorchOps {
             }
             inputs.add(args[i]);
         }
-        try (NDArray selector = args[0].getManager().create(0f)) {
-            selector.setName("module_method:" + method);
-            inputs.add(selector);
+        // the method is named by the last input's name only (DJL reads nothing else of it): one selector per method,
+        // created once, instead of a host-to-native scalar copy per call
+        inputs.add(Module.SELECTORS.computeIfAbsent(method, Module::selector));
+        try {
             NDList out = IValueUtils.forward(module, inputs, true);
             return out.singletonOrThrow();
         } finally {
@@ -143,11 +170,19 @@ public final class TorchOps {
 
     /** The loaded module (once per JVM, on first use). It has no parameters: one copy serves every device. */
     private static final class Module {
-        static final PtSymbolBlock INSTANCE = load();
+        /** A manager that lives as long as the JVM: the module and the selectors are shared by every job. */
+        static final PtNDManager OWNER = (PtNDManager) NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        static final PtSymbolBlock INSTANCE = load(OWNER);
+        static final Map<String, NDArray> SELECTORS = new ConcurrentHashMap<>();
 
-        private static PtSymbolBlock load() {
-            // a manager that lives as long as the JVM: the module is shared by every job
-            PtNDManager owner = (PtNDManager) NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        /** The array whose name tells DJL's IValueUtils which method of the module to run (its value is not read). */
+        static NDArray selector(String method) {
+            NDArray selector = OWNER.create(0f);
+            selector.setName("module_method:" + method);
+            return selector;
+        }
+
+        private static PtSymbolBlock load(PtNDManager owner) {
             try (InputStream in = TorchOps.class.getResourceAsStream(RESOURCE)) {
                 if (in == null) {
                     throw new IllegalStateException(RESOURCE + " is missing from the peft-engine jar");

@@ -229,6 +229,124 @@ class TorchOpsTest {
         }
     }
 
+    /** d/dx of 0.5·x·(1 + tanh(u)), u = c·(x + 0.044715·x³), in double. */
+    private static double geluTanhGrad(double x) {
+        double c = Math.sqrt(2 / Math.PI);
+        double th = Math.tanh(c * (x + 0.044715 * x * x * x));
+        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * c * (1 + 3 * 0.044715 * x * x);
+    }
+
+    @Test
+    void geluTanhAndItsGradientEqualTheTanhFormulaInDoubleWithin1e6() {
+        Random r = new Random(6);
+        float[] x = gaussian(r, 257);
+        for (int i = 0; i < x.length; i++) {
+            x[i] *= 3; // the tails too: tanh saturates past |x| ≈ 3
+        }
+        float[] g = gaussian(r, x.length); // L = sum(y · g)
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray xa = m.create(x, new Shape(1, x.length));
+            xa.setRequiresGradient(true);
+            float[] y;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray ya = TorchOps.geluTanh(xa);
+                y = ya.toFloatArray();
+                gc.backward(ya.mul(m.create(g, new Shape(1, x.length))).sum());
+            }
+            float[] dx = xa.getGradient().toFloatArray();
+            double[] ey = new double[x.length];
+            double[] edx = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                double v = x[i];
+                ey[i] = 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+                edx[i] = g[i] * geluTanhGrad(v);
+            }
+            // float32 values of magnitude ≤ ~10: 1e-6 is a few ulps; the exact GELU (erf) misses by up to ~5e-4
+            assertArrayEquals(ey, toDouble(y), 1e-6, "y");
+            assertArrayEquals(edx, toDouble(dx), 1e-6, "dL/dx");
+        }
+    }
+
+    @Test
+    void siluMulAndItsGradientsEqualTheFormulaInDouble() {
+        int n = 96;
+        Random r = new Random(7);
+        float[] gate = gaussian(r, n);
+        float[] up = gaussian(r, n);
+        float[] g = gaussian(r, n);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray ga = m.create(gate, new Shape(2, 3, 16));
+            NDArray ua = m.create(up, new Shape(2, 3, 16));
+            ga.setRequiresGradient(true);
+            ua.setRequiresGradient(true);
+            float[] y;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray ya = TorchOps.siluMul(ga, ua);
+                y = ya.toFloatArray();
+                gc.backward(ya.mul(m.create(g, new Shape(2, 3, 16))).sum());
+            }
+            double[] ey = new double[n];
+            double[] edGate = new double[n];
+            double[] edUp = new double[n];
+            for (int i = 0; i < n; i++) {
+                double s = 1 / (1 + Math.exp(-gate[i]));
+                ey[i] = gate[i] * s * up[i];
+                edGate[i] = g[i] * up[i] * s * (1 + gate[i] * (1 - s));
+                edUp[i] = g[i] * gate[i] * s;
+            }
+            assertArrayEquals(ey, toDouble(y), 1e-6, "y");
+            assertArrayEquals(edGate, toDouble(ga.getGradient().toFloatArray()), 1e-6, "dL/dgate");
+            assertArrayEquals(edUp, toDouble(ua.getGradient().toFloatArray()), 1e-6, "dL/dup");
+        }
+    }
+
+    @Test
+    void rmsNormAndItsGradientsInXAndWeightEqualTheFormulaInDouble() {
+        int rows = 5, h = 24;
+        double eps = 1e-5;
+        Random r = new Random(8);
+        float[] x = gaussian(r, rows * h);
+        float[] w = gaussian(r, h);
+        float[] g = gaussian(r, rows * h);
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray xa = m.create(x, new Shape(1, rows, h));
+            NDArray wa = m.create(w, new Shape(h));
+            xa.setRequiresGradient(true);
+            wa.setRequiresGradient(true);
+            float[] y;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector();
+                    NDArray e = m.full(new Shape(), (float) eps, DataType.FLOAT32, xa.getDevice())) {
+                NDArray ya = TorchOps.rmsNorm(xa, wa, e);
+                y = ya.toFloatArray();
+                gc.backward(ya.mul(m.create(g, new Shape(1, rows, h))).sum());
+            }
+            double[] ey = new double[rows * h];
+            double[] edx = new double[rows * h];
+            double[] edw = new double[h];
+            for (int row = 0; row < rows; row++) {
+                double ms = 0;
+                for (int i = 0; i < h; i++) {
+                    ms += (double) x[row * h + i] * x[row * h + i];
+                }
+                double inv = 1 / Math.sqrt(ms / h + eps);
+                double dot = 0; // Σ g·w·x over the row
+                for (int i = 0; i < h; i++) {
+                    int k = row * h + i;
+                    ey[k] = w[i] * x[k] * inv;
+                    edw[i] += g[k] * x[k] * inv;
+                    dot += g[k] * w[i] * x[k];
+                }
+                for (int i = 0; i < h; i++) {
+                    int k = row * h + i;
+                    edx[k] = inv * g[k] * w[i] - inv * inv * inv * x[k] * dot / h;
+                }
+            }
+            assertArrayEquals(ey, toDouble(y), 1e-5, "y");
+            assertArrayEquals(edx, toDouble(xa.getGradient().toFloatArray()), 1e-5, "dL/dx");
+            assertArrayEquals(edw, toDouble(wa.getGradient().toFloatArray()), 1e-5, "dL/dw");
+        }
+    }
+
     @Test
     void mappedFileViewsGiveTheBf16ValuesStoredAtTheirOffset() throws Exception {
         float[] values = {1.5f, -2f, 0.25f, 3f, -0.125f, 96f, 7f, 1f / 3};

@@ -9,6 +9,7 @@ import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
 import io.peftfoundry.engine.model.HostDropout;
 import io.peftfoundry.engine.model.Ops;
+import io.peftfoundry.engine.model.TorchOps;
 
 /** {@code c_proj(act(c_fc(x)))}: (B, T, H) → (B, T, H); both Conv1D in HF, linears here (see {@link Gpt2Attention}). */
 public class Gpt2Mlp extends HfModule {
@@ -21,8 +22,16 @@ public class Gpt2Mlp extends HfModule {
         module("c_proj", new HfLinear(c.nInner(), c.nEmbd(), true));
     }
 
-    /** transformers' {@code gelu_new}: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+    /**
+     * transformers' {@code gelu_new} and {@code gelu_pytorch_tanh}: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as
+     * PyTorch's one {@code gelu(approximate="tanh")} operator each way ({@link TorchOps#geluTanh}).
+     */
     static NDArray geluTanh(NDArray x) {
+        return TorchOps.geluTanh(x);
+    }
+
+    /** The same function composed from NDArray ops as transformers' {@code gelu_new} writes it (tests compare the two). */
+    static NDArray geluTanhComposed(NDArray x) {
         // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), each temporary closed once used
         try (NDArray x2 = x.mul(x); NDArray x3 = x2.mul(x); NDArray c = Ops.scale(x3, 0.044715); NDArray s = x.add(c);
                 NDArray inner = Ops.scale(s, Math.sqrt(2.0 / Math.PI)); NDArray th = inner.tanh(); NDArray p = plusOne(th);

@@ -2,7 +2,6 @@ package io.peftfoundry.engine.model.llama;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.nn.Activation;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.HfLinear;
@@ -35,14 +34,12 @@ public class LlamaMlp extends HfModule {
         }
         // intermediates are closed as soon as they are used: autograd keeps what backward needs by its own
         // reference, and DJL would otherwise hold every (T, intermediate) array until the step's manager closes
+        // silu(g) · up in one TorchScript call: SiLU as one operator each way, as transformers runs it (DJL composes it
+        // from a sigmoid and a product, which also keeps the sigmoid's (B, T, I) output for backward)
         NDArray g = module("gate_proj").forward(ps, inputs, training).head();
-        NDArray sig = Activation.sigmoid(g);
-        NDArray gate = g.mul(sig); // silu
-        sig.close();
-        g.close();
         NDArray up = module("up_proj").forward(ps, inputs, training).head();
-        NDArray product = gate.mul(up);
-        gate.close();
+        NDArray product = TorchOps.siluMul(g, up);
+        g.close();
         up.close();
         NDList out = module("down_proj").forward(ps, new NDList(product), training);
         product.close();
