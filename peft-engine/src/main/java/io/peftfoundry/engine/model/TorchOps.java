@@ -34,6 +34,9 @@ public final class TorchOps {
     private static final String RESOURCE = "foundry_ops.pt";
     private static final Pattern PLAIN_NAME = Pattern.compile("\\w+");
 
+    /** Whether this thread has turned TorchScript's graph optimisation off (see {@link #run}). */
+    private static final ThreadLocal<Boolean> UNOPTIMISED = ThreadLocal.withInitial(() -> false);
+
     private TorchOps() {}
 
     /** True for a bfloat16 array (which DJL 0.36 reports as UNKNOWN: it has no other type it cannot name). */
@@ -140,6 +143,15 @@ public final class TorchOps {
 
     private static NDArray run(String method, NDArray... args) {
         PtSymbolBlock module = Module.INSTANCE;
+        if (!UNOPTIMISED.get()) {
+            // TorchScript's graph executor would, after profiling a few calls, replace differentiable subgraphs by its
+            // own autodiff: silu_mul's backward became a composed sigmoid formula (a sigmoid, products and sums over the
+            // whole array) instead of PyTorch's silu_backward. Unoptimised, each op records its native backward as
+            // eager PyTorch does. The setting belongs to the calling thread (and TorchOps' is the engine's only
+            // TorchScript module): set once per thread.
+            JniUtils.setGraphExecutorOptimize(false);
+            UNOPTIMISED.set(true);
+        }
         // DJL's IValueUtils reads array names as structure ("a.b": a dict entry, "x[]": a list, "module_method:m": the
         // method): an argument whose name is not a plain word goes in unnamed and gets its name back after (plain
         // names such as a parameter's "weight" are left alone, so arrays shared between threads are not touched)
