@@ -69,6 +69,13 @@ class FoundryOps(torch.nn.Module):
         return w * h.to(x.dtype)
 
     @torch.jit.export
+    def nll_sum(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Summed cross-entropy of logits (..., V) against int64 labels (...), -100 where there is no target: the
+        loss transformers' causal LMs compute (log_softmax + nll_loss, with reduction "sum")."""
+        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=-100,
+                               reduction="sum")
+
+    @torch.jit.export
     def embedding_f32(self, ids: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """Rows of a (bf16 or fp16) table as float32: int64 ids (...) -> (..., dim)."""
         return F.embedding(ids, w).to(torch.float32)

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * ({@code foundry_ops.pt}, written by {@code src/main/torchscript/foundry_ops.py}): casts to and from bfloat16 (DJL's
  * JNI aborts the process on any cast to or creation of a bf16 tensor, though bf16 tensors that exist work in every
  * op without a dtype argument), a bf16 linear, scaled-dot-product attention, memory-mapping a file as bf16, and
- * activations/norms that DJL can only compose from several whole-array ops (tanh-GELU, SiLU, RMSNorm).
+ * activations/norms/losses that DJL can only compose from several whole-array ops (tanh-GELU, SiLU, RMSNorm,
+ * cross-entropy).
  *
  * <p>Every call runs with autograd as DJL's own ops do (the thread's grad mode; gradients flow through the module's
  * ops), and its result belongs to the first argument's manager. The module is loaded once per JVM.
@@ -89,6 +90,18 @@ public final class TorchOps {
     public static NDArray rmsNorm(NDArray x, NDArray w, NDArray eps) {
         return run("rms_norm", x, w, eps);
     }
+
+    /**
+     * The summed cross-entropy of {@code logits} (..., V) against int64 {@code labels} (...), {@link #NO_TARGET} where
+     * a position has none: PyTorch's {@code cross_entropy(reduction="sum")} (log-softmax and NLL, each one operator
+     * each way). Differentiable in the logits; the labels are kept for backward (pass an array PyTorch owns).
+     */
+    public static NDArray nllSum(NDArray logits, NDArray labels) {
+        return run("nll_sum", logits, labels);
+    }
+
+    /** The label {@link #nllSum} skips (PyTorch's default ignore_index). */
+    public static final long NO_TARGET = -100;
 
     /** Rows of a bf16 table {@code w} (num, dim) as float32: int64 ids (...) → (..., dim). */
     public static NDArray embeddingFloat32(NDArray ids, NDArray w) {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.peftfoundry.engine.model.Ops;
+import io.peftfoundry.engine.model.TorchOps;
 
 /**
  * Next-token cross-entropy: logits at position t−1 predict token t, averaged over the tokens whose
@@ -87,30 +88,34 @@ public final class CausalLmLoss {
         if (t < 2) {
             return new Sums(Ops.scale(logits.sum(), 0.0), 0, 0);
         }
-        long[][] next = new long[(int) b][t - 1];
-        float[] weight = new float[(int) b * (t - 1)];
+        // labels[i][j] = the token position j predicts (ids[i][j+1]) where that token is a target, else NO_TARGET
+        // (the last position predicts nothing): one cross-entropy over all (B, T) positions, as transformers computes
+        // it, rather than slicing off the last position (whose backward writes a zero (B, T, V) array and copies into
+        // it), gathering log-probabilities and weighting them
+        long[][] labels = new long[(int) b][t];
         long count = 0;
         for (int i = 0; i < b; i++) {
+            labels[i][t - 1] = TorchOps.NO_TARGET;
             for (int j = 1; j < t; j++) {
-                next[i][j - 1] = ids[i][j];
                 if (targets[i][j] != 0) {
-                    weight[i * (t - 1) + j - 1] = 1f;
+                    labels[i][j - 1] = ids[i][j];
                     count++;
+                } else {
+                    labels[i][j - 1] = TorchOps.NO_TARGET;
                 }
             }
         }
-        NDArray pred = logits.get(":, 0:" + (t - 1) + ", :");
-        NDArray logp = pred.logSoftmax(-1);
-        NDArray w = m.create(weight, new ai.djl.ndarray.types.Shape(b, t - 1)).duplicate().toType(logp.getDataType(), false);
-        NDArray tokenLogp = targetLogp(logp, m, next); // (B, T-1)
-        NDArray nll = Ops.scale(tokenLogp.mul(w).sum(), -1.0);
+        NDArray nll;
+        try (NDArray host = CausalBatch.create(m, labels)) {
+            nll = TorchOps.nllSum(logits, host.duplicate()); // owned by PyTorch: cross_entropy keeps it for backward
+        }
 
         long correct = 0;
-        try (NDArray arg = pred.argMax(-1).toType(DataType.INT64, false)) {
-            long[] best = arg.toLongArray();
+        try (NDArray arg = logits.argMax(-1).toType(DataType.INT64, false)) {
+            long[] best = arg.toLongArray(); // (B, T): position j's most likely next token
             for (int i = 0; i < b; i++) {
                 for (int j = 0; j < t - 1; j++) {
-                    if (weight[i * (t - 1) + j] != 0f && best[i * (t - 1) + j] == next[i][j]) {
+                    if (labels[i][j] != TorchOps.NO_TARGET && best[i * t + j] == labels[i][j]) {
                         correct++;
                     }
                 }
