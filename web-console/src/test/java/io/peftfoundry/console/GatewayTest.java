@@ -111,4 +111,31 @@ class GatewayTest {
                 .body("error.type", equalTo("server_error"))
                 .body("error.message", containsString("eval-service at http://127.0.0.1:"));
     }
+
+    /**
+     * The console's own /q/metrics names gateway and proxy requests by route, never by path: paths carry other tenants'
+     * job and file ids, and a series per distinct path would grow without bound.
+     */
+    @Test
+    void metricsNameGatewayRequestsByRouteNotByTheirIds() {
+        given().header("Authorization", "Bearer k").get("/v1/fine_tuning/jobs/ftjob-tenantsecret1/events").then().statusCode(200);
+        given().header("Authorization", "Bearer k").get("/api/artifacts/v1/files/file-tenantsecret2").then().statusCode(200);
+        given().header("Authorization", "Bearer k").get("/v1/nothing-here-tenantsecret3").then().statusCode(404);
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.contains("uri=\"/v1/fine_tuning/{path}\""), "gateway route template missing");
+        assertTrue(metrics.contains("uri=\"/api/artifacts/v1/files/{path}\""), "proxy route template missing");
+        assertTrue(metrics.contains("uri=\"/v1/{unrouted}\""), "unrouted template missing");
+        assertTrue(!metrics.contains("tenantsecret"), "a request path leaked into /q/metrics");
+    }
+
+    @Test
+    void metricsTemplatesAreTheRoutePrefixes() {
+        assertEquals("/v1/fine_tuning/{path}", GatewayRoutes.metricsTemplate("/v1/fine_tuning/jobs/ftjob-1/checkpoints"));
+        assertEquals("/v1/files", GatewayRoutes.metricsTemplate("/v1/files/"));
+        assertEquals("/v1/models", GatewayRoutes.metricsTemplate("/v1/models"));
+        assertEquals("/v1/models/{path}", GatewayRoutes.metricsTemplate("/v1/models/acme-llama"));
+        assertEquals("/v1/chat/completions", GatewayRoutes.metricsTemplate("/v1/chat/completions"));
+        assertEquals("/v1/{unrouted}", GatewayRoutes.metricsTemplate("/v1/chat/completions/x"));
+        assertEquals("/v1/{unrouted}", GatewayRoutes.metricsTemplate("/q/metrics"));
+    }
 }

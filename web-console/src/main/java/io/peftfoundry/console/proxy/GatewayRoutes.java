@@ -56,7 +56,27 @@ public final class GatewayRoutes {
 
     /** The service answering {@code method path} (a normalised path), if the gateway forwards it. */
     public static Optional<String> serviceFor(String method, String path) {
-        String p = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        return ROUTES.stream().filter(r -> r.matches(method, p)).map(Route::service).findFirst();
+        return route(method, path).map(Route::service);
+    }
+
+    /**
+     * The name metrics record {@code path} under: the route's prefix, and {@code /{path}} for anything below it
+     * ({@code /v1/fine_tuning/jobs/ftjob-1/events} → {@code /v1/fine_tuning/{path}}); {@code /v1/{unrouted}} for a path
+     * no route takes. Never the path itself: paths carry tenants' job, file and model ids, and the console's
+     * {@code /q/metrics} would then list them (and grow a time series per id).
+     */
+    public static String metricsTemplate(String path) {
+        String p = trim(path);
+        return route(null, p).map(r -> p.equals(r.prefix()) ? r.prefix() : r.prefix() + "/{path}").orElse("/v1/{unrouted}");
+    }
+
+    /** The first route taking {@code method path}; a null method: the first route taking the path by any method. */
+    private static Optional<Route> route(String method, String path) {
+        String p = trim(path);
+        return ROUTES.stream().filter(r -> r.matches(method == null ? r.method() : method, p)).findFirst();
+    }
+
+    private static String trim(String path) {
+        return path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     }
 }

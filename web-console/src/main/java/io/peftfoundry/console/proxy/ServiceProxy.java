@@ -1,6 +1,7 @@
 package io.peftfoundry.console.proxy;
 
 import io.peftfoundry.console.config.ConsoleConfig;
+import io.quarkus.micrometer.runtime.binder.vertx.HttpRequestMetric;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -104,6 +105,7 @@ public class ServiceProxy {
         // (whose absolute form may name another host); host and port come from configuration only
         String path = ctx.normalizedPath();
         String rest = path.startsWith(upstream.prefix()) ? path.substring(upstream.prefix().length()) : "";
+        nameInMetrics(ctx, upstream.prefix() + GatewayRoutes.metricsTemplate(rest));
         if (!allowed(rest)) {
             notProxied(ctx, upstream, path);
             return;
@@ -114,6 +116,7 @@ public class ServiceProxy {
     /** {@code /v1/…}: the public API gateway; the path goes unchanged to the service {@link GatewayRoutes} names. */
     private void gateway(RoutingContext ctx) {
         String path = ctx.normalizedPath();
+        nameInMetrics(ctx, GatewayRoutes.metricsTemplate(path));
         Upstream upstream = allowed(path)
                 ? GatewayRoutes.serviceFor(ctx.request().method().name(), path).map(byService::get).orElse(null)
                 : null;
@@ -229,6 +232,17 @@ public class ServiceProxy {
         ctx.response().setStatusCode(404)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
                 .end(problem.encode());
+    }
+
+    /**
+     * The {@code uri} tag of this request's {@code http_server_requests} metrics: a route template, never the path
+     * ({@link GatewayRoutes#metricsTemplate}). A catch-all route would otherwise be recorded under its raw path.
+     */
+    private static void nameInMetrics(RoutingContext ctx, String template) {
+        HttpRequestMetric metric = HttpRequestMetric.getRequestMetric(ctx);
+        if (metric != null) {
+            metric.setTemplatePath(template);
+        }
     }
 
     private static void copyHeaders(MultiMap from, MultiMap to) {
