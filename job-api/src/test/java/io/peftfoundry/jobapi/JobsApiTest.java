@@ -291,6 +291,10 @@ class JobsApiTest {
                 .then().statusCode(400).body("error.param", equalTo("after"));
         given().header("Authorization", "Bearer " + TestTenants.KEY_A).get("/v1/fine_tuning/jobs/" + a + "/checkpoints?limit=0")
                 .then().statusCode(400).body("error.param", equalTo("limit"));
+        // a limit that is not a number is a 400 naming it too (JAX-RS alone answers a bare 404)
+        given().header("Authorization", "Bearer " + TestTenants.KEY_A).get("/v1/fine_tuning/jobs?limit=abc&after=" + b)
+                .then().statusCode(400).body("errors[0].field", equalTo("limit")).body("error.param", equalTo("limit"))
+                .body("detail", containsString("abc"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.peftfoundry.support.problem;
 
+import io.peftfoundry.contracts.FieldError;
 import io.peftfoundry.contracts.Problem;
 import io.peftfoundry.support.client.ServiceCallException;
 import jakarta.ws.rs.ProcessingException;
@@ -9,6 +10,8 @@ import jakarta.ws.rs.core.UriInfo;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import java.util.List;
 
 /** Every error leaves every service as application/problem+json ({@link Problem}). */
 public class ProblemMappers {
@@ -29,9 +32,28 @@ public class ProblemMappers {
     @ServerExceptionMapper
     public Response webApplication(WebApplicationException e, UriInfo uri) {
         int status = e.getResponse().getStatus();
+        if (status == 404 && e.getCause() != null && !(e.getCause() instanceof WebApplicationException)) {
+            return unreadableParameter(e.getCause(), uri);
+        }
         Response.Status known = Response.Status.fromStatusCode(status);
         return ProblemException.respond(Problem.of(status, known == null ? "Error" : known.getReasonPhrase(),
                 e.getMessage(), uri.getPath()));
+    }
+
+    /**
+     * A query or path parameter that could not be converted to its type ({@code ?limit=abc}): JAX-RS answers that with
+     * a bare 404, as if the resource did not exist; it is a 400 naming the parameter whose value the conversion
+     * refused (the one whose value the converter's message quotes), or all of them when none is quoted.
+     */
+    private static Response unreadableParameter(Throwable cause, UriInfo uri) {
+        String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        String field = uri.getQueryParameters().entrySet().stream()
+                .filter(p -> p.getValue().stream().anyMatch(v -> why.contains("\"" + v + "\"")))
+                .map(java.util.Map.Entry::getKey).findFirst().orElse("");
+        FieldError error = new FieldError(field, (field.isEmpty() ? "a query or path parameter" : "the value")
+                + " could not be read as its type (" + why + ")");
+        return ProblemException.respond(new ProblemException(400, Problem.TYPE_VALIDATION, "Invalid request",
+                error.toString(), List.of(error)).toProblem(uri.getPath()));
     }
 
     /** Another service refused or did not answer after the client's retries: 502/503, naming it. */
