@@ -74,10 +74,10 @@ public final class CausalTrainer {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     GradientCheckpointing checkpointing = config.gradientCheckpointing() ? new GradientCheckpointing(sub) : null;
                     NDArray logits = checkpointing != null ? model.logits(in, checkpointing) : model.logits(in, true);
-                    CausalLmLoss.Sums s = CausalLmLoss.compute(logits, batch.ids(), batch.targets());
-                    double nll = s.nll().getFloat();
+                    NDArray summed = CausalLmLoss.nll(logits, batch.ids(), batch.targets());
+                    double nll = summed.getFloat();
                     TrainingLoop.checkFinite(nll, step, epoch);
-                    NDArray scaled = Ops.scale(s.nll(), 1.0 / stepWeight);
+                    NDArray scaled = Ops.scale(summed, 1.0 / stepWeight);
                     if (checkpointing != null) {
                         checkpointing.backward(gc, scaled);
                     } else {

@@ -77,39 +77,38 @@ public final class CausalLmLoss {
     }
 
     /**
+     * The summed negative log-likelihood alone, as a differentiable array: what training needs of {@link #compute},
+     * without the argmax over the (B, T, V) logits that counts correct tokens (training reports no accuracy).
+     */
+    public static NDArray nll(NDArray logits, long[][] ids, long[][] targets) {
+        int t = (int) logits.getShape().get(1);
+        if (t < 2) {
+            return Ops.scale(logits.sum(), 0.0);
+        }
+        return nllSum(logits, labels(ids, targets, (int) logits.getShape().get(0), t));
+    }
+
+    /**
      * @param logits (B, T, V)
      * @param ids (B, T) int64, the tokens
      * @param targets (B, T) plain flags, 1 where the token is a loss target
      */
     public static Sums compute(NDArray logits, long[][] ids, long[][] targets) {
-        NDManager m = logits.getManager();
         long b = logits.getShape().get(0);
         int t = (int) logits.getShape().get(1);
         if (t < 2) {
             return new Sums(Ops.scale(logits.sum(), 0.0), 0, 0);
         }
-        // labels[i][j] = the token position j predicts (ids[i][j+1]) where that token is a target, else NO_TARGET
-        // (the last position predicts nothing): one cross-entropy over all (B, T) positions, as transformers computes
-        // it, rather than slicing off the last position (whose backward writes a zero (B, T, V) array and copies into
-        // it), gathering log-probabilities and weighting them
-        long[][] labels = new long[(int) b][t];
+        long[][] labels = labels(ids, targets, (int) b, t);
         long count = 0;
-        for (int i = 0; i < b; i++) {
-            labels[i][t - 1] = TorchOps.NO_TARGET;
-            for (int j = 1; j < t; j++) {
-                if (targets[i][j] != 0) {
-                    labels[i][j - 1] = ids[i][j];
+        for (long[] row : labels) {
+            for (long label : row) {
+                if (label != TorchOps.NO_TARGET) {
                     count++;
-                } else {
-                    labels[i][j - 1] = TorchOps.NO_TARGET;
                 }
             }
         }
-        NDArray nll;
-        try (NDArray host = CausalBatch.create(m, labels)) {
-            nll = TorchOps.nllSum(logits, host.duplicate()); // owned by PyTorch: cross_entropy keeps it for backward
-        }
-
+        NDArray nll = nllSum(logits, labels);
         long correct = 0;
         try (NDArray arg = logits.argMax(-1).toType(DataType.INT64, false)) {
             long[] best = arg.toLongArray(); // (B, T): position j's most likely next token
@@ -122,5 +121,28 @@ public final class CausalLmLoss {
             }
         }
         return new Sums(nll, count, correct);
+    }
+
+    /**
+     * labels[i][j] = the token position j predicts (ids[i][j+1]) where that token is a target, else NO_TARGET (the
+     * last position predicts nothing). One cross-entropy over all (B, T) positions, as transformers computes it, rather
+     * than slicing off the last position (whose backward writes a zero (B, T, V) array and copies into it), gathering
+     * log-probabilities and weighting them.
+     */
+    private static long[][] labels(long[][] ids, long[][] targets, int b, int t) {
+        long[][] labels = new long[b][t];
+        for (int i = 0; i < b; i++) {
+            labels[i][t - 1] = TorchOps.NO_TARGET;
+            for (int j = 1; j < t; j++) {
+                labels[i][j - 1] = targets[i][j] != 0 ? ids[i][j] : TorchOps.NO_TARGET;
+            }
+        }
+        return labels;
+    }
+
+    private static NDArray nllSum(NDArray logits, long[][] labels) {
+        try (NDArray host = CausalBatch.create(logits.getManager(), labels)) {
+            return TorchOps.nllSum(logits, host.duplicate()); // owned by PyTorch: cross_entropy keeps it for backward
+        }
     }
 }

@@ -99,4 +99,38 @@ class CausalLmLossTest {
             assertEquals(expected / 5, sums.mean().getFloat(), 1e-5);
         }
     }
+
+    /** Training's loss without the accuracy count: the same summed NLL and the same gradient as {@link CausalLmLoss#compute}. */
+    @Test
+    void nllAloneEqualsTheSummedNllOfComputeInValueAndGradient() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] lg = new float[2 * 4 * 5];
+            java.util.Random r = new java.util.Random(9);
+            for (int i = 0; i < lg.length; i++) {
+                lg[i] = (float) r.nextGaussian();
+            }
+            long[][] ids = {{1, 4, 0, 3}, {2, 2, 1, 4}};
+            long[][] targets = {{0, 1, 1, 0}, {0, 0, 1, 1}};
+            float[][] value = new float[2][];
+            float[][] grad = new float[2][];
+            for (int path = 0; path < 2; path++) {
+                NDArray logits = m.create(lg, new Shape(2, 4, 5));
+                logits.setRequiresGradient(true);
+                try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                    NDArray nll = path == 0 ? CausalLmLoss.nll(logits, ids, targets)
+                            : CausalLmLoss.compute(logits, ids, targets).nll();
+                    value[path] = new float[] {nll.getFloat()};
+                    gc.backward(nll);
+                }
+                grad[path] = logits.getGradient().toFloatArray();
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(value[1], value[0]);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(grad[1], grad[0]);
+            float sum = 0;
+            for (float g : grad[0]) {
+                sum += Math.abs(g);
+            }
+            org.junit.jupiter.api.Assertions.assertTrue(sum > 0, "a gradient came back");
+        }
+    }
 }
