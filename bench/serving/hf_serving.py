@@ -10,8 +10,8 @@ min_new_tokens = max_new_tokens, so every request produces exactly MAX_TOKENS to
 Prints markdown rows `| | clients | variant | tokens/s | TTFT | |` (TTFT = the time of the round's first token: prefill
 plus one step, measured with a streamer-free max_new_tokens=1 call per round shape).
 
-Usage: hf_serving.py WORK_DIR MAX_TOKENS REQUESTS THREADS [ROUNDS] (the variants interleaved ROUNDS times, each
-reporting its best round)
+Usage: hf_serving.py WORK_DIR MAX_TOKENS REQUESTS THREADS [ROUNDS [CLIENTS [MODELS]]] (the variants interleaved ROUNDS
+times, each reporting its best round; CLIENTS e.g. 1,16 (default), MODELS demo, llama or demo,llama (default))
 """
 import sys
 import time
@@ -50,11 +50,15 @@ def generate(model, tok, prompts, names, max_tokens, pad_id):
 def main():
     work, max_tokens, requests, threads = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     rounds = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+    client_counts = [int(c) for c in (sys.argv[6] if len(sys.argv) > 6 else "1,16").split(",")]
+    wanted = (sys.argv[7] if len(sys.argv) > 7 else "demo,llama").split(",")
     torch.set_num_threads(threads)
     torch.set_num_interop_threads(1)
     models = [("demo decoder (GPT-2, 4 x 128, 5.3 MB)", Path("demo/decoder/pretrained").resolve(), "pretrained"),
               ("LLaMA-shaped (4 x 256, GQA 8/2, SwiGLU, 16 MB)", work / "llama", "llama")]
     for title, base_dir, stem in models:
+        if ("demo" if stem == "pretrained" else "llama") not in wanted:
+            continue
         tok = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
         base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).eval()
         pad_id = base.config.eos_token_id if base.config.eos_token_id is not None else 0
@@ -68,7 +72,7 @@ def main():
             model.set_adapter(n)
             generate(model, tok, PROMPTS[:1], None, 4, pad_id)
         print(f"| {title} (HF PEFT) | | | | | |", flush=True)
-        for clients in (1, 16):
+        for clients in client_counts:
             prompts = [PROMPTS[c % len(PROMPTS)] for c in range(clients)]
             own = [names[c % 8] for c in range(clients)]
             best = {}

@@ -24,8 +24,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * requests back to back (greedy, max_tokens fixed, its own prompt) for a fixed number of requests. Both variants of a
  * row run side by side in one process, so their ratio is what to read on a shared machine.
  *
- * <p>Args: {@code WORK_DIR MAX_TOKENS REQUESTS_PER_CLIENT [ROUNDS]}: the variants of a row run interleaved ROUNDS
- * times, each reporting its best round. Prints one markdown table row per measurement.
+ * <p>Args: {@code WORK_DIR MAX_TOKENS REQUESTS_PER_CLIENT [ROUNDS [CLIENTS [MODELS]]]}: the variants of a row run
+ * interleaved ROUNDS times, each reporting its best round; CLIENTS is a comma-separated list (default {@code 1,4,16}),
+ * MODELS {@code demo}, {@code llama} or both (default {@code demo,llama}) — reduced runs on a shared machine.
+ * Prints one markdown table row per measurement.
  */
 public final class ServingBench {
 
@@ -44,6 +46,8 @@ public final class ServingBench {
         int maxTokens = Integer.parseInt(args[1]);
         int requests = Integer.parseInt(args[2]);
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+        int[] clientCounts = Arrays.stream((args.length > 4 ? args[4] : "1,4,16").split(",")).mapToInt(Integer::parseInt).toArray();
+        List<String> models = List.of((args.length > 5 ? args[5] : "demo,llama").split(","));
         Path demo = Path.of("demo", "decoder", "pretrained").toAbsolutePath();
         Path llama = Files.createDirectories(work.resolve("llama"));
         if (!Files.exists(llama.resolve("model.safetensors"))) {
@@ -57,6 +61,9 @@ public final class ServingBench {
         for (Object[] model : new Object[][] {{"demo decoder (GPT-2, 4 x 128, 5.3 MB)", demo, List.of("c_attn")},
                 {"LLaMA-shaped (4 x 256, GQA 8/2, SwiGLU, 16 MB)", llama, List.of("q_proj", "v_proj")}}) {
             Path dir = (Path) model[1];
+            if (!models.contains(dir == demo ? "demo" : "llama")) {
+                continue;
+            }
             @SuppressWarnings("unchecked")
             List<String> targets = (List<String>) model[2];
             List<String> adapters = new ArrayList<>();
@@ -84,7 +91,7 @@ public final class ServingBench {
                     run(serving, 1, List.of(a), 4, 1);
                 }
                 System.out.println("| " + model[0] + " | | | | | |");
-                for (int clients : new int[] {1, 4, 16}) {
+                for (int clients : clientCounts) {
                     // the variants interleaved, `rounds` times; each keeps its best round (the least disturbed by
                     // the other processes of a shared machine)
                     Result one = null;

@@ -1,9 +1,9 @@
 package io.peftfoundry.engine.method.lora;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -11,15 +11,18 @@ import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
 
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * A frozen linear layer serving many LoRA adapters at once, each batch row with its own (or none), for inference:
- * {@code y[b] = base(x[b]) + scaling[b] · B[b](A[b](x[b]))}. The rows' A (r, in) and B (out, r) are gathered into
- * (batch, r_max, in) and (batch, out, r_max) — smaller ranks padded with zeros, rows without an adapter here all
- * zeros with scaling 0 — and applied with two batched matmuls. The gathered tensors are rebuilt only when the
- * batch's composition changes ({@link MultiLora#select}). (..., in) → (..., out), x (B, T, in).
+ * {@code y[b] = base(x[b]) + B[b](scaling[b] · A[b](x[b]))}. The layer keeps its adapters stacked: A transposed
+ * and scaled (1 + N, in, r_max) and B transposed (1 + N, r_max, out), slot 0 all zeros (rows without an adapter on
+ * this layer), smaller ranks padded with zeros — rebuilt only when an adapter is added or removed. For a batch the
+ * rows' slots are gathered from the stacks in one indexing op each ((batch, in, r_max), (batch, r_max, out)),
+ * rebuilt only when the batch's composition changes ({@link MultiLora#select}), and applied with two batched matmuls.
+ * (..., in) → (..., out), x (B, T, in).
  */
 public final class MultiLoraLinear extends HfModule {
 
@@ -28,12 +31,16 @@ public final class MultiLoraLinear extends HfModule {
 
     private final HfLinear base;
     private final MultiLora owner;
-    private final Map<String, Pair> adapters = new HashMap<>();
+    private final Map<String, Pair> adapters = new LinkedHashMap<>();
+    /** Stack slot of each adapter (1-based; 0 = no adapter), null until stacked. */
+    private Map<String, Integer> slots;
+    private NDManager stackManager;
+    private NDArray stackA;
+    private NDArray stackB;
     private long builtFor = -1;
     private NDManager gathered;
     private NDArray aT;
     private NDArray bT;
-    private NDArray scale;
 
     MultiLoraLinear(HfLinear base, MultiLora owner) {
         this.base = module("base_layer", base);
@@ -46,12 +53,12 @@ public final class MultiLoraLinear extends HfModule {
 
     void put(String adapter, Pair pair) {
         adapters.put(adapter, pair);
-        builtFor = -1;
+        unstack();
     }
 
     void remove(String adapter) {
         if (adapters.remove(adapter) != null) {
-            builtFor = -1;
+            unstack();
         }
     }
 
@@ -66,12 +73,61 @@ public final class MultiLoraLinear extends HfModule {
         if (!gather(x)) {
             return new NDList(y);
         }
-        // (B,T,in)·(B,in,r) → (B,T,r); ·(B,r,out) → (B,T,out); per-row scaling (B,1,1)
-        NDArray low = x.matMul(aT).matMul(bT).mul(scale);
-        return new NDList(y.add(low));
+        // (B,T,in)·(B,in,r) → (B,T,r) (scaling folded into A); ·(B,r,out) → (B,T,out)
+        try (y; NDArray a = x.matMul(aT); NDArray low = a.matMul(bT)) {
+            return new NDList(y.add(low));
+        }
     }
 
-    /** Builds the per-row tensors for the current selection; false when no row uses an adapter of this layer. */
+    /** The stacks of every adapter on this layer, built when the set of adapters changed. */
+    private void stack(NDArray like) {
+        if (slots != null) {
+            return;
+        }
+        int rMax = 0;
+        for (Pair p : adapters.values()) {
+            rMax = Math.max(rMax, (int) p.aT().getShape().get(1));
+        }
+        long in = base.inFeatures();
+        long out = base.outFeatures();
+        int n = adapters.size() + 1;
+        Map<String, Integer> at = new HashMap<>();
+        NDManager m = owner.manager().newSubManager();
+        try {
+            NDArray a = m.zeros(new Shape(n, in, rMax), like.getDataType());
+            NDArray b = m.zeros(new Shape(n, rMax, out), like.getDataType());
+            int slot = 1;
+            for (Map.Entry<String, Pair> e : adapters.entrySet()) {
+                Pair p = e.getValue();
+                long r = p.aT().getShape().get(1);
+                try (NDArray scaled = p.aT().mul(p.scaling())) {
+                    a.set(new NDIndex("{}, :, :{}", slot, r), scaled);
+                }
+                b.set(new NDIndex("{}, :{}, :", slot, r), p.bT());
+                at.put(e.getKey(), slot++);
+            }
+            stackA = a;
+            stackB = b;
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        stackManager = m;
+        slots = at;
+    }
+
+    private void unstack() {
+        if (stackManager != null) {
+            stackManager.close();
+            stackManager = null;
+        }
+        slots = null;
+        stackA = null;
+        stackB = null;
+        builtFor = -1;
+    }
+
+    /** Gathers the per-row tensors for the current selection; false when no row uses an adapter of this layer. */
     private boolean gather(NDArray like) {
         long version = owner.version();
         if (builtFor == version) {
@@ -83,49 +139,26 @@ public final class MultiLoraLinear extends HfModule {
         }
         aT = null;
         bT = null;
-        scale = null;
         builtFor = version;
         List<String> rows = owner.rows();
-        int rMax = 0;
-        for (String r : rows) {
-            Pair p = r == null ? null : adapters.get(r);
-            if (p != null) {
-                rMax = Math.max(rMax, (int) p.aT().getShape().get(1));
-            }
+        long[] index = new long[rows.size()];
+        boolean any = false;
+        stack(like);
+        for (int i = 0; i < rows.size(); i++) {
+            Integer slot = rows.get(i) == null ? null : slots.get(rows.get(i));
+            index[i] = slot == null ? 0 : slot;
+            any |= slot != null;
         }
-        if (rMax == 0) {
+        if (!any) {
             return false;
         }
         gathered = owner.manager().newSubManager();
-        long in = base.inFeatures();
-        long out = base.outFeatures();
-        NDList as = new NDList();
-        NDList bs = new NDList();
-        float[] scales = new float[rows.size()];
-        for (int i = 0; i < rows.size(); i++) {
-            Pair p = rows.get(i) == null ? null : adapters.get(rows.get(i));
-            if (p == null) {
-                as.add(gathered.zeros(new Shape(in, rMax), like.getDataType()));
-                bs.add(gathered.zeros(new Shape(rMax, out), like.getDataType()));
-                continue;
-            }
-            long r = p.aT().getShape().get(1);
-            // copies owned by this batch's manager (ops attach results to their first operand's manager)
-            NDArray a = p.aT().duplicate();
-            NDArray b = p.bT().duplicate();
-            a.attach(gathered);
-            b.attach(gathered);
-            if (r < rMax) {
-                a = a.concat(gathered.zeros(new Shape(in, rMax - r), like.getDataType()), 1);
-                b = b.concat(gathered.zeros(new Shape(rMax - r, out), like.getDataType()), 0);
-            }
-            as.add(a);
-            bs.add(b);
-            scales[i] = (float) p.scaling();
+        try (NDArray idx = gathered.create(index)) {
+            aT = stackA.get(idx);
+            bT = stackB.get(idx);
+            aT.attach(gathered);
+            bT.attach(gathered);
         }
-        aT = NDArrays.stack(as);
-        bT = NDArrays.stack(bs);
-        scale = gathered.create(scales, new Shape(rows.size(), 1, 1)).toType(like.getDataType(), true);
         return true;
     }
 
@@ -134,6 +167,6 @@ public final class MultiLoraLinear extends HfModule {
             gathered.close();
             gathered = null;
         }
-        builtFor = -1;
+        unstack();
     }
 }

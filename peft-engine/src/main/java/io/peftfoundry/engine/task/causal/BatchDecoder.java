@@ -202,17 +202,20 @@ public final class BatchDecoder implements AutoCloseable {
         }
         selector.accept(tags);
         NDList newCache;
-        float[][] last = new float[n][];
+        long[] picks;
         try (NDManager step = root.newSubManager()) {
             NDList in = new NDList(step.create(ids, new Shape(n, longest)).duplicate(),
                     step.create(mask, new Shape(n, longest)).duplicate());
             NDList r = model.forward(new ParameterStore(step, false), in, false, PositionIds.params(positions));
             forwardCalls++;
-            NDArray logits = r.get(0);
+            // each row's last real position, gathered natively in one op: (n·longest, V)[b·longest + len_b − 1]
+            long[] lastAt = new long[n];
             for (int b = 0; b < n; b++) {
-                last[b] = logits.get(b + ", " + (rows.get(b).prompt.length - 1) + ", :")
-                        .toType(DataType.FLOAT32, false).toFloatArray();
+                lastAt[b] = (long) b * longest + rows.get(b).prompt.length - 1;
             }
+            NDArray logits = r.get(0);
+            NDArray last = logits.reshape(n * (long) longest, logits.getShape().get(2)).get(step.create(lastAt));
+            picks = pick(rows, last);
             newCache = keep(new NDList(r.subList(1, r.size())));
         }
         int newSlots = (int) newCache.get(0).getShape().get(2);
@@ -229,7 +232,7 @@ public final class BatchDecoder implements AutoCloseable {
         for (int b = 0; b < n; b++) {
             rows.get(b).length = rows.get(b).prompt.length;
         }
-        advance(rows, last);
+        advance(rows, picks);
     }
 
     private void decodeStep() {
@@ -248,7 +251,7 @@ public final class BatchDecoder implements AutoCloseable {
             tags.add(r.tag);
         }
         selector.accept(tags);
-        float[] flat;
+        long[] picks;
         NDList newCache;
         try (NDManager step = root.newSubManager()) {
             NDList in = new NDList(step.create(ids, new Shape(n, 1)).duplicate(),
@@ -256,7 +259,8 @@ public final class BatchDecoder implements AutoCloseable {
             in.addAll(cache);
             NDList r = model.forward(new ParameterStore(step, false), in, false, PositionIds.params(positions));
             forwardCalls++;
-            flat = r.get(0).toType(DataType.FLOAT32, false).toFloatArray();
+            NDArray logits = r.get(0);
+            picks = pick(active, logits.reshape(n, logits.getShape().get(2)));
             newCache = keep(new NDList(r.subList(1, r.size())));
         }
         replaceCache(newCache);
@@ -268,16 +272,39 @@ public final class BatchDecoder implements AutoCloseable {
             masks.set(b, grown);
             active.get(b).length++;
         }
-        int vocab = flat.length / n;
-        float[][] last = new float[n][];
-        for (int b = 0; b < n; b++) {
-            last[b] = java.util.Arrays.copyOfRange(flat, b * vocab, (b + 1) * vocab);
-        }
-        advance(new ArrayList<>(active), last);
+        advance(new ArrayList<>(active), picks);
     }
 
-    /** Picks each row's next token; finished rows leave the batch. */
-    private void advance(List<Row> rows, float[][] logits) {
+    /**
+     * Each row's next token from its logits {@code (n, V)}, rows in batch order: one copy of the n · V floats to the
+     * JVM, then the argmax (lowest id on ties, as {@link Generator#pick}) or the row's own sample. (PyTorch's argmax
+     * over (16, 4096) on one thread took longer than copying the floats and scanning them here: 166 vs 75 µs + the
+     * scan, measured with the demo decoder's vocabulary.)
+     */
+    private static long[] pick(List<Row> rows, NDArray logits) {
+        int n = rows.size();
+        float[] flat = logits.toType(DataType.FLOAT32, false).toFloatArray();
+        int vocab = flat.length / n;
+        long[] picks = new long[n];
+        for (int b = 0; b < n; b++) {
+            Row r = rows.get(b);
+            if (r.config.temperature() == 0) {
+                int best = b * vocab;
+                for (int i = best + 1; i < (b + 1) * vocab; i++) {
+                    if (flat[i] > flat[best]) {
+                        best = i;
+                    }
+                }
+                picks[b] = best - (long) b * vocab;
+            } else {
+                picks[b] = Generator.pick(java.util.Arrays.copyOfRange(flat, b * vocab, (b + 1) * vocab), r.config, r.rnd);
+            }
+        }
+        return picks;
+    }
+
+    /** Appends each row's picked token; finished rows leave the batch. */
+    private void advance(List<Row> rows, long[] picks) {
         List<Row> done = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
             Row r = rows.get(i);
@@ -286,7 +313,7 @@ public final class BatchDecoder implements AutoCloseable {
                 done.add(r);
                 continue;
             }
-            long next = Generator.pick(logits[i], r.config, r.rnd);
+            long next = picks[i];
             if (isEos(next)) {
                 finish(r, "eos");
                 done.add(r);

@@ -138,6 +138,102 @@ class BatchDecoderTest {
         }
     }
 
+    /**
+     * Sampling rows (temperature, top-p, each with its seed) in a batch with greedy rows and other adapters draw the
+     * same tokens as alone: each row's logits and random source stay its own.
+     */
+    @Test
+    void sampledRowsInAMixedBatchDrawTheSameTokensAsAlone() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            CausalDecoder shared = Gpt2Checkpoint.random(GPT2, m, 11, DataType.FLOAT32);
+            Map<String, CausalModel> adapters = new HashMap<>();
+            adapters.put("a", lora(shared, m, 2, List.of("c_attn"), 1));
+            adapters.put("b", lora(shared, m, 4, List.of("c_fc"), 2));
+            List<Request> reqs = requests(GPT2.vocabSize());
+            List<GenerationConfig> configs = new ArrayList<>();
+            for (int i = 0; i < reqs.size(); i++) {
+                configs.add(i % 2 == 0 ? new GenerationConfig(reqs.get(i).maxTokens(), 1.3, 0.95, List.of(), 40 + i)
+                        : GenerationConfig.greedy(reqs.get(i).maxTokens()));
+            }
+            String[] rowAdapters = {"a", "b", null, "a", "b", null, "a", "b"};
+            List<long[]> alone = new ArrayList<>();
+            for (int i = 0; i < reqs.size(); i++) {
+                HfModule model = rowAdapters[i] == null ? (HfModule) shared : adapters.get(rowAdapters[i]).module();
+                alone.add(new Generator(model, null, -1, shared.maxPositions()).generate(m, reqs.get(i).prompt(), configs.get(i)).tokens());
+            }
+            // the test can fail: a sampled row's tokens depend on its seed (another seed draws others)
+            GenerationConfig other = new GenerationConfig(configs.get(0).maxNewTokens(), 1.3, 0.95, List.of(), 999);
+            assertFalse(java.util.Arrays.equals(alone.get(0), new Generator(adapters.get("a").module(), null, -1,
+                    shared.maxPositions()).generate(m, reqs.get(0).prompt(), other).tokens()), "the seed changes nothing");
+            CausalDecoder view = DecoderFiles.view(shared);
+            try (MultiLora multi = new MultiLora(view, m)) {
+                adapters.forEach((k, model) -> multi.add(k, model.method()));
+                BatchDecoder decoder = new BatchDecoder((HfModule) view, null, -1, view.maxPositions(), 0, m, multi::select);
+                List<BatchDecoder.Row> rows = new ArrayList<>();
+                for (int i = 0; i < reqs.size(); i++) {
+                    rows.add(decoder.submit(reqs.get(i).prompt(), configs.get(i), rowAdapters[i], null));
+                    if (i == 3) {
+                        decoder.step();
+                    }
+                }
+                while (decoder.hasWork()) {
+                    decoder.step();
+                }
+                for (int i = 0; i < reqs.size(); i++) {
+                    assertArrayEquals(alone.get(i), rows.get(i).tokens(), "request " + i);
+                }
+                decoder.close();
+            }
+        }
+    }
+
+    /**
+     * Adapters registered and removed between requests (the stacked A/B of every layer rebuilt, a larger rank padding
+     * the others) leave each request's tokens equal to its adapter alone — before and after the change.
+     */
+    @Test
+    void adaptersAddedAndRemovedBetweenBatchesStillEqualEachAlone() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            CausalDecoder shared = Gpt2Checkpoint.random(GPT2, m, 11, DataType.FLOAT32);
+            Map<String, CausalModel> adapters = new HashMap<>();
+            adapters.put("a", lora(shared, m, 2, List.of("c_attn"), 1));
+            adapters.put("b", lora(shared, m, 4, List.of("c_attn", "c_proj"), 2));
+            adapters.put("d", lora(shared, m, 6, List.of("c_attn", "c_fc"), 4));
+            List<Request> reqs = requests(GPT2.vocabSize());
+            CausalDecoder view = DecoderFiles.view(shared);
+            try (MultiLora multi = new MultiLora(view, m)) {
+                multi.add("a", adapters.get("a").method());
+                multi.add("b", adapters.get("b").method());
+                BatchDecoder decoder = new BatchDecoder((HfModule) view, null, -1, view.maxPositions(), 0, m, multi::select);
+                for (String[] phase : new String[][] {{"a", "b", null, "b"}, {"a", "d", "d", null}}) {
+                    if (phase[1].equals("d")) {
+                        multi.remove("b");
+                        multi.add("d", adapters.get("d").method());
+                    }
+                    List<BatchDecoder.Row> rows = new ArrayList<>();
+                    for (int i = 0; i < phase.length; i++) {
+                        rows.add(decoder.submit(reqs.get(i).prompt(), GenerationConfig.greedy(reqs.get(i).maxTokens()), phase[i], null));
+                    }
+                    while (decoder.hasWork()) {
+                        decoder.step();
+                    }
+                    for (int i = 0; i < phase.length; i++) {
+                        HfModule model = phase[i] == null ? (HfModule) shared : adapters.get(phase[i]).module();
+                        long[] alone = new Generator(model, null, -1, shared.maxPositions())
+                                .generate(m, reqs.get(i).prompt(), GenerationConfig.greedy(reqs.get(i).maxTokens())).tokens();
+                        assertArrayEquals(alone, rows.get(i).tokens(), "adapter " + phase[i] + " request " + i);
+                    }
+                }
+                // the test can fail: adapter d changes the backbone's tokens
+                long[] p = reqs.get(1).prompt();
+                assertFalse(java.util.Arrays.equals(
+                        new Generator((HfModule) shared, null, -1, shared.maxPositions()).generate(m, p, GenerationConfig.greedy(12)).tokens(),
+                        new Generator(adapters.get("d").module(), null, -1, shared.maxPositions()).generate(m, p, GenerationConfig.greedy(12)).tokens()));
+                decoder.close();
+            }
+        }
+    }
+
     /** Prefix and prompt tuning are batched by adapter: one model, rows of different lengths, joined mid-flight. */
     @Test
     void virtualTokenMethodsBatchedEqualEachAlone() {
