@@ -7,6 +7,7 @@ import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
 import io.peftfoundry.engine.model.HostDropout;
+import io.peftfoundry.engine.model.KvCache;
 import io.peftfoundry.engine.model.Ops;
 
 /**
@@ -54,12 +55,10 @@ public class Gpt2Attention extends HfModule {
             parts.close();
         }
         if (inputs.size() > 3 && inputs.get(2) != null) {
-            NDArray kp = inputs.get(2).concat(k, 2);
-            NDArray vp = inputs.get(3).concat(v, 2);
-            k.close();
-            v.close();
-            k = kp;
-            v = vp;
+            // appended to the cache, or written into a preallocated one (KvCache); the mask spans all keys
+            long keys = maskAdd.getShape().get(3);
+            k = KvCache.extend(inputs.get(2), k, keys);
+            v = KvCache.extend(inputs.get(3), v, keys);
         }
         NDArray probs;
         try (q; NDArray qs = Ops.scale(q, 1.0 / Math.sqrt(config.headSize())); NDArray kt = k.transpose(0, 1, 3, 2);

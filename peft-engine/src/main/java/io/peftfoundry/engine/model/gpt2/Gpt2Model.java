@@ -12,6 +12,7 @@ import io.peftfoundry.engine.model.HfLayerNorm;
 import io.peftfoundry.engine.model.HfModule;
 import io.peftfoundry.engine.model.HfModuleList;
 import io.peftfoundry.engine.model.HostDropout;
+import io.peftfoundry.engine.model.KvCache;
 import io.peftfoundry.engine.model.PositionIds;
 import io.peftfoundry.engine.model.VirtualTokens;
 
@@ -20,7 +21,8 @@ import io.peftfoundry.engine.model.VirtualTokens;
  * {@code wpe}, {@code h.N}, {@code ln_f}.
  *
  * <p>Input: {@code NDList(ids (B,T) int64, mask (B,P+T) int64 or null, k0, v0, k1, v1, …)} with the
- * optional key/value cache of P earlier positions, each (B, heads, P, d). Positions are numbered
+ * optional key/value cache of P earlier positions, each (B, heads, P, d) — or preallocated buffers written in place
+ * ({@link KvCache}, then the mask is required). Positions are numbered
  * P, P+1, … (as transformers does without explicit position ids), so sequences are right-padded; or, per row, by
  * the {@link PositionIds#KEY} parameter of the forward call (batched decoding with rows of different lengths).
  * Output: {@code NDList(hidden (B,T,H), k0', v0', …)} with the cache extended to P+T. Prompt and prefix
@@ -99,7 +101,7 @@ public class Gpt2Model extends HfModule {
             mask = VirtualTokens.extendMask(mask, promptLength);
         }
         int t = (int) tokens.getShape().get(1);
-        int past = cache != null ? (int) cache.get(0).getShape().get(2) : 0;
+        int past = KvCache.past(cache != null ? cache.get(0) : null, mask, t);
         long[] positionIds = PositionIds.of(params, batch, t, promptLength);
         long last = positionIds == null ? past + t - 1 : PositionIds.max(positionIds);
         if (last >= config.nPositions()) {

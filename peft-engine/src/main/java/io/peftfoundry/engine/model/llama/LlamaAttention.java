@@ -6,6 +6,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.HfLinear;
 import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.KvCache;
 import io.peftfoundry.engine.model.Ops;
 import io.peftfoundry.engine.model.TorchOps;
 
@@ -80,12 +81,10 @@ public class LlamaAttention extends HfModule {
         k = LlamaRotary.apply(kRaw, cos, sin);
         kRaw.close();
         if (inputs.size() > 5 && inputs.get(4) != null) {
-            NDArray kNew = k;
-            NDArray vNew = v;
-            k = inputs.get(4).concat(kNew, 2);
-            v = inputs.get(5).concat(vNew, 2);
-            kNew.close();
-            vNew.close();
+            // appended to the cache, or written into a preallocated one (KvCache); the mask spans all keys
+            long keys = maskAdd.getShape().get(3);
+            k = KvCache.extend(inputs.get(4), k, keys);
+            v = KvCache.extend(inputs.get(5), v, keys);
         }
         long b = h.getShape().get(0);
         long t = h.getShape().get(1);

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.peftfoundry.engine.model.CausalMask;
+import io.peftfoundry.engine.model.KvCache;
 import io.peftfoundry.engine.model.GradientCheckpointing;
 import io.peftfoundry.engine.model.HfEmbedding;
 import io.peftfoundry.engine.model.HfModule;
@@ -96,7 +97,7 @@ public class LlamaModel extends HfModule {
             mask = VirtualTokens.extendMask(mask, promptLength);
         }
         int t = (int) h.getShape().get(1);
-        int past = cache != null ? (int) cache.get(0).getShape().get(2) : 0;
+        int past = KvCache.past(cache != null ? cache.get(0) : null, mask, t);
         NDArray maskAdd = CausalMask.additive(m, mask, batch, t, past, config.slidingWindow()).toType(h.getDataType(), false);
         long[] positionIds = PositionIds.of(params, batch, t, promptLength);
         NDList rot = positionIds == null ? LlamaRotary.cosSin(m, config, past, t) : LlamaRotary.cosSin(m, config, positionIds, batch, t);

@@ -4,10 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import io.peftfoundry.engine.model.HfModule;
+import io.peftfoundry.engine.model.KvCache;
 import io.peftfoundry.engine.model.PositionIds;
 
 import java.util.ArrayList;
@@ -19,7 +22,9 @@ import java.util.function.Consumer;
 
 /**
  * Continuous batching over one decoder: sequences join and leave the running batch between steps, and all of them
- * advance by one token per forward call, sharing one key/value cache (B, heads, slots, d). A joining group is run
+ * advance by one token per forward call, sharing one key/value cache (B, heads, slots, d), preallocated with room for
+ * more slots ({@link KvCache}): a step writes its new keys and values in place instead of copying the whole cache per
+ * layer, and the buffers are reallocated only when they are full or the batch's rows change. A joining group is run
  * through its prompts in one call (right-padded), then its cache is appended to the running one; rows of different
  * lengths keep their own positions ({@link PositionIds}) and the slots one row does not use are masked, so each row
  * sees exactly what it would see alone. Decoding rules equal {@link Generator}'s (EOS, stop sequences, max tokens,
@@ -106,8 +111,12 @@ public final class BatchDecoder implements AutoCloseable {
     /** (B, slots) 1 = a real key, 0 = padding; one entry per active row. */
     private final List<long[]> masks = new ArrayList<>();
     private NDManager cacheManager;
+    /** Per layer key and value buffers (B, heads, capacity, d); the first {@link #slots} slots are in use. */
     private NDList cache;
     private int slots;
+    private int capacity;
+    /** Times the cache buffers were allocated (rows joined or left, or a full buffer grew). */
+    private long cacheAllocations;
     private long forwardCalls;
     /** Managers holding a step's outputs until they are copied into the cache. */
     private final List<NDManager> pendingHolders = new ArrayList<>();
@@ -160,13 +169,34 @@ public final class BatchDecoder implements AutoCloseable {
         return active.size();
     }
 
+    /** Times the key/value buffers were (re)allocated: when rows join or leave, or full buffers grow. */
+    public long cacheAllocations() {
+        return cacheAllocations;
+    }
+
     /** Forward calls made so far (a joining group's prompts count one, each batched step one). */
     public long forwardCalls() {
         return forwardCalls;
     }
 
-    /** Advances every active row by one token; then runs the prompts of the rows that arrived meanwhile. */
+    /**
+     * Advances every active row by one token; then runs the prompts of the rows that arrived meanwhile. Runs with
+     * PyTorch's autograd off on the calling thread (and restores the thread's mode): grad mode is per thread and on
+     * by default in a thread PyTorch has not seen, so a serving thread recorded a graph for every op downstream of a
+     * LoRA weight that requires grad — kept alive through the key/value cache across all of a row's steps and freed
+     * only when the row left.
+     */
     public void step() {
+        boolean grad = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            stepWithoutGrad();
+        } finally {
+            JniUtils.setGradMode(grad);
+        }
+    }
+
+    private void stepWithoutGrad() {
         if (!active.isEmpty()) {
             decodeStep();
         }
@@ -251,19 +281,20 @@ public final class BatchDecoder implements AutoCloseable {
             tags.add(r.tag);
         }
         selector.accept(tags);
+        if (slots + 1 > capacity) {
+            replaceCache(inUse());
+        }
         long[] picks;
-        NDList newCache;
         try (NDManager step = root.newSubManager()) {
             NDList in = new NDList(step.create(ids, new Shape(n, 1)).duplicate(),
                     step.create(mask, new Shape(n, slots + 1)).duplicate());
             in.addAll(cache);
+            // the new keys and values are written into the buffers at slot `slots`; the returned views are not kept
             NDList r = model.forward(new ParameterStore(step, false), in, false, PositionIds.params(positions));
             forwardCalls++;
             NDArray logits = r.get(0);
             picks = pick(active, logits.reshape(n, logits.getShape().get(2)));
-            newCache = keep(new NDList(r.subList(1, r.size())));
         }
-        replaceCache(newCache);
         slots++;
         for (int b = 0; b < n; b++) {
             long[] m = masks.get(b);
@@ -377,8 +408,9 @@ public final class BatchDecoder implements AutoCloseable {
         }
         int width = Math.max(slots, newSlots);
         NDList merged = new NDList(cache.size());
+        NDList running = inUse();
         for (int i = 0; i < cache.size(); i++) {
-            merged.add(widen(cache.get(i), width).concat(widen(newCache.get(i), width), 0));
+            merged.add(widen(running.get(i), width).concat(widen(newCache.get(i), width), 0));
         }
         for (int b = 0; b < masks.size(); b++) {
             masks.set(b, java.util.Arrays.copyOf(masks.get(b), width));
@@ -413,6 +445,7 @@ public final class BatchDecoder implements AutoCloseable {
             active.clear();
             masks.clear();
             slots = 0;
+            capacity = 0;
             cache = null;
             if (cacheManager != null) {
                 cacheManager.close();
@@ -492,19 +525,30 @@ public final class BatchDecoder implements AutoCloseable {
         return arrays;
     }
 
+    /** Views of the slots in use, (B, heads, slots, d) per entry. */
+    private NDList inUse() {
+        NDList out = new NDList(cache.size());
+        for (NDArray a : cache) {
+            out.add(a.get(new NDIndex(":, :, :{}, :", slots)));
+        }
+        return out;
+    }
+
     /**
-     * The new cache becomes the only one kept: its arrays are moved (not copied) into a fresh manager, everything older
-     * is freed. Moving is safe because closing a manager only drops its handles: an array of the new cache that is a
-     * view of an older one (drop's slicing) keeps the storage it shares alive (libtorch counts references). Before,
-     * every step duplicated the whole cache here — a second copy of all keys and values per token on top of the one
-     * the attention's concatenation makes.
+     * {@code next} (per entry (B, heads, s, d), all in use) becomes the cache: copied into fresh buffers with room for
+     * more slots (half as many again, at least 16: a step then writes in place, and a batch that keeps decoding
+     * reallocates O(log) times), and everything older is freed.
      */
     private void replaceCache(NDList next) {
+        int used = (int) next.get(0).getShape().get(2);
+        int room = used + Math.max(16, used / 2);
         NDManager fresh = root.newSubManager();
-        NDList owned = new NDList(next.size());
+        NDList buffers = new NDList(next.size());
         for (NDArray a : next) {
-            a.attach(fresh);
-            owned.add(a);
+            Shape s = a.getShape();
+            NDArray buffer = fresh.zeros(new Shape(s.get(0), s.get(1), room, s.get(3)), a.getDataType());
+            buffer.set(new NDIndex(":, :, :{}, :", used), a);
+            buffers.add(buffer);
         }
         if (cacheManager != null) {
             cacheManager.close();
@@ -512,7 +556,9 @@ public final class BatchDecoder implements AutoCloseable {
         pendingHolders.forEach(NDManager::close);
         pendingHolders.clear();
         cacheManager = fresh;
-        cache = owned;
+        cache = buffers;
+        capacity = room;
+        cacheAllocations++;
     }
 
     /** Ends every queued and decoding row with {@code reason} (e.g. after a failed forward call) and empties the batch. */
@@ -526,6 +572,7 @@ public final class BatchDecoder implements AutoCloseable {
         active.clear();
         masks.clear();
         slots = 0;
+        capacity = 0;
         cache = null;
         if (cacheManager != null) {
             cacheManager.close();

@@ -234,6 +234,84 @@ class BatchDecoderTest {
         }
     }
 
+    /**
+     * The key/value cache is preallocated and written in place: a row decoding 50 tokens (GPT-2 and LLaMA) gets
+     * Generator's tokens, and the buffers are allocated a handful of times (when the row joins and when they are
+     * full), not once per step.
+     */
+    @Test
+    void aLongDecodeWritesTheCacheInPlaceAndReallocatesOnlyWhenFull() {
+        for (boolean llama : new boolean[] {false, true}) {
+            try (NDManager m = NDManager.newBaseManager()) {
+                CausalDecoder shared = llama ? LlamaCheckpoint.random(LLAMA, m, 5, DataType.FLOAT32)
+                        : Gpt2Checkpoint.random(GPT2, m, 5, DataType.FLOAT32);
+                long[] prompt = {3, 17, 8};
+                long[] alone = new Generator((HfModule) shared, null, -1, shared.maxPositions())
+                        .generate(m, prompt, GenerationConfig.greedy(50)).tokens();
+                BatchDecoder decoder = new BatchDecoder((HfModule) shared, null, -1, shared.maxPositions(), 0, m, null);
+                BatchDecoder.Row row = decoder.submit(prompt, GenerationConfig.greedy(50), null, null);
+                while (decoder.hasWork()) {
+                    decoder.step();
+                }
+                assertArrayEquals(alone, row.tokens(), llama ? "llama" : "gpt2");
+                assertEquals(50, alone.length);
+                // 3 + 16 slots at the prompt, grown to 19 + 16 and 35 + 17 (49 decode steps write slots 3 … 51):
+                // three allocations for 50 forward calls
+                assertEquals(50, decoder.forwardCalls());
+                assertEquals(3, decoder.cacheAllocations(), llama ? "llama" : "gpt2");
+                decoder.close();
+            }
+        }
+    }
+
+    /**
+     * A serving thread has PyTorch's grad mode on (per thread, on by default), and a loaded LoRA's weights require
+     * grad: a step turns autograd off while it runs (no graph recorded, none kept alive through the cache) and gives
+     * the thread its mode back.
+     */
+    @Test
+    void stepsRunWithoutAutogradOnAThreadThatHasItOnAndRestoreIt() throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            CausalDecoder shared = Gpt2Checkpoint.random(GPT2, m, 11, DataType.FLOAT32);
+            CausalModel a = lora(shared, m, 2, List.of("c_attn"), 1);
+            CausalDecoder view = DecoderFiles.view(shared);
+            List<Boolean> duringSteps = java.util.Collections.synchronizedList(new ArrayList<>());
+            boolean[] after = new boolean[1];
+            Throwable[] failed = new Throwable[1];
+            try (MultiLora multi = new MultiLora(view, m)) {
+                multi.add("a", a.method());
+                BatchDecoder decoder = new BatchDecoder((HfModule) view, null, -1, view.maxPositions(), 0, m, multi::select);
+                decoder.submit(new long[] {3, 17, 8}, GenerationConfig.greedy(5), "a", new BatchDecoder.Listener() {
+                    @Override
+                    public void onToken(BatchDecoder.Row row, long token) {
+                        duringSteps.add(ai.djl.pytorch.jni.JniUtils.isGradMode());
+                    }
+
+                    @Override
+                    public void onFinish(BatchDecoder.Row row) {
+                    }
+                });
+                Thread serving = new Thread(() -> {
+                    try {
+                        ai.djl.pytorch.jni.JniUtils.setGradMode(true);
+                        while (decoder.hasWork()) {
+                            decoder.step();
+                        }
+                        after[0] = ai.djl.pytorch.jni.JniUtils.isGradMode();
+                    } catch (Throwable e) {
+                        failed[0] = e;
+                    }
+                });
+                serving.start();
+                serving.join();
+                decoder.close();
+            }
+            assertEquals(null, failed[0]);
+            assertEquals(List.of(false, false, false, false, false), duringSteps);
+            assertTrue(after[0], "the thread's grad mode was not restored");
+        }
+    }
+
     /** Prefix and prompt tuning are batched by adapter: one model, rows of different lengths, joined mid-flight. */
     @Test
     void virtualTokenMethodsBatchedEqualEachAlone() {
