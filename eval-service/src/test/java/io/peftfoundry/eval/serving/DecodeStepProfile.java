@@ -32,7 +32,7 @@ public final class DecodeStepProfile {
             }
             long[] prompt = d.tokenizer().encode("The hacker");
             for (int rep = 0; rep < repeats; rep++) {
-                for (int rows : new int[] {1, 16}) {
+                for (int rows : Arrays.stream(System.getProperty("profile.rows", "1,16").split(",")).mapToInt(Integer::parseInt).toArray()) {
                     for (boolean mixed : new boolean[] {false, true}) {
                         if (rows == 1 && mixed) {
                             continue;
@@ -41,6 +41,7 @@ public final class DecodeStepProfile {
                         List<Long> cpu = java.util.Collections.synchronizedList(new ArrayList<>());
                         List<BatchDecoder.Row> submitted = new ArrayList<>();
                         java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(rows);
+                        long cpuBefore = ServingBench.decodingCpuNanos();
                         for (int b = 0; b < rows; b++) {
                             ServedDecoder.Adapter a = adapters.get(mixed ? b % adapters.size() : 0);
                             final int row = b;
@@ -60,6 +61,8 @@ public final class DecodeStepProfile {
                             }));
                         }
                         done.await();
+                        Thread.sleep(20); // the loop has left the step that ended the rows
+                        double requestCpuMs = (ServingBench.decodingCpuNanos() - cpuBefore) / 1e6;
                         double[] ms = new double[stamps.size() - 2];
                         double[] cpuMs = new double[stamps.size() - 2];
                         for (int i = 2; i < stamps.size(); i++) {
@@ -68,9 +71,10 @@ public final class DecodeStepProfile {
                         }
                         Arrays.sort(ms);
                         Arrays.sort(cpuMs);
-                        System.out.printf(Locale.ROOT, "rows %2d %-6s wall ms/step median %.3f p10 %.3f | cpu ms/step median %.3f p10 %.3f%n",
+                        System.out.printf(Locale.ROOT, "rows %2d %-6s wall ms/step median %.3f p10 %.3f | cpu ms/step median %.3f p10 %.3f"
+                                + " | decoding-thread cpu ms per token, whole requests %.3f%n",
                                 rows, mixed ? "mixed" : "one", ms[ms.length / 2], ms[ms.length / 10], cpuMs[cpuMs.length / 2],
-                                cpuMs[cpuMs.length / 10]);
+                                cpuMs[cpuMs.length / 10], requestCpuMs / (rows * maxTokens));
                     }
                 }
             }
